@@ -1,0 +1,87 @@
+"""Morgan (ECFP) fingerprints as packed numpy arrays and fast Tanimoto similarity."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from rdkit import Chem, DataStructs
+from rdkit.Chem import rdFingerprintGenerator
+
+__all__ = ["morgan_fingerprints", "morgan_bitvects", "tanimoto_matrix", "bulk_tanimoto_max"]
+
+_GENERATORS: dict[tuple[int, int], object] = {}
+
+
+def _generator(radius: int, n_bits: int):
+    key = (radius, n_bits)
+    if key not in _GENERATORS:
+        _GENERATORS[key] = rdFingerprintGenerator.GetMorganGenerator(radius=radius, fpSize=n_bits)
+    return _GENERATORS[key]
+
+
+def morgan_bitvects(mols: Sequence[Chem.Mol], radius: int = 2, n_bits: int = 2048) -> list:
+    """RDKit ExplicitBitVect fingerprints (ECFP4 with ``radius=2``)."""
+    gen = _generator(radius, n_bits)
+    return [gen.GetFingerprint(m) for m in mols]
+
+
+def morgan_fingerprints(
+    mols: Sequence[Chem.Mol], radius: int = 2, n_bits: int = 2048, counts: bool = False
+) -> np.ndarray:
+    """Binary (or count) Morgan fingerprints.
+
+    Parameters
+    ----------
+    mols : sequence of rdkit.Chem.Mol
+        Valid molecules (``None`` is not allowed).
+    radius : int
+        Morgan radius; 2 gives ECFP4.
+    n_bits : int
+        Folded length.
+    counts : bool
+        Count fingerprints instead of bits.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``n_mols x n_bits``, ``uint8``.
+    """
+    gen = _generator(radius, n_bits)
+    out = np.zeros((len(mols), n_bits), dtype=np.uint8)
+    for i, m in enumerate(mols):
+        fp = gen.GetCountFingerprintAsNumPy(m) if counts else gen.GetFingerprintAsNumPy(m)
+        out[i] = np.minimum(fp, 255)
+    return out
+
+
+def tanimoto_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Tanimoto similarity between two sets of binary fingerprints.
+
+    Parameters
+    ----------
+    a : numpy.ndarray
+        ``n_a x n_bits`` binary fingerprints (any numeric dtype, values 0/1).
+    b : numpy.ndarray
+        ``n_b x n_bits``.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``n_a x n_b`` float32 similarities in [0, 1]; two empty fingerprints give 0.
+    """
+    a = np.asarray(a, dtype=np.float32)
+    b = np.asarray(b, dtype=np.float32)
+    inter = a @ b.T
+    union = a.sum(1)[:, None] + b.sum(1)[None, :] - inter
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sim = np.where(union > 0, inter / np.maximum(union, 1e-12), 0.0)
+    return sim.astype(np.float32)
+
+
+def bulk_tanimoto_max(queries: Sequence, references: Sequence) -> np.ndarray:
+    """Maximum Tanimoto similarity of each query bit vector to any reference (RDKit BulkTanimoto)."""
+    out = np.zeros(len(queries), dtype=np.float32)
+    for i, q in enumerate(queries):
+        out[i] = max(DataStructs.BulkTanimotoSimilarity(q, references)) if references else 0.0
+    return out

@@ -1,0 +1,264 @@
+"""Text -> standardised RDKit Mol, with a precise reason for every failure.
+
+Standardisation follows RDKit's MolStandardize: cleanup (normalise functional groups,
+disconnect metals, reionise), keep the parent fragment (largest organic fragment, so salts
+and solvents go), neutralise charges, and optionally canonicalise the tautomer.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from enum import Enum
+
+from rdkit import Chem, RDLogger
+from rdkit.Chem.MolStandardize import rdMolStandardize
+
+from molpred.exceptions import (
+    EmptyMoleculeError,
+    InvalidSmilesError,
+    MoleculeError,
+    StandardizationError,
+    UnsupportedMoleculeError,
+)
+
+RDLogger.DisableLog("rdApp.*")
+
+__all__ = [
+    "Status",
+    "StandardizeConfig",
+    "MolRecord",
+    "to_mol",
+    "to_mol_record",
+    "standardize_many",
+    "canonical_smiles",
+]
+
+
+class Status(str, Enum):
+    """Per-molecule outcome recorded in every output table's ``status`` column."""
+
+    OK = "ok"
+    INVALID_SMILES = "invalid_smiles"
+    EMPTY = "empty"
+    STANDARDIZATION_FAILED = "standardization_failed"
+    UNSUPPORTED = "unsupported"
+
+    def __str__(self) -> str:  # pragma: no cover - trivial
+        return self.value
+
+
+@dataclass(frozen=True)
+class StandardizeConfig:
+    """How molecules are standardised. Saved with every model so predictions match training.
+
+    Parameters
+    ----------
+    cleanup : bool
+        Run ``rdMolStandardize.Cleanup`` (normalise groups, disconnect metals, reionise).
+    parent_fragment : bool
+        Keep only the largest organic fragment (removes salts, counter-ions and solvents).
+    neutralize : bool
+        Neutralise charges where a neutral form exists (``Uncharger``).
+    tautomer : bool
+        Replace the molecule by RDKit's canonical tautomer (slow; off by default).
+    max_heavy_atoms : int
+        Molecules with more heavy atoms are ``unsupported`` (peptides, polymers...).
+    max_smiles_length : int
+        Longer strings are rejected before parsing, so hostile input cannot stall a batch.
+    require_carbon : bool
+        Molecules without carbon (inorganic salts, water, metals) are ``unsupported``.
+    """
+
+    cleanup: bool = True
+    parent_fragment: bool = True
+    neutralize: bool = True
+    tautomer: bool = False
+    max_heavy_atoms: int = 150
+    max_smiles_length: int = 2000
+    require_carbon: bool = True
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> StandardizeConfig:
+        known = {k: d[k] for k in cls.__dataclass_fields__ if k in d}
+        return cls(**known)
+
+
+@dataclass
+class MolRecord:
+    """The outcome of standardising one input.
+
+    Attributes
+    ----------
+    mol : rdkit.Chem.Mol or None
+        The standardised molecule, ``None`` when ``status != "ok"``.
+    smiles : str or None
+        Canonical SMILES of ``mol``.
+    status : str
+        One of :class:`Status` values.
+    error : str
+        Empty when ok, otherwise a one-line reason.
+    """
+
+    mol: Chem.Mol | None
+    smiles: str | None
+    status: str
+    error: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.status == Status.OK.value
+
+
+class _Standardizer:
+    """Holds the RDKit standardisation objects, built once per process."""
+
+    def __init__(self, config: StandardizeConfig):
+        self.config = config
+        self._chooser = rdMolStandardize.LargestFragmentChooser(preferOrganic=True)
+        self._uncharger = rdMolStandardize.Uncharger()
+        self._tautomers = rdMolStandardize.TautomerEnumerator() if config.tautomer else None
+
+    def __call__(self, mol: Chem.Mol) -> Chem.Mol:
+        cfg = self.config
+        if cfg.cleanup:
+            mol = rdMolStandardize.Cleanup(mol)
+        if cfg.parent_fragment and len(Chem.GetMolFrags(mol)) > 1:
+            mol = self._chooser.choose(mol)
+        if cfg.neutralize:
+            mol = self._uncharger.uncharge(mol)
+        if self._tautomers is not None:
+            mol = self._tautomers.Canonicalize(mol)
+        Chem.SanitizeMol(mol)
+        return mol
+
+
+_CACHE: dict[StandardizeConfig, _Standardizer] = {}
+
+
+def _standardizer(config: StandardizeConfig) -> _Standardizer:
+    if config not in _CACHE:
+        _CACHE[config] = _Standardizer(config)
+    return _CACHE[config]
+
+
+def _is_missing(smiles: object) -> bool:
+    if smiles is None:
+        return True
+    if isinstance(smiles, float) and math.isnan(smiles):
+        return True
+    return isinstance(smiles, str) and not smiles.strip()
+
+
+def to_mol(smiles: str, config: StandardizeConfig | None = None) -> Chem.Mol:
+    """Parse and standardise one SMILES string.
+
+    Parameters
+    ----------
+    smiles : str
+        Input SMILES. Surrounding whitespace is ignored.
+    config : StandardizeConfig, optional
+        Standardisation settings; defaults to ``StandardizeConfig()``.
+
+    Returns
+    -------
+    rdkit.Chem.Mol
+        The standardised molecule.
+
+    Raises
+    ------
+    EmptyMoleculeError
+        ``smiles`` is empty, missing or NaN.
+    InvalidSmilesError
+        RDKit cannot parse it (syntax, valence, aromaticity), or it is not text.
+    StandardizationError
+        MolStandardize failed on a parsed molecule.
+    UnsupportedMoleculeError
+        No heavy atoms, or more than ``config.max_heavy_atoms``.
+
+    Examples
+    --------
+    >>> Chem.MolToSmiles(to_mol("CC(=O)[O-].[Na+]"))
+    'CC(=O)O'
+    """
+    config = config or StandardizeConfig()
+    if _is_missing(smiles):
+        raise EmptyMoleculeError("empty SMILES")
+    if not isinstance(smiles, str):
+        raise InvalidSmilesError(f"expected a SMILES string, got {type(smiles).__name__}")
+    text = smiles.strip()
+    if len(text) > config.max_smiles_length:
+        raise InvalidSmilesError(
+            f"SMILES is {len(text)} characters long (limit {config.max_smiles_length})"
+        )
+    if "\x00" in text or any(c.isspace() for c in text):
+        raise InvalidSmilesError(f"SMILES contains whitespace or control characters: {text[:60]!r}")
+    mol = Chem.MolFromSmiles(text)
+    if mol is None:
+        raise InvalidSmilesError(f"RDKit could not parse SMILES {text[:80]!r}")
+    if mol.GetNumAtoms() == 0:
+        raise EmptyMoleculeError("SMILES has no atoms")
+    try:
+        mol = _standardizer(config)(mol)
+    except Exception as exc:  # RDKit raises several unrelated types here
+        raise StandardizationError(f"standardisation failed: {exc}".splitlines()[0]) from exc
+    n_heavy = mol.GetNumHeavyAtoms()
+    if n_heavy == 0:
+        raise UnsupportedMoleculeError("no heavy atoms after standardisation")
+    if config.require_carbon and not any(a.GetAtomicNum() == 6 for a in mol.GetAtoms()):
+        raise UnsupportedMoleculeError("no carbon atoms (inorganic); not a drug-like molecule")
+    if n_heavy > config.max_heavy_atoms:
+        raise UnsupportedMoleculeError(
+            f"{n_heavy} heavy atoms (limit {config.max_heavy_atoms})"
+        )
+    return mol
+
+
+def canonical_smiles(mol: Chem.Mol) -> str:
+    """Canonical isomeric SMILES of ``mol``."""
+    return Chem.MolToSmiles(mol)
+
+
+def to_mol_record(smiles: object, config: StandardizeConfig | None = None) -> MolRecord:
+    """Like :func:`to_mol` but never raises: failures become a status and a reason."""
+    try:
+        mol = to_mol(smiles, config)  # type: ignore[arg-type]
+    except MoleculeError as exc:
+        return MolRecord(None, None, exc.status, str(exc))
+    except Exception as exc:  # noqa: BLE001 - a batch must never crash on one row
+        return MolRecord(None, None, Status.STANDARDIZATION_FAILED.value, f"unexpected: {exc}")
+    return MolRecord(mol, canonical_smiles(mol), Status.OK.value, "")
+
+
+def standardize_many(
+    smiles: Iterable[object] | Sequence[object],
+    config: StandardizeConfig | None = None,
+    progress: bool = False,
+) -> list[MolRecord]:
+    """Standardise a batch; one :class:`MolRecord` per input, in input order.
+
+    Parameters
+    ----------
+    smiles : iterable of str
+        Input SMILES; ``None``/NaN/empty entries become ``status="empty"``.
+    config : StandardizeConfig, optional
+    progress : bool
+        Show a tqdm progress bar.
+
+    Returns
+    -------
+    list of MolRecord
+        ``len(result) == len(smiles)``.
+    """
+    items = list(smiles)
+    if progress:
+        from tqdm.auto import tqdm
+
+        items_iter = tqdm(items, desc="standardise", unit="mol")
+    else:
+        items_iter = items
+    return [to_mol_record(s, config) for s in items_iter]

@@ -1,0 +1,316 @@
+"""The sklearn-style public API: ``MolPropertyRegressor`` and ``MolPropertyClassifier``.
+
+Examples
+--------
+>>> from molpred import MolPropertyRegressor
+>>> model = MolPropertyRegressor(model="dmpnn", epochs=30).fit(smiles, y)  # doctest: +SKIP
+>>> model.predict(["CCO", "c1ccccc1O"])  # doctest: +SKIP
+>>> model.predict_frame(["CCO", "not a smiles"])  # one row per input, with status/error  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+
+from molpred.chem.standardize import StandardizeConfig
+from molpred.exceptions import NotFittedError
+from molpred.inputs import as_smiles, as_targets, from_deepchem
+
+__all__ = ["MolPropertyRegressor", "MolPropertyClassifier"]
+
+UNCERTAINTY_METHODS = (None, "ensemble", "dropout", "mve")
+
+
+class _MolEstimator(BaseEstimator):
+    """Shared fitting and prediction logic; see the two public subclasses.
+
+    Parameters
+    ----------
+    model : {"dmpnn", "gine", "attentivefp", "mlp"}
+        Architecture (``molpred list models``).
+    hidden_size, depth : int, optional
+        Encoder width and depth; ``None`` takes the architecture's default.
+    dropout : float
+    ffn_hidden_size, ffn_layers : int
+        Head width and number of layers.
+    readout : {"mean", "sum", "attention"}, optional
+        Graph readout for D-MPNN and GINE (default mean).
+    epochs, batch_size, lr, patience : training settings (see :class:`molpred.train.TrainConfig`).
+    val_fraction : float
+        Fraction of the training data held out (seeded, random) for early stopping and
+        calibration when ``fit`` gets no ``X_val``.
+    ensemble : int
+        Number of independently seeded networks.
+    uncertainty : {None, "ensemble", "dropout", "mve"}
+        How predictions get a standard deviation. ``"ensemble"`` needs ``ensemble >= 2``;
+        ``"dropout"`` uses MC dropout (``mc_samples`` passes); ``"mve"`` a mean-variance head.
+    mc_samples : int
+    coverage : float
+        Nominal coverage of conformal intervals (regression) and prediction sets.
+    applicability_domain : bool
+        Keep packed training fingerprints in the model for ``max_sim_train``/``in_domain``.
+    standardize : bool
+        Run MolStandardize cleanup/parent/neutralise (parsing always happens).
+    tautomer : bool
+        Canonicalise tautomers too.
+    seed : int
+    device : str
+        ``"auto"`` (CUDA with mixed precision when present), ``"cpu"`` or ``"cuda"``.
+    progress : bool
+        Progress bars.
+    """
+
+    _task = "regression"
+
+    def __init__(
+        self,
+        model: str = "dmpnn",
+        hidden_size: int | None = None,
+        depth: int | None = None,
+        dropout: float = 0.0,
+        ffn_hidden_size: int = 300,
+        ffn_layers: int = 2,
+        readout: str | None = None,
+        epochs: int = 50,
+        batch_size: int = 64,
+        lr: float = 1e-3,
+        patience: int = 15,
+        val_fraction: float = 0.1,
+        ensemble: int = 1,
+        uncertainty: str | None = None,
+        mc_samples: int = 20,
+        coverage: float = 0.9,
+        applicability_domain: bool = True,
+        standardize: bool = True,
+        tautomer: bool = False,
+        seed: int = 0,
+        device: str = "auto",
+        progress: bool = False,
+    ):
+        self.model = model
+        self.hidden_size = hidden_size
+        self.depth = depth
+        self.dropout = dropout
+        self.ffn_hidden_size = ffn_hidden_size
+        self.ffn_layers = ffn_layers
+        self.readout = readout
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.patience = patience
+        self.val_fraction = val_fraction
+        self.ensemble = ensemble
+        self.uncertainty = uncertainty
+        self.mc_samples = mc_samples
+        self.coverage = coverage
+        self.applicability_domain = applicability_domain
+        self.standardize = standardize
+        self.tautomer = tautomer
+        self.seed = seed
+        self.device = device
+        self.progress = progress
+
+    # ------------------------------------------------------------------ configuration
+    def _standardize_config(self) -> StandardizeConfig:
+        on = bool(self.standardize)
+        return StandardizeConfig(cleanup=on, parent_fragment=on, neutralize=on, tautomer=bool(self.tautomer))
+
+    def _check_params(self) -> None:
+        from molpred.nn.model import check_architecture
+
+        check_architecture(self.model)
+        if self.uncertainty not in UNCERTAINTY_METHODS:
+            raise ValueError(f"uncertainty must be one of {UNCERTAINTY_METHODS}, got {self.uncertainty!r}")
+        if self.uncertainty == "ensemble" and self.ensemble < 2:
+            raise ValueError("uncertainty='ensemble' needs ensemble >= 2")
+        if self.uncertainty == "mve" and self._task != "regression":
+            raise ValueError("uncertainty='mve' is for regression only")
+        if not 0.0 < self.coverage < 1.0:
+            raise ValueError(f"coverage must be in (0, 1), got {self.coverage}")
+        if self.ensemble < 1 or self.epochs < 1 or self.batch_size < 1:
+            raise ValueError("ensemble, epochs and batch_size must be positive")
+        if not 0.0 <= self.val_fraction < 1.0:
+            raise ValueError(f"val_fraction must be in [0, 1), got {self.val_fraction}")
+
+    def _model_spec(self, featurizer, n_tasks: int):
+        from molpred.nn.model import ARCHITECTURES, ModelSpec
+
+        defaults = ARCHITECTURES[self.model][1]
+        dropout = self.dropout
+        if self.uncertainty == "dropout" and dropout == 0.0:
+            dropout = 0.1  # MC dropout needs dropout
+        return ModelSpec(
+            arch=self.model,
+            d_atom=featurizer.d_atom,
+            d_bond=featurizer.d_bond,
+            n_tasks=n_tasks,
+            hidden=self.hidden_size or defaults["hidden"],
+            depth=self.depth or defaults["depth"],
+            readout="none" if defaults["readout"] == "none" else (self.readout or defaults["readout"]),
+            dropout=dropout,
+            ffn_hidden=self.ffn_hidden_size,
+            ffn_layers=self.ffn_layers,
+            mve=self.uncertainty == "mve",
+        )
+
+    # ------------------------------------------------------------------ fitting
+    def fit(self, X, y=None, *, X_val=None, y_val=None):
+        """Featurise once, then train ``ensemble`` networks with early stopping.
+
+        Parameters
+        ----------
+        X : sequence of str, pandas.Series/DataFrame, or deepchem.data.Dataset
+            Training SMILES (a DeepChem dataset supplies SMILES as ``ids`` and labels as ``y``;
+            entries with weight 0 count as missing).
+        y : array-like, optional
+            ``n`` or ``n x n_tasks`` labels, NaN for missing; a DataFrame/Series names the
+            targets. Not needed with a DeepChem dataset.
+        X_val, y_val : optional
+            Validation data for early stopping and calibration; otherwise ``val_fraction`` of
+            ``X`` is held out.
+
+        Returns
+        -------
+        self
+
+        Raises
+        ------
+        ValueError
+            Bad parameters, labels that are not numbers, or no usable molecule.
+        """
+        from molpred.train.fitting import fit_estimator
+
+        self._check_params()
+        names = None
+        if type(X).__module__.startswith("deepchem"):
+            smiles, y_arr, names = from_deepchem(X)
+        else:
+            if y is None:
+                raise ValueError("fit needs labels y (or a DeepChem dataset that carries them)")
+            smiles = as_smiles(X)
+            y_arr, names = as_targets(y, len(smiles))
+        val = None
+        if X_val is not None:
+            if y_val is None:
+                raise ValueError("X_val given without y_val")
+            val_smiles = as_smiles(X_val)
+            val = (val_smiles, as_targets(y_val, len(val_smiles))[0])
+        if self._task == "classification":
+            labels = y_arr[~np.isnan(y_arr)]
+            if not np.isin(labels, (0, 1)).all():
+                raise ValueError("classification labels must be 0 or 1 (NaN for missing)")
+        fit_estimator(self, smiles, y_arr, names, val)
+        return self
+
+    # ------------------------------------------------------------------ prediction
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "members_"):
+            raise NotFittedError(f"this {type(self).__name__} is not fitted yet; call fit() or molpred.load()")
+
+    def _predict_raw(self, X):
+        """Featurise ``X`` and return (FeaturizedSet, mean ``n_ok x t``, std ``n_ok x t`` or None)."""
+        from molpred.predict import predict_featurized
+
+        self._check_fitted()
+        return predict_featurized(self, as_smiles(X))
+
+    def _scatter(self, fs, values: np.ndarray | None) -> np.ndarray | None:
+        """Place per-valid-row values back into ``n_inputs x t`` with NaN for failed rows."""
+        if values is None:
+            return None
+        out = np.full((len(fs), self.n_tasks_), np.nan)
+        out[fs.index] = values
+        return out
+
+    def _squeeze(self, a: np.ndarray | None) -> np.ndarray | None:
+        return a[:, 0] if a is not None and self.n_tasks_ == 1 else a
+
+    def predict_frame(self, X, coverage: float | None = None) -> pd.DataFrame:
+        """One row per input, in input order, with status and error.
+
+        Columns: ``smiles`` (input), ``smiles_std`` (standardised), one column per target
+        (probability of class 1 for classifiers), and when available ``<target>_std``,
+        ``<target>_lo``/``<target>_hi`` (conformal interval at ``coverage``), ``max_sim_train``,
+        ``mean_sim_knn``, ``in_domain``; then ``status`` and ``error``.
+        """
+        from molpred.predict import prediction_frame
+
+        self._check_fitted()
+        return prediction_frame(self, as_smiles(X), coverage or self.coverage)
+
+    def save(self, path) -> None:
+        """Write the model directory (safetensors weights + validated JSON). See ``molpred.load``."""
+        from molpred.io import save
+
+        save(self, path)
+
+
+class MolPropertyRegressor(RegressorMixin, _MolEstimator):
+    """Graph-network regressor from SMILES (pKi, pIC50, solubility, logD...).
+
+    Targets are standardised on the training split; predictions come back in original units.
+    See :class:`_MolEstimator` for the parameters.
+    """
+
+    _task = "regression"
+
+    def predict(self, X, return_std: bool = False):
+        """Predictions in original units.
+
+        Parameters
+        ----------
+        X : sequence of str or DataFrame
+        return_std : bool
+            Also return the calibrated standard deviation (needs ``uncertainty``).
+
+        Returns
+        -------
+        mean : numpy.ndarray
+            ``n`` (one target) or ``n x n_tasks``; NaN for molecules that failed.
+        std : numpy.ndarray
+            Same shape, only when ``return_std``.
+        """
+        fs, mean, std = self._predict_raw(X)
+        mean_full = self._squeeze(self._scatter(fs, mean))
+        if not return_std:
+            return mean_full
+        if std is None:
+            raise ValueError("this model has no uncertainty; fit it with uncertainty='ensemble'|'dropout'|'mve'")
+        return mean_full, self._squeeze(self._scatter(fs, std))
+
+
+class MolPropertyClassifier(ClassifierMixin, _MolEstimator):
+    """Graph-network binary classifier from SMILES (one or several 0/1 targets).
+
+    See :class:`_MolEstimator` for the parameters.
+    """
+
+    _task = "classification"
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Probabilities.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``n x 2`` (classes 0, 1) for one target, as scikit-learn does; ``n x n_tasks``
+            probabilities of class 1 for several targets. NaN rows for failed molecules.
+        """
+        fs, p, _ = self._predict_raw(X)
+        full = self._scatter(fs, p)
+        if self.n_tasks_ == 1:
+            return np.column_stack([1.0 - full[:, 0], full[:, 0]])
+        return full
+
+    def predict(self, X) -> np.ndarray:
+        """Class labels (0/1) with threshold 0.5; ``-1`` for molecules that failed."""
+        fs, p, _ = self._predict_raw(X)
+        full = self._scatter(fs, p)
+        labels = np.where(np.isnan(full), -1, (full >= 0.5).astype(int))
+        return self._squeeze(labels)
+
+    @property
+    def classes_(self) -> np.ndarray:
+        return np.array([0, 1])

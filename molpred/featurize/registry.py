@@ -1,0 +1,47 @@
+"""Featurizer registry: name -> featurizer, and the check that a spec matches."""
+
+from __future__ import annotations
+
+import difflib
+
+from molpred.exceptions import ModelFileError
+from molpred.featurize.atom_bond import MolGraphFeaturizer
+from molpred.featurize.fingerprint import FingerprintFeaturizer
+
+__all__ = ["FEATURIZERS", "get_featurizer", "featurizer_from_spec", "list_featurizers"]
+
+FEATURIZERS = {"molgraph": MolGraphFeaturizer, "morgan_counts": FingerprintFeaturizer}
+
+
+def list_featurizers() -> list[str]:
+    return sorted(FEATURIZERS)
+
+
+def get_featurizer(name: str, **kwargs):
+    """Build a featurizer by name; unknown names raise ``ValueError`` with a suggestion."""
+    if name not in FEATURIZERS:
+        close = difflib.get_close_matches(name, FEATURIZERS, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise ValueError(f"unknown featurizer {name!r}{hint} (known: {', '.join(list_featurizers())})")
+    return FEATURIZERS[name](**kwargs)
+
+
+def featurizer_from_spec(spec: dict):
+    """Rebuild the featurizer saved with a model and check it produces the same features.
+
+    Raises
+    ------
+    ModelFileError
+        Unknown name, other version or other dimensions than this molpred provides.
+    """
+    name = spec.get("name")
+    if name not in FEATURIZERS:
+        raise ModelFileError(f"model uses featurizer {name!r}, which this molpred does not have")
+    extra = {k: spec[k] for k in ("radius", "n_bits") if k in spec}
+    feat = FEATURIZERS[name](**extra)
+    if feat.spec() != spec:
+        raise ModelFileError(
+            f"model was trained with featurizer {spec}, this molpred provides {feat.spec()}; "
+            "retrain the model or install the molpred version that made it"
+        )
+    return feat

@@ -1,0 +1,133 @@
+"""MoleculeModel = head(readout(encoder(batch))) and the architecture registry."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import asdict, dataclass, replace
+
+from torch import Tensor, nn
+
+from molpred.nn.attentivefp import AttentiveFPEncoder
+from molpred.nn.dmpnn import DMPNNEncoder
+from molpred.nn.gine import GINEEncoder
+from molpred.nn.head import FFNHead
+from molpred.nn.readout import GraphReadout
+
+__all__ = ["ModelSpec", "MoleculeModel", "FingerprintEncoder", "build_model", "ARCHITECTURES", "list_models"]
+
+
+class FingerprintEncoder(nn.Module):
+    """Fingerprint -> embedding (one linear layer), the encoder of the fingerprint MLP."""
+
+    graph_level = True
+
+    def __init__(self, d_in: int, hidden: int = 512, dropout: float = 0.0):
+        super().__init__()
+        self.out_dim = hidden
+        self.net = nn.Sequential(nn.Linear(d_in, hidden), nn.ReLU(), nn.Dropout(dropout))
+
+    def reset_parameters(self) -> None:
+        self.net[0].reset_parameters()
+
+    def forward(self, fp: Tensor) -> Tensor:
+        """``n_mols x n_bits`` -> ``n_mols x hidden``."""
+        return self.net(fp)
+
+
+# architecture -> (featurizer name, default hyperparameters)
+ARCHITECTURES: dict[str, tuple[str, dict]] = {
+    "dmpnn": ("molgraph", {"hidden": 300, "depth": 3, "readout": "mean"}),
+    "gine": ("molgraph", {"hidden": 300, "depth": 4, "readout": "mean"}),
+    "attentivefp": ("molgraph", {"hidden": 200, "depth": 3, "readout": "none"}),
+    "mlp": ("morgan_counts", {"hidden": 512, "depth": 1, "readout": "none"}),
+}
+
+
+def list_models() -> list[str]:
+    return sorted(ARCHITECTURES)
+
+
+def check_architecture(name: str) -> str:
+    """Return ``name`` if known, else raise ``ValueError`` with a did-you-mean hint."""
+    if name not in ARCHITECTURES:
+        close = difflib.get_close_matches(name, ARCHITECTURES, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise ValueError(f"unknown model {name!r}{hint} (known: {', '.join(list_models())})")
+    return name
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """Everything needed to rebuild a network; saved as JSON in the model directory."""
+
+    arch: str
+    d_atom: int
+    d_bond: int
+    n_tasks: int
+    hidden: int = 300
+    depth: int = 3
+    readout: str = "mean"
+    dropout: float = 0.0
+    ffn_hidden: int = 300
+    ffn_layers: int = 2
+    mve: bool = False
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> ModelSpec:
+        unknown = set(d) - set(cls.__dataclass_fields__)
+        if unknown:
+            raise ValueError(f"unknown model settings {sorted(unknown)}")
+        return cls(**d)
+
+    def with_defaults(self) -> ModelSpec:
+        return replace(self, **ARCHITECTURES[self.arch][1])
+
+
+class MoleculeModel(nn.Module):
+    """A property model composed of parts.
+
+    Parameters
+    ----------
+    encoder : nn.Module
+        Graph (or fingerprint) encoder with an ``out_dim`` attribute.
+    readout : GraphReadout
+    head : FFNHead
+    """
+
+    def __init__(self, encoder: nn.Module, readout: GraphReadout, head: FFNHead):
+        super().__init__()
+        self.encoder = encoder
+        self.readout = readout
+        self.head = head
+
+    def embed(self, batch) -> Tensor:
+        """``n_mols x d`` molecule embeddings for a PyG ``Batch``."""
+        if isinstance(self.encoder, FingerprintEncoder):
+            return self.encoder(batch.fp)
+        if isinstance(self.encoder, AttentiveFPEncoder):
+            return self.encoder(batch.x, batch.edge_index, batch.edge_attr, batch.batch)
+        h = self.encoder(batch.x, batch.edge_index, batch.edge_attr)
+        return self.readout(h, batch.batch, batch.num_graphs)
+
+    def forward(self, batch) -> Tensor:
+        """``n_mols x n_tasks`` outputs (``n_mols x n_tasks x 2`` with a mean-variance head)."""
+        return self.head(self.embed(batch))
+
+
+def build_model(spec: ModelSpec) -> MoleculeModel:
+    """Instantiate the network described by ``spec``."""
+    check_architecture(spec.arch)
+    if spec.arch == "dmpnn":
+        enc = DMPNNEncoder(spec.d_atom, spec.d_bond, spec.hidden, spec.depth, spec.dropout)
+    elif spec.arch == "gine":
+        enc = GINEEncoder(spec.d_atom, spec.d_bond, spec.hidden, spec.depth, spec.dropout)
+    elif spec.arch == "attentivefp":
+        enc = AttentiveFPEncoder(spec.d_atom, spec.d_bond, spec.hidden, spec.depth, dropout=spec.dropout)
+    else:
+        enc = FingerprintEncoder(spec.d_atom, spec.hidden, spec.dropout)
+    readout = GraphReadout(spec.readout, enc.out_dim)
+    head = FFNHead(enc.out_dim, spec.n_tasks, spec.ffn_hidden, spec.ffn_layers, spec.dropout, spec.mve)
+    return MoleculeModel(enc, readout, head)
