@@ -1,0 +1,118 @@
+"""``molpred`` command line: argument parsing only; every command calls the Python API.
+
+Heavy libraries (torch, RDKit, DeepChem) are imported inside the command handlers, so
+``molpred --help`` answers at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from molpred import __version__
+
+COMMANDS = {
+    "train": "molpred.cli.model_cmds",
+    "predict": "molpred.cli.model_cmds",
+    "evaluate": "molpred.cli.model_cmds",
+    "list": "molpred.cli.model_cmds",
+    "quickstart": "molpred.cli.quickstart",
+}
+
+
+def _add_train(sub) -> None:
+    p = sub.add_parser("train", help="train a model on a table and write a model directory")
+    p.add_argument("--data", required=True, help="CSV/TSV/SMI/SDF/Parquet file (optionally .gz)")
+    p.add_argument("--smiles-col", default=None, help="SMILES column (default: guessed)")
+    p.add_argument("--target", action="append", required=True, help="target column (repeatable)")
+    p.add_argument("--task", choices=["regression", "classification"], default="regression")
+    p.add_argument("--split", default="scaffold", help="random | scaffold | cluster | column:NAME | time:NAME")
+    p.add_argument("--model", default="dmpnn", help="dmpnn | gine | attentivefp | mlp")
+    p.add_argument("--out", required=True, help="model directory to write")
+    p.add_argument("--epochs", type=int, default=50)
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--ensemble", type=int, default=1, help="number of independently seeded networks")
+    p.add_argument("--uncertainty", choices=["ensemble", "dropout", "mve"], default=None)
+    p.add_argument("--device", default="auto", help="auto | cpu | cuda")
+    p.add_argument("--no-domain", action="store_true",
+                   help="do not store training fingerprints (no applicability-domain columns)")
+
+
+def _add_predict(sub) -> None:
+    p = sub.add_parser("predict", help="predict every row of a file (one output row per input row)")
+    p.add_argument("model_dir")
+    p.add_argument("input")
+    p.add_argument("--out", required=True, help="output .csv or .parquet")
+    p.add_argument("--smiles-col", default=None)
+
+
+def _add_evaluate(sub) -> None:
+    p = sub.add_parser("evaluate", help="score a model on a labelled file")
+    p.add_argument("model_dir")
+    p.add_argument("data")
+    p.add_argument("--target", action="append", default=None, help="target column(s); default: model's names")
+    p.add_argument("--smiles-col", default=None)
+    p.add_argument("--out", default=None, help="optional directory for predictions, metrics and plots")
+
+
+def _add_list(sub) -> None:
+    p = sub.add_parser("list", help="list the names of models, featurizers, splits, data sets...")
+    p.add_argument("what", choices=["models", "featurizers", "splits", "datasets", "filters", "acquisitions"])
+
+
+def _add_quickstart(sub) -> None:
+    p = sub.add_parser("quickstart", help="train on bundled real data (MoleculeACE CHEMBL204_Ki) and report test metrics")
+    p.add_argument("--out", default="molpred-quickstart", help="directory for the model and outputs")
+    p.add_argument("--epochs", type=int, default=30)
+    p.add_argument("--model", default="dmpnn")
+    p.add_argument("--target", default="CHEMBL204_Ki", help="bundled MoleculeACE target")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="molpred",
+        description="Graph neural networks for molecular properties: train, predict, screen.",
+    )
+    parser.add_argument("--version", action="version", version=f"molpred {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for add in (_add_train, _add_predict, _add_evaluate, _add_list, _add_quickstart):
+        add(sub)
+    for extra in _EXTRA_PARSERS:
+        extra(sub)
+    return parser
+
+
+_EXTRA_PARSERS: list = []
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``molpred`` console script; returns the exit code."""
+    import importlib
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    from molpred.exceptions import MolpredError
+
+    module = importlib.import_module(COMMANDS[args.command])
+    handler = getattr(module, f"cmd_{args.command.replace('-', '_')}")
+    try:
+        return int(handler(args) or 0)
+    except (MolpredError, ValueError, FileNotFoundError, PermissionError, IsADirectoryError) as exc:
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        print(f"molpred {args.command}: error: {message}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # output piped into `head` and closed early
+        return 0
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

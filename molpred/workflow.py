@@ -1,0 +1,166 @@
+"""Table-level workflows behind the CLI: train with a split, evaluate, predict a file.
+
+Each function takes and returns plain Python objects; the CLI only parses arguments and calls
+these, so everything the CLI does can be done from Python.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from molpred.data.tables import read_table, resolve_column, write_table
+from molpred.exceptions import DataFileError
+from molpred.types import PathType
+
+__all__ = ["TrainOutcome", "train_table", "evaluate_table", "predict_file", "target_matrix"]
+
+
+@dataclass
+class TrainOutcome:
+    """What :func:`train_table` produced."""
+
+    estimator: object
+    metrics: dict
+    split_sizes: dict
+    seconds: float
+
+
+def target_matrix(frame: pd.DataFrame, targets: list[str], path: PathType = "") -> np.ndarray:
+    """``n x t`` float labels from ``frame``; raises DataFileError for missing or non-numeric columns."""
+    cols = [resolve_column(frame, t, path, role="target column") for t in targets]
+    out = np.empty((len(frame), len(cols)))
+    for j, c in enumerate(cols):
+        values = pd.to_numeric(frame[c], errors="coerce")
+        bad = frame[c].notna() & values.isna()
+        if bad.all() or (bad.sum() > 0.5 * len(frame)):
+            raise DataFileError(f"{path}: target column {c!r} is not numeric (e.g. {frame[c][bad].iloc[0]!r})")
+        if bad.any():
+            raise DataFileError(
+                f"{path}: target column {c!r} has {int(bad.sum())} non-numeric values "
+                f"(e.g. row {int(np.flatnonzero(bad.to_numpy())[0])}: {frame[c][bad].iloc[0]!r})"
+            )
+        out[:, j] = values.to_numpy(dtype=float)
+    return out
+
+
+def train_table(
+    frame: pd.DataFrame,
+    smiles_col: str | None,
+    targets: list[str],
+    task: str = "regression",
+    split: str = "scaffold",
+    model: str = "dmpnn",
+    seed: int = 0,
+    out: PathType | None = None,
+    fractions: tuple[float, float, float] = (0.8, 0.1, 0.1),
+    path: PathType = "",
+    **params,
+) -> TrainOutcome:
+    """Split a table, train on train (early stopping on val), score test, optionally save.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+    smiles_col : str or None
+        ``None`` finds a SMILES-like column.
+    targets : list of str
+    task : {"regression", "classification"}
+    split : str
+        ``random``, ``scaffold``, ``cluster``, ``column:NAME`` or ``time:NAME``.
+    model : str
+        Architecture name.
+    seed : int
+    out : path, optional
+        Model directory to write (with ``metrics.json``).
+    **params
+        Further estimator parameters (``epochs``, ``ensemble``, ``uncertainty``...).
+    """
+    from molpred.chem.standardize import StandardizeConfig, to_mol_record
+    from molpred.data.splits import make_split
+    from molpred.estimators import MolPropertyClassifier, MolPropertyRegressor
+    from molpred.train.metrics import task_metrics
+
+    if task not in ("regression", "classification"):
+        raise ValueError(f"task must be 'regression' or 'classification', got {task!r}")
+    start = time.perf_counter()
+    col = resolve_column(frame, smiles_col, path)
+    y = target_matrix(frame, targets, path)
+    smiles = frame[col].tolist()
+    # scaffold/cluster splits need molecules; invalid rows go to train and are skipped there
+    config = StandardizeConfig(tautomer=bool(params.get("tautomer", False)))
+    records = [to_mol_record(s, config) for s in smiles]
+    ok = np.array([r.ok for r in records])
+    kind = split.partition(":")[0]
+    if kind in ("scaffold", "cluster"):
+        part = make_split(split, [records[i].mol for i in np.flatnonzero(ok)], frame, fractions, seed)
+        ok_idx = np.flatnonzero(ok)
+        part = type(part)(ok_idx[part.train], ok_idx[part.val], ok_idx[part.test])
+    else:
+        part = make_split(split, smiles, frame, fractions, seed)
+    cls = MolPropertyRegressor if task == "regression" else MolPropertyClassifier
+    est = cls(model=model, seed=seed, **params)
+    sm = np.asarray(smiles, dtype=object)
+    x_val = sm[part.val].tolist() if len(part.val) else None
+    names = [str(t) for t in targets]
+    est.fit(sm[part.train].tolist(), pd.DataFrame(y[part.train], columns=names), X_val=x_val,
+            y_val=y[part.val] if len(part.val) else None)
+    metrics = {"task": task, "split": split, "seed": seed, "model": model,
+               "sizes": {k: int(v) for k, v in part.sizes().items()}}
+    if len(part.test):
+        pred = _scores(est, sm[part.test].tolist())
+        metrics["test"] = task_metrics(task, y[part.test], pred, names)
+    metrics["val"] = est.val_metrics_
+    metrics["train_seconds"] = round(time.perf_counter() - start, 2)
+    if out is not None:
+        from molpred.io import save
+
+        save(est, out, metrics=metrics)
+    return TrainOutcome(est, metrics, metrics["sizes"], time.perf_counter() - start)
+
+
+def _scores(est, smiles: list) -> np.ndarray:
+    """``n x t`` predictions (probabilities of class 1 for classifiers), NaN for failures."""
+    fs, mean, _ = est._predict_raw(smiles)
+    return est._scatter(fs, mean)
+
+
+def evaluate_table(est, frame: pd.DataFrame, smiles_col: str | None, targets: list[str] | None = None,
+                   path: PathType = "") -> tuple[dict, pd.DataFrame]:
+    """Metrics of a fitted model on a labelled table, and the per-row prediction frame.
+
+    ``targets`` defaults to the model's own target names.
+    """
+    from molpred.train.metrics import task_metrics
+
+    col = resolve_column(frame, smiles_col, path)
+    targets = targets or list(est.target_names_)
+    if len(targets) != est.n_tasks_:
+        raise DataFileError(f"model predicts {est.n_tasks_} targets, got {len(targets)} target columns")
+    y = target_matrix(frame, targets, path)
+    preds = est.predict_frame(frame[col].tolist())
+    p = preds[list(est.target_names_)].to_numpy(dtype=float)
+    metrics = task_metrics(est._task, y, p, targets)
+    metrics["n_rows"] = len(frame)
+    metrics["n_failed"] = int((preds["status"] != "ok").sum())
+    return metrics, preds
+
+
+def predict_file(est, input_path: PathType, output_path: PathType, smiles_col: str | None = None) -> pd.DataFrame:
+    """Predict every row of a file; write input columns + predictions + status/error.
+
+    The output has one row per input row, in input order.
+    """
+    frame = read_table(input_path)
+    col = resolve_column(frame, smiles_col, input_path)
+    preds = est.predict_frame(frame[col].tolist())
+    preds = preds.drop(columns=["smiles"])
+    clash = [c for c in preds.columns if c in frame.columns]
+    preds = preds.rename(columns={c: f"pred_{c}" for c in clash})
+    result = pd.concat([frame.reset_index(drop=True), preds.reset_index(drop=True)], axis=1)
+    write_table(result, Path(output_path))
+    return result
