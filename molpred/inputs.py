@@ -23,8 +23,11 @@ def from_deepchem(dataset) -> tuple[list, np.ndarray, list[str]]:
         w = np.asarray(w, dtype=np.float64).reshape(len(smiles), -1)
         if w.shape == y.shape:
             y[w == 0] = np.nan
-    tasks = [str(t) for t in getattr(dataset, "tasks", [])] or [f"task_{i}" for i in range(y.shape[1])]
-    if len(tasks) != y.shape[1]:
+    names = list(dataset.get_task_names()) if hasattr(dataset, "get_task_names") else []
+    # NumpyDataset names its tasks 0, 1, ...; DiskDataset keeps the user's names
+    if len(names) == y.shape[1] and all(isinstance(t, str) for t in names):
+        tasks = names
+    else:
         tasks = [f"task_{i}" for i in range(y.shape[1])]
     return smiles, y, tasks
 

@@ -76,7 +76,7 @@ class DMPNNEncoder(MessagePassing):
             incoming = scatter(h, dst, dim=0, dim_size=x.size(0), reduce="sum")
             m = incoming[src] - h[rev]
             h = self.dropout(self.act(h0 + self.W_h(m)))
-        m_atom = self.propagate(edge_index, x=x, h=h)
+        m_atom = self.propagate(edge_index, x=x, h=h, size=(x.size(0), x.size(0)))
         return self.dropout(self.act(self.W_o(torch.cat([x, m_atom], dim=1))))
 
     def message(self, h: Tensor) -> Tensor:  # noqa: D102 - PyG hook: bond state into its target atom

@@ -35,5 +35,5 @@ def combine_regression(outputs: list[np.ndarray]) -> tuple[np.ndarray, np.ndarra
 
 def combine_classification(logits: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray | None]:
     """Mean probability and its spread over members; ``logits`` are ``n x t`` each."""
-    probs = np.stack([1.0 / (1.0 + np.exp(-np.clip(l, -50, 50))) for l in logits])
+    probs = np.stack([1.0 / (1.0 + np.exp(-np.clip(z, -50, 50))) for z in logits])
     return probs.mean(0), (probs.std(0) if len(logits) > 1 else None)
