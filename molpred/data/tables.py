@@ -147,10 +147,10 @@ def resolve_column(frame: pd.DataFrame, name: str | None, path: PathType = "", r
         return name
     hint = ""
     close = difflib.get_close_matches(name, cols, n=1)
-    if close:
-        hint = f"; did you mean {close[0]!r}?"
-    elif len(cols) == 1 and any(d in cols[0] for d in (",", "\t", ";", "|")):
+    if len(cols) == 1 and any(d in cols[0] for d in (",", "\t", ";", "|")):
         hint = "; the file seems to use a different delimiter than its extension says"
+    elif close:
+        hint = f"; did you mean {close[0]!r}?"
     raise DataFileError(f"{where}{role} {name!r} not found (columns: {cols[:10]}){hint}")
 
 
