@@ -1,0 +1,329 @@
+"""Split-conformal prediction: intervals for regression, prediction sets for classification.
+
+Both classes store the sorted calibration scores (not a single quantile), so any coverage
+can be requested after fitting, and the state is plain JSON.
+
+The guarantee is marginal: if calibration and test molecules are exchangeable (drawn from
+the same distribution), the interval contains the true value with probability at least the
+nominal coverage. It does not hold for molecules outside the calibration distribution (see
+:mod:`molpred.uncertainty.domain`).
+
+References
+----------
+Vovk, Gammerman & Shafer, *Algorithmic Learning in a Random World* (2005);
+Angelopoulos & Bates, "A gentle introduction to conformal prediction" (2021);
+Papadopoulos et al., "Normalized nonconformity measures for regression conformal
+prediction" (2008); Sadinle, Lei & Wasserman, "Least ambiguous set-valued classifiers"
+(2019).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from molpred.exceptions import ModelFileError, NotFittedError
+from molpred.uncertainty._arrays import (
+    as_2d,
+    check_coverage,
+    check_n_targets,
+    check_shapes,
+    check_state,
+    restore,
+)
+
+__all__ = ["ConformalRegressor", "ConformalClassifier", "conformal_quantile"]
+
+# std values below this are raised to it, in fit and at prediction time alike, so a zero
+# std gives a finite (huge) score instead of a division by zero
+_MIN_STD = 1e-12
+
+
+def conformal_quantile(sorted_scores: np.ndarray, coverage: float) -> float:
+    """Finite-sample conformal quantile of calibration scores.
+
+    Parameters
+    ----------
+    sorted_scores : numpy.ndarray
+        ``n`` calibration scores sorted ascending.
+    coverage : float
+        Nominal coverage ``1 - alpha``.
+
+    Returns
+    -------
+    float
+        The ``ceil((n + 1) * coverage)``-th smallest score, or ``inf`` when that rank
+        exceeds ``n`` (too few calibration points for the requested coverage).
+    """
+    n = sorted_scores.size
+    # the small tolerance keeps e.g. (99 + 1) * 0.9 = 90.00000000000001 at rank 90
+    rank = math.ceil((n + 1) * coverage - 1e-9)
+    if rank > n or n == 0:
+        return math.inf
+    return float(sorted_scores[max(rank, 1) - 1])
+
+
+class ConformalRegressor:
+    """Split-conformal prediction intervals, one calibration per target.
+
+    With predicted standard deviations the nonconformity score is normalised,
+    ``|y - mean| / std``, and intervals are ``mean +- q * std`` (their width adapts to each
+    molecule). Without them the score is ``|y - mean|`` and every interval has the same
+    width ``2 q``.
+
+    Attributes
+    ----------
+    scores_ : list of numpy.ndarray
+        Per target, the sorted calibration scores (missing labels removed).
+    normalized_ : bool
+        Whether scores were divided by ``std``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> y = rng.normal(size=2000)
+    >>> cp = ConformalRegressor().fit(y, np.zeros(2000), np.ones(2000))
+    >>> lo, hi = cp.interval(np.zeros(3), np.ones(3), coverage=0.9)
+    >>> bool(abs(hi[0] - 1.645) < 0.1)
+    True
+    """
+
+    def fit(
+        self, y_cal: np.ndarray, mean_cal: np.ndarray, std_cal: np.ndarray | None = None
+    ) -> ConformalRegressor:
+        """Compute calibration scores.
+
+        Parameters
+        ----------
+        y_cal : numpy.ndarray
+            ``n`` or ``n x t`` calibration labels; NaN marks a missing label.
+        mean_cal : numpy.ndarray
+            Predictions, same shape.
+        std_cal : numpy.ndarray or None
+            Predicted standard deviations, same shape; ``None`` for plain residual scores.
+
+        Returns
+        -------
+        ConformalRegressor
+            ``self``.
+        """
+        y2, one_d = as_2d(y_cal, "y_cal")
+        mu2, _ = as_2d(mean_cal, "mean_cal")
+        check_shapes(y2, "y_cal", mean_cal=mu2)
+        scores = np.abs(y2 - mu2)
+        if std_cal is not None:
+            sd2, _ = as_2d(std_cal, "std_cal")
+            check_shapes(y2, "y_cal", std_cal=sd2)
+            scores = scores / np.maximum(sd2, _MIN_STD)
+        self.scores_ = [np.sort(scores[np.isfinite(scores[:, j]), j]) for j in range(y2.shape[1])]
+        self.normalized_ = std_cal is not None
+        self.one_d_ = one_d
+        return self
+
+    def quantile(self, coverage: float = 0.9) -> np.ndarray:
+        """Per-target score quantile ``q`` (``t``); ``inf`` if calibration data are too few."""
+        self._check_fitted()
+        coverage = check_coverage(coverage)
+        return np.array([conformal_quantile(s, coverage) for s in self.scores_])
+
+    def interval(
+        self, mean: np.ndarray, std: np.ndarray | None = None, coverage: float = 0.9
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Prediction intervals ``[lo, hi]`` at the requested coverage.
+
+        Parameters
+        ----------
+        mean : numpy.ndarray
+            ``n`` or ``n x t`` predictions.
+        std : numpy.ndarray or None
+            Predicted standard deviations, same shape; required when the regressor was
+            fitted with ``std_cal`` and ignored otherwise.
+        coverage : float
+            Nominal coverage ``1 - alpha`` in (0, 1).
+
+        Returns
+        -------
+        lo, hi : numpy.ndarray
+            Same shape as ``mean``; NaN where ``mean`` (or ``std``) is NaN, infinite when
+            the calibration set is too small for the coverage.
+        """
+        q = self.quantile(coverage)
+        mu2, one_d = as_2d(mean, "mean")
+        check_n_targets(mu2, len(self.scores_), "mean")
+        if self.normalized_:
+            if std is None:
+                raise ValueError("this ConformalRegressor was fitted with std_cal: pass std")
+            sd2, _ = as_2d(std, "std")
+            check_shapes(mu2, "mean", std=sd2)
+            half = q[None, :] * np.maximum(sd2, _MIN_STD)
+        else:
+            half = np.broadcast_to(q[None, :], mu2.shape)
+        return restore(mu2 - half, one_d), restore(mu2 + half, one_d)
+
+    def to_dict(self) -> dict:
+        """JSON-serialisable state: the sorted scores of every target."""
+        self._check_fitted()
+        return {
+            "type": "ConformalRegressor",
+            "version": 1,
+            "normalized": bool(self.normalized_),
+            "scores": [s.tolist() for s in self.scores_],
+            "one_d": bool(self.one_d_),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> ConformalRegressor:
+        """Rebuild from :meth:`to_dict` output; raises ``ModelFileError`` when malformed."""
+        check_state(d, "ConformalRegressor", 1, ("normalized", "scores", "one_d"))
+        obj = cls()
+        obj.scores_ = [_sorted_scores(s, "ConformalRegressor") for s in d["scores"]]
+        if not obj.scores_:
+            raise ModelFileError("ConformalRegressor state has no targets")
+        obj.normalized_ = bool(d["normalized"])
+        obj.one_d_ = bool(d["one_d"])
+        return obj
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "scores_"):
+            raise NotFittedError("ConformalRegressor is not fitted; call fit first")
+
+    def __repr__(self) -> str:
+        if not hasattr(self, "scores_"):
+            return "ConformalRegressor()"
+        n = [s.size for s in self.scores_]
+        return f"ConformalRegressor(normalized_={self.normalized_}, n_cal={n})"
+
+
+class ConformalClassifier:
+    """Split-conformal prediction sets from (calibrated) class probabilities.
+
+    Score of a calibration molecule: ``1 - p(true class)`` (LAC, Sadinle et al. 2019). A test
+    molecule's set holds every class ``k`` with ``1 - p_k <= q``. Sets are as small as
+    possible on average and may be empty when the model is confident in none of the classes.
+
+    Parameters
+    ----------
+    class_conditional : bool
+        Mondrian conformal prediction: a separate quantile per class, so coverage holds
+        within each class (useful for imbalanced data, e.g. rare actives), at the price of
+        larger sets.
+
+    Attributes
+    ----------
+    scores_ : list of numpy.ndarray
+        Sorted calibration scores: one array (all classes pooled) or one per class.
+    n_classes_ : int
+    """
+
+    def __init__(self, class_conditional: bool = False) -> None:
+        self.class_conditional = class_conditional
+
+    def fit(self, proba: np.ndarray, y: np.ndarray) -> ConformalClassifier:
+        """Compute calibration scores.
+
+        Parameters
+        ----------
+        proba : numpy.ndarray
+            ``n x n_classes`` class probabilities, or ``n`` probabilities of the positive
+            class of a binary task (treated as ``[1 - p, p]``).
+        y : numpy.ndarray
+            ``n`` integer class labels in ``0 .. n_classes - 1``; NaN marks a missing label.
+
+        Returns
+        -------
+        ConformalClassifier
+            ``self``.
+        """
+        p = _as_class_proba(proba)
+        y = np.asarray(y, dtype=np.float64)
+        if y.shape != (p.shape[0],):
+            raise ValueError(f"y must have shape ({p.shape[0]},), got {y.shape}")
+        ok = np.isfinite(y) & np.all(np.isfinite(p), axis=1)
+        labels = y[ok]
+        if np.any((labels != np.round(labels)) | (labels < 0) | (labels >= p.shape[1])):
+            raise ValueError(f"y must hold integer class labels in 0..{p.shape[1] - 1} or NaN")
+        labels = labels.astype(np.int64)
+        scores = 1.0 - p[ok][np.arange(labels.size), labels]
+        if self.class_conditional:
+            self.scores_ = [np.sort(scores[labels == k]) for k in range(p.shape[1])]
+        else:
+            self.scores_ = [np.sort(scores)]
+        self.n_classes_ = p.shape[1]
+        return self
+
+    def quantile(self, coverage: float = 0.9) -> np.ndarray:
+        """Score thresholds: ``n_classes`` values (the same value repeated unless Mondrian)."""
+        if not hasattr(self, "scores_"):
+            raise NotFittedError("ConformalClassifier is not fitted; call fit(proba, y) first")
+        coverage = check_coverage(coverage)
+        q = np.array([conformal_quantile(s, coverage) for s in self.scores_])
+        return q if q.size == self.n_classes_ else np.repeat(q, self.n_classes_)
+
+    def predict_set(self, proba: np.ndarray, coverage: float = 0.9) -> np.ndarray:
+        """Prediction sets at the requested coverage.
+
+        Parameters
+        ----------
+        proba : numpy.ndarray
+            ``n x n_classes`` (or ``n`` for binary) probabilities, calibrated the same way as
+            those given to :meth:`fit`.
+        coverage : float
+            Nominal coverage ``1 - alpha`` in (0, 1).
+
+        Returns
+        -------
+        numpy.ndarray
+            ``n x n_classes`` boolean; ``True`` where the class is in the set. Rows with NaN
+            probabilities give empty sets.
+        """
+        q = self.quantile(coverage)
+        p = _as_class_proba(proba)
+        if p.shape[1] != self.n_classes_:
+            raise ValueError(f"proba has {p.shape[1]} classes, fitted on {self.n_classes_}")
+        with np.errstate(invalid="ignore"):
+            return (1.0 - p) <= q[None, :]
+
+    def to_dict(self) -> dict:
+        """JSON-serialisable state."""
+        if not hasattr(self, "scores_"):
+            raise NotFittedError("ConformalClassifier is not fitted")
+        return {
+            "type": "ConformalClassifier",
+            "version": 1,
+            "class_conditional": bool(self.class_conditional),
+            "n_classes": int(self.n_classes_),
+            "scores": [s.tolist() for s in self.scores_],
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> ConformalClassifier:
+        """Rebuild from :meth:`to_dict` output; raises ``ModelFileError`` when malformed."""
+        check_state(d, "ConformalClassifier", 1, ("class_conditional", "n_classes", "scores"))
+        obj = cls(class_conditional=bool(d["class_conditional"]))
+        obj.n_classes_ = int(d["n_classes"])
+        obj.scores_ = [_sorted_scores(s, "ConformalClassifier") for s in d["scores"]]
+        expected = obj.n_classes_ if obj.class_conditional else 1
+        if obj.n_classes_ < 2 or len(obj.scores_) != expected:
+            raise ModelFileError("ConformalClassifier state: scores do not match n_classes")
+        return obj
+
+    def __repr__(self) -> str:
+        return f"ConformalClassifier(class_conditional={self.class_conditional})"
+
+
+def _as_class_proba(proba: np.ndarray) -> np.ndarray:
+    p = np.asarray(proba, dtype=np.float64)
+    if p.ndim == 1:
+        return np.stack([1.0 - p, p], axis=1)
+    if p.ndim != 2 or p.shape[1] < 2:
+        raise ValueError(f"proba must have shape n or n x n_classes (>= 2), got {p.shape}")
+    return p
+
+
+def _sorted_scores(values: object, type_name: str) -> np.ndarray:
+    s = np.asarray(values, dtype=np.float64)
+    if s.ndim != 1 or not np.all(np.isfinite(s)) or np.any(np.diff(s) < 0):
+        raise ModelFileError(f"{type_name} state: scores must be sorted finite numbers")
+    return s
