@@ -18,7 +18,7 @@ __all__ = [
     "UnsupportedMoleculeError",
     "DataFileError",
     "ModelFileError",
-    "NotFittedError",
+    "NotFittedError",  # noqa: F822 - provided lazily by __getattr__
 ]
 
 

@@ -59,7 +59,7 @@ def prediction_frame(est, smiles: list, coverage: float) -> pd.DataFrame:
     """Build the per-input prediction table (see ``_MolEstimator.predict_frame``)."""
     fs, mean, std = predict_featurized(est, smiles)
     n = len(smiles)
-    frame = pd.DataFrame({"smiles": smiles, "smiles_std": fs.smiles})
+    frame = pd.DataFrame({"smiles": pd.Series(smiles, dtype=object), "smiles_std": pd.Series(fs.smiles, dtype=object)})
     for t, name in enumerate(est.target_names_):
         col = np.full(n, np.nan)
         col[fs.index] = mean[:, t]

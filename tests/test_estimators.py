@@ -3,6 +3,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sklearn.base import clone
 
 from molpred import MolPropertyClassifier, MolPropertyRegressor
@@ -104,3 +106,17 @@ def test_deepchem_interop(esol):
     direct = np.sqrt(np.mean((wrapped.estimator.predict(sub["smiles"]) - sub[ESOL_TARGET]) ** 2))
     assert scores["rms_score"] == pytest.approx(direct, rel=1e-6)
     assert wrapped.predict(ds).shape == (120, 1)
+
+
+_HOSTILE = st.one_of(st.none(), st.text(max_size=40), st.sampled_from(["CCO", "c1ccccc1", "[Na+].[Cl-]", "C" * 300, "\x00", "C1CC"]))
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(batch=st.lists(_HOSTILE, min_size=1, max_size=12))
+def test_predict_frame_accounts_for_every_hostile_row(small_regressor, batch):
+    frame = small_regressor.predict_frame(batch)
+    assert len(frame) == len(batch)
+    assert frame["smiles"].tolist() == batch
+    ok = frame["status"] == "ok"
+    assert frame.loc[ok, "logS"].notna().all() and frame.loc[~ok, "logS"].isna().all()
+    assert (frame.loc[~ok, "error"].str.len() > 0).all()
