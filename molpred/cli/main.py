@@ -19,6 +19,11 @@ COMMANDS = {
     "list": "molpred.cli.model_cmds",
     "quickstart": "molpred.cli.quickstart",
 }
+# commands whose modules define their own parser: register(subparsers) + cmd_<name>(args);
+# these modules import nothing heavy at load time
+EXTRA_COMMANDS = {
+    "explain": "molpred.cli.explain_cmd",
+}
 
 
 def _add_train(sub) -> None:
@@ -79,12 +84,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for add in (_add_train, _add_predict, _add_evaluate, _add_list, _add_quickstart):
         add(sub)
-    for extra in _EXTRA_PARSERS:
-        extra(sub)
+    import importlib
+
+    for module in EXTRA_COMMANDS.values():
+        importlib.import_module(module).register(sub)
     return parser
-
-
-_EXTRA_PARSERS: list = []
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -99,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     from molpred.exceptions import MolpredError
 
-    module = importlib.import_module(COMMANDS[args.command])
+    module = importlib.import_module({**COMMANDS, **EXTRA_COMMANDS}[args.command])
     handler = getattr(module, f"cmd_{args.command.replace('-', '_')}")
     try:
         return int(handler(args) or 0)
