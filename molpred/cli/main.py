@@ -23,6 +23,7 @@ COMMANDS = {
 # these modules import nothing heavy at load time
 EXTRA_COMMANDS = {
     "explain": "molpred.cli.explain_cmd",
+    "bench": "molpred.cli.bench_cmd",
 }
 
 
