@@ -1,5 +1,14 @@
-"""Chemistry layer: text -> standardised RDKit Mol, canonical SMILES, fingerprints."""
+"""Chemistry layer: text -> standardised RDKit Mol, canonical SMILES, fingerprints, filters."""
 
+from molpred.chem.diversity import diverse_top_k, maxmin_pick
+from molpred.chem.filters import (
+    FilterConfig,
+    FilterSpecError,
+    apply_filters,
+    compute_properties,
+    list_filters,
+    parse_filters,
+)
 from molpred.chem.fingerprints import (
     bulk_tanimoto_max,
     morgan_bitvects,
@@ -28,4 +37,12 @@ __all__ = [
     "morgan_bitvects",
     "tanimoto_matrix",
     "bulk_tanimoto_max",
+    "FilterConfig",
+    "FilterSpecError",
+    "apply_filters",
+    "compute_properties",
+    "list_filters",
+    "parse_filters",
+    "diverse_top_k",
+    "maxmin_pick",
 ]
