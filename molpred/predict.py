@@ -10,7 +10,7 @@ from molpred.train.device import resolve_device
 from molpred.train.loop import predict_network
 from molpred.uncertainty.ensemble import combine_classification, combine_regression
 
-__all__ = ["member_outputs", "predict_featurized", "prediction_frame"]
+__all__ = ["member_outputs", "predict_featurized", "prediction_frame", "prediction_columns"]
 
 
 def member_outputs(est, data: list, calibrated: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
@@ -36,7 +36,8 @@ def member_outputs(est, data: list, calibrated: bool = True) -> tuple[np.ndarray
         else:
             outputs.append(predict_network(member, data, device))
     if est._task == "classification":
-        return combine_classification(outputs)
+        mean, std = combine_classification(outputs)
+        return mean, (std if est.uncertainty is not None else None)
     mean, std = combine_regression(outputs)
     mean = est.scaler_.inverse_transform(mean)
     if std is not None:
@@ -58,48 +59,78 @@ def predict_featurized(est, smiles: list) -> tuple[FeaturizedSet, np.ndarray, np
 def prediction_frame(est, smiles: list, coverage: float) -> pd.DataFrame:
     """Build the per-input prediction table (see ``_MolEstimator.predict_frame``)."""
     fs, mean, std = predict_featurized(est, smiles)
-    n = len(smiles)
     frame = pd.DataFrame({"smiles": pd.Series(smiles, dtype=object), "smiles_std": pd.Series(fs.smiles, dtype=object)})
-    for t, name in enumerate(est.target_names_):
-        col = np.full(n, np.nan)
-        col[fs.index] = mean[:, t]
+    for name, col in prediction_columns(est, mean, std, fs.index, len(smiles), coverage, fs.mols).items():
         frame[name] = col
-    if std is not None:
-        for t, name in enumerate(est.target_names_):
-            col = np.full(n, np.nan)
-            col[fs.index] = std[:, t]
-            frame[f"{name}_std"] = col
-    if est.conformal_ is not None and len(fs.index):
-        lo, hi = est.conformal_.interval(mean, std if est.conformal_.normalized_ else None, coverage)
-        lo, hi = np.asarray(lo).reshape(len(fs.index), -1), np.asarray(hi).reshape(len(fs.index), -1)
-        for t, name in enumerate(est.target_names_):
-            for suffix, values in (("lo", lo), ("hi", hi)):
-                col = np.full(n, np.nan)
-                col[fs.index] = values[:, t]
-                frame[f"{name}_{suffix}"] = col
-    elif est.conformal_ is not None:
-        for name in est.target_names_:
-            frame[f"{name}_lo"] = np.nan
-            frame[f"{name}_hi"] = np.nan
-    if est.domain_ is not None:
-        _add_domain_columns(est, frame, fs)
     frame["status"] = [r.status for r in fs.records]
     frame["error"] = [r.error for r in fs.records]
     return frame
 
 
-def _add_domain_columns(est, frame: pd.DataFrame, fs: FeaturizedSet) -> None:
-    n = len(frame)
+def prediction_columns(
+    est, mean: np.ndarray, std: np.ndarray | None, index: np.ndarray, n: int, coverage: float, domain_query=None
+) -> dict:
+    """Per-row output columns of one model, with NaN (or NA) for rows without a prediction.
+
+    Parameters
+    ----------
+    est : fitted estimator
+    mean, std : numpy.ndarray
+        ``len(index) x n_tasks`` from :func:`member_outputs` (``std`` may be None).
+    index : numpy.ndarray
+        Positions (in ``0..n-1``) of the predicted rows.
+    n : int
+        Number of rows.
+    coverage : float
+        Nominal coverage of the conformal intervals.
+    domain_query : sequence of Mol or numpy.ndarray, optional
+        What ``est.domain_.score`` takes for the predicted rows (molecules, or packed
+        fingerprints ``len(index) x n_bits / 8``); needed when the model has a domain.
+
+    Returns
+    -------
+    dict of str -> array
+        In order: ``<target>``, ``<target>_std``, ``<target>_lo``/``_hi``, ``max_sim_train``,
+        ``mean_sim_knn``, ``in_domain`` (the ones this model provides), each of length ``n``.
+    """
+    cols: dict = {}
+
+    def scatter(values: np.ndarray) -> np.ndarray:
+        col = np.full(n, np.nan)
+        col[index] = values
+        return col
+
+    for t, name in enumerate(est.target_names_):
+        cols[name] = scatter(mean[:, t])
+    if std is not None:
+        for t, name in enumerate(est.target_names_):
+            cols[f"{name}_std"] = scatter(std[:, t])
+    if est.conformal_ is not None and len(index):
+        lo, hi = est.conformal_.interval(mean, std if est.conformal_.normalized_ else None, coverage)
+        lo, hi = np.asarray(lo).reshape(len(index), -1), np.asarray(hi).reshape(len(index), -1)
+        for t, name in enumerate(est.target_names_):
+            cols[f"{name}_lo"] = scatter(lo[:, t])
+            cols[f"{name}_hi"] = scatter(hi[:, t])
+    elif est.conformal_ is not None:
+        for name in est.target_names_:
+            cols[f"{name}_lo"] = np.full(n, np.nan)
+            cols[f"{name}_hi"] = np.full(n, np.nan)
+    if est.domain_ is not None:
+        cols.update(_domain_columns(est, domain_query, index, n))
+    return cols
+
+
+def _domain_columns(est, query, index: np.ndarray, n: int) -> dict:
     max_sim = np.full(n, np.nan)
     knn = np.full(n, np.nan)
-    if len(fs.index):
-        scores = est.domain_.score(fs.mols)
-        max_sim[fs.index] = scores["max_sim_train"]
-        knn[fs.index] = scores["mean_sim_knn"]
-    frame["max_sim_train"] = max_sim
-    frame["mean_sim_knn"] = knn
+    if len(index):
+        scores = est.domain_.score(query)
+        max_sim[index] = scores["max_sim_train"]
+        knn[index] = scores["mean_sim_knn"]
+    cols = {"max_sim_train": max_sim, "mean_sim_knn": knn}
     if getattr(est.domain_, "threshold_", None) is not None:
         flags = pd.array([pd.NA] * n, dtype="boolean")
-        if len(fs.index):
-            flags[fs.index] = est.domain_.in_domain(scores)
-        frame["in_domain"] = flags
+        if len(index):
+            flags[index] = est.domain_.in_domain(scores)
+        cols["in_domain"] = flags
+    return cols

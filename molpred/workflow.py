@@ -147,7 +147,34 @@ def evaluate_table(est, frame: pd.DataFrame, smiles_col: str | None, targets: li
     metrics = task_metrics(est._task, y, p, targets)
     metrics["n_rows"] = len(frame)
     metrics["n_failed"] = int((preds["status"] != "ok").sum())
+    if est._task == "regression" and any(f"{name}_std" in preds for name in est.target_names_):
+        metrics["uncertainty"] = _uncertainty_metrics(est, y, preds, targets)
     return metrics, preds
+
+
+def _uncertainty_metrics(est, y: np.ndarray, preds: pd.DataFrame, targets: list[str]) -> dict:
+    """Per target: interval coverage and width, NLL, miscalibration area, Spearman(std, |error|).
+
+    Intervals are the conformal ``_lo``/``_hi`` columns (nominal coverage ``est.coverage``)
+    when present, else central Gaussian intervals of that coverage. NaN becomes None (JSON).
+    """
+    from molpred.uncertainty.metrics import regression_uncertainty_metrics
+
+    out = {}
+    for j, (label, name) in enumerate(zip(targets, est.target_names_)):
+        if f"{name}_std" not in preds:
+            continue
+        cols = {s: preds[f"{name}{s}"].to_numpy(dtype=float)
+                for s in ("", "_std", "_lo", "_hi") if f"{name}{s}" in preds}
+        has_interval = "_lo" in cols and "_hi" in cols
+        m = regression_uncertainty_metrics(
+            y[:, j], cols[""], cols["_std"], cols["_lo"] if has_interval else None,
+            cols["_hi"] if has_interval else None, coverage=est.coverage,
+        )
+        m["nominal_coverage"] = float(est.coverage)
+        m["interval"] = "conformal" if has_interval else "gaussian"
+        out[label] = {k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in m.items()}
+    return out
 
 
 def predict_file(est, input_path: PathType, output_path: PathType, smiles_col: str | None = None) -> pd.DataFrame:
