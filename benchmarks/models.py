@@ -1,0 +1,234 @@
+"""The models a benchmark can run, by name: molpred architectures and their peers.
+
+Every entry builds an object with ``fit(smiles, y, smiles_val=None, y_val=None)`` and
+``predict(smiles) -> n x n_targets`` (class-1 scores for classification; NaN where a molecule
+could not be used). A peer whose package is not installed is reported as unavailable with the
+reason and skipped by the runner, never replaced by something else.
+
+=================  =======================================================================
+name               what runs
+=================  =======================================================================
+svm                Tanimoto-kernel SVR/SVC on ECFP4 1024 bits (scikit-learn), C/epsilon by CV
+rf                 random forest on ECFP4 (scikit-learn)
+knn                Tanimoto k-NN (scikit-learn), k by CV
+chemprop           Chemprop v2 D-MPNN, ``chemprop train`` defaults (50 epochs)
+deepchem           DeepChem ``MultitaskRegressor``/``MultitaskClassifier`` on
+                   ``CircularFingerprint`` (radius 2, 1024 bits), torch backend
+molpred-dmpnn ...  ``molpred.MolPropertyRegressor``/``Classifier(model=...)`` with its defaults
+=================  =======================================================================
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["ModelEntry", "MODELS", "DEFAULT_MODELS", "QUICK_MODELS", "get_model", "MolpredModel", "DeepChemPeer"]
+
+MOLPRED_ARCHS = ("dmpnn", "gine", "attentivefp", "mlp")
+
+
+class MolpredModel:
+    """molpred's public estimators, configured only through their constructor.
+
+    Parameters
+    ----------
+    arch : {"dmpnn", "gine", "attentivefp", "mlp"}
+    task_type : {"regression", "classification"}
+    seed : int
+    epochs : int, optional
+        ``None`` keeps the estimator's default.
+    """
+
+    def __init__(self, arch: str, task_type: str, seed: int = 0, epochs: int | None = None):
+        self.arch = arch
+        self.task_type = task_type
+        self.seed = seed
+        self.epochs = epochs
+
+    def fit(self, smiles, y, smiles_val=None, y_val=None) -> MolpredModel:
+        from molpred.estimators import MolPropertyClassifier, MolPropertyRegressor
+
+        cls = MolPropertyRegressor if self.task_type == "regression" else MolPropertyClassifier
+        kwargs = {"model": self.arch, "seed": self.seed, "device": "cpu", "progress": False}
+        if self.epochs is not None:
+            kwargs["epochs"] = self.epochs
+        self.estimator_ = cls(**kwargs)
+        if smiles_val is not None and len(smiles_val):
+            self.estimator_.fit(list(smiles), y, X_val=list(smiles_val), y_val=y_val)
+        else:  # the estimator holds out val_fraction of the training data itself
+            self.estimator_.fit(list(smiles), y)
+        return self
+
+    def predict(self, smiles) -> np.ndarray:
+        est = self.estimator_
+        if self.task_type == "regression":
+            p = np.asarray(est.predict(list(smiles)), dtype=np.float64)
+        else:
+            p = np.asarray(est.predict_proba(list(smiles)), dtype=np.float64)
+            p = p[:, 1:] if est.n_tasks_ == 1 else p
+        return p.reshape(len(smiles), -1)
+
+
+class DeepChemPeer:
+    """DeepChem's fully connected multitask network on ECFP4 (torch backend, no TensorFlow).
+
+    One hidden layer of 1000, dropout 0.25, batch 64, a fixed 50 epochs (DeepChem's models do
+    no early stopping of their own); labels missing per target get weight 0.
+    """
+
+    def __init__(self, task_type: str, seed: int = 0, epochs: int = 50):
+        self.task_type = task_type
+        self.seed = seed
+        self.epochs = epochs
+
+    def _features(self, smiles):
+        import deepchem as dc
+
+        X = dc.feat.CircularFingerprint(radius=2, size=1024).featurize(list(smiles))
+        ok = np.array([getattr(x, "shape", None) == (1024,) for x in X])
+        return np.stack([x if k else np.zeros(1024) for x, k in zip(X, ok)]).astype(np.float32), ok
+
+    def fit(self, smiles, y, smiles_val=None, y_val=None) -> DeepChemPeer:
+        import deepchem as dc
+        import torch
+
+        torch.manual_seed(self.seed)
+        X, ok = self._features(smiles)
+        X, y = X[ok], y[ok]
+        w = (~np.isnan(y)).astype(np.float32)
+        dataset = dc.data.NumpyDataset(X, np.nan_to_num(y), w)
+        n_tasks = y.shape[1]
+        common = dict(layer_sizes=[1000], dropouts=0.25, batch_size=64, learning_rate=1e-3)
+        if self.task_type == "regression":
+            self.mean_, self.std_ = np.nanmean(y, 0), np.nanstd(y, 0) + 1e-8
+            dataset = dc.data.NumpyDataset(X, np.nan_to_num((y - self.mean_) / self.std_), w)
+            self.model_ = dc.models.MultitaskRegressor(n_tasks, 1024, **common)
+        else:
+            self.model_ = dc.models.MultitaskClassifier(n_tasks, 1024, **common)
+        self.model_.fit(dataset, nb_epoch=self.epochs)
+        self.n_tasks_ = n_tasks
+        return self
+
+    def predict(self, smiles) -> np.ndarray:
+        import deepchem as dc
+
+        X, ok = self._features(smiles)
+        out = np.full((len(smiles), self.n_tasks_), np.nan)
+        if ok.any():
+            # the classifier's batch generator one-hot encodes y even when predicting
+            dummy = np.zeros((int(ok.sum()), self.n_tasks_), dtype=np.float32)
+            p = self.model_.predict(dc.data.NumpyDataset(X[ok], dummy))
+            if self.task_type == "regression":
+                out[ok] = p.reshape(ok.sum(), self.n_tasks_) * self.std_ + self.mean_
+            else:
+                out[ok] = p.reshape(ok.sum(), self.n_tasks_, 2)[:, :, 1]
+        return out
+
+
+def _module_available(module: str) -> tuple[bool, str]:
+    import importlib
+
+    try:
+        mod = importlib.import_module(module)
+    except ImportError as exc:
+        return False, f"{module} not installed ({exc})"
+    return True, getattr(mod, "__version__", "?")
+
+
+def _chemprop_available() -> tuple[bool, str]:
+    from benchmarks.chemprop_peer import chemprop_available
+
+    return chemprop_available()
+
+
+def _deepchem_available() -> tuple[bool, str]:
+    import logging
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        logging.disable(logging.WARNING)
+        try:
+            return _module_available("deepchem")
+        finally:
+            logging.disable(logging.NOTSET)
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    """A runnable model: how to build it and how to tell whether it can run here.
+
+    Attributes
+    ----------
+    name : str
+    family : str
+        ``"molpred"`` or ``"peer"``.
+    build : callable
+        ``build(task_type, seed, epochs) -> model``; ``epochs`` (None = default) only matters
+        to neural models.
+    available : callable
+        ``() -> (bool, version or reason)``.
+    """
+
+    name: str
+    family: str
+    build: Callable
+    available: Callable[[], tuple[bool, str]]
+
+
+def _fp_builder(cls_name: str):
+    def build(task_type, seed, epochs):
+        from benchmarks import fingerprint_peers
+
+        return getattr(fingerprint_peers, cls_name)(task_type, seed)
+
+    return build
+
+
+def _chemprop_build(task_type, seed, epochs):
+    from benchmarks.chemprop_peer import ChempropPeer
+
+    return ChempropPeer(task_type, seed, epochs=epochs or 50)
+
+
+def _molpred_builder(arch: str):
+    def build(task_type, seed, epochs):
+        return MolpredModel(arch, task_type, seed, epochs)
+
+    return build
+
+
+MODELS: dict[str, ModelEntry] = {
+    "svm": ModelEntry("svm", "peer", _fp_builder("SVMPeer"), lambda: _module_available("sklearn")),
+    "rf": ModelEntry("rf", "peer", _fp_builder("RFPeer"), lambda: _module_available("sklearn")),
+    "knn": ModelEntry("knn", "peer", _fp_builder("KNNPeer"), lambda: _module_available("sklearn")),
+    "chemprop": ModelEntry("chemprop", "peer", _chemprop_build, _chemprop_available),
+    "deepchem": ModelEntry("deepchem", "peer", lambda t, s, e: DeepChemPeer(t, s, epochs=e or 50),
+                           _deepchem_available),
+    **{f"molpred-{a}": ModelEntry(f"molpred-{a}", "molpred", _molpred_builder(a),
+                                  lambda: _module_available("molpred")) for a in MOLPRED_ARCHS},
+}
+DEFAULT_MODELS = ("svm", "rf", "knn", "molpred-mlp", "molpred-dmpnn")
+QUICK_MODELS = ("svm", "molpred-mlp", "molpred-dmpnn")
+
+
+def get_model(name: str) -> ModelEntry:
+    """Return the model entry ``name`` (``"dmpnn"`` is accepted for ``"molpred-dmpnn"``).
+
+    Raises
+    ------
+    KeyError
+        Unknown name, with a did-you-mean suggestion.
+    """
+    key = name.strip().lower()
+    if key in MODELS:
+        return MODELS[key]
+    if f"molpred-{key}" in MODELS:
+        return MODELS[f"molpred-{key}"]
+    close = difflib.get_close_matches(key, list(MODELS), n=3)
+    hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
+    raise KeyError(f"unknown model {name!r}{hint} (known: {', '.join(MODELS)})")

@@ -1,0 +1,76 @@
+"""The benchmark harness's quick mode, end to end: shape and sanity of its outputs, not values."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+pytest.importorskip("torch")
+
+from benchmarks.models import QUICK_MODELS  # noqa: E402
+from benchmarks.runner import KEY, QUICK_EPOCHS, main, run  # noqa: E402
+from benchmarks.tasks import QUICK_TASKS, get_task, resolve  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory):
+    mp = pytest.MonkeyPatch()
+    mp.setenv("MOLPRED_DATA_DIR", "/work/shared/data")
+    out = tmp_path_factory.mktemp("bench")
+    frame = run("moleculeace", quick=True, out_dir=out, command="python -m benchmarks moleculeace --quick")
+    mp.undo()
+    return out, frame
+
+
+def test_quick_run_writes_one_ok_row_per_task_model_seed(quick_run):
+    out, frame = quick_run
+    csv = pd.read_csv(out / "moleculeace_quick_results.csv")
+    assert len(csv) == len(QUICK_TASKS) * len(QUICK_MODELS)
+    assert not csv.duplicated(list(KEY)).any()
+    assert set(csv["model"]) == set(QUICK_MODELS)
+    assert set(csv["task"]) == set(QUICK_TASKS)
+    assert (csv["status"] == "ok").all(), csv[["model", "message"]]
+    neural = csv[csv["family"] == "molpred"]
+    assert (neural["epochs"].astype(str) == str(QUICK_EPOCHS)).all()
+
+
+def test_quick_run_metrics_finite_and_sane(quick_run):
+    _, frame = quick_run
+    for col in ("rmse", "rmse_cliff", "train_time_s", "predict_time_s", "predict_mol_per_s"):
+        values = frame[col].to_numpy(dtype=float)
+        assert np.isfinite(values).all(), col
+        assert (values > 0).all(), col
+    assert (frame["rmse"] < 5).all()  # pKi units: anything larger means the harness is broken
+    assert (frame["n_test"] > 0).all() and (frame["n_failed_predictions"] == 0).all()
+
+
+def test_quick_run_records_command_machine_and_versions(quick_run):
+    out, frame = quick_run
+    assert (frame["command"] == "python -m benchmarks moleculeace --quick").all()
+    for col in ("cpu_model", "n_cores", "ram_gib", "molpred_version", "torch_version", "rdkit_version",
+                "scikit-learn_version", "chemprop_version"):
+        assert col in frame and frame[col].notna().all(), col
+    runs = [json.loads(line) for line in (out / "moleculeace_quick_runs.jsonl").read_text().splitlines()]
+    assert runs[-1]["command"] == "python -m benchmarks moleculeace --quick" and runs[-1]["wall_time_s"] > 0
+    summary = (out / "moleculeace_quick_summary.md").read_text()
+    assert "python -m benchmarks moleculeace --quick" in summary and "cores" in summary
+    assert "| svm" in summary
+    assert (out / "moleculeace_quick_rmse_per_task.png").stat().st_size > 0
+    assert (out / "moleculeace_quick_parity.png").stat().st_size > 0
+
+
+def test_rerun_resumes_without_new_rows(quick_run):
+    out, frame = quick_run
+    again = run("moleculeace", quick=True, out_dir=out, models=["svm"], report=False)
+    assert len(again) == len(frame)
+
+
+def test_unknown_names_fail_with_suggestion(capsys):
+    with pytest.raises(KeyError, match="did you mean"):
+        get_task("CHEMBL204_K")
+    assert main(["moleculeacee", "--quick", "--out", "/nonexistent-not-used"]) == 2
+    assert "did you mean" in capsys.readouterr().err
+    assert len(resolve("moleculeace")) == 30
