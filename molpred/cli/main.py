@@ -24,6 +24,8 @@ COMMANDS = {
 EXTRA_COMMANDS = {
     "explain": "molpred.cli.explain_cmd",
     "bench": "molpred.cli.bench_cmd",
+    "screen": "molpred.cli.screen_cmd",
+    "campaign": "molpred.cli.campaign_cmd",
 }
 
 

@@ -1,0 +1,341 @@
+"""Screening throughput and memory: SMILES text in, ranked predictions out.
+
+    python -m benchmarks.screen_speed                      # 20k vs Chemprop, then 100k and 1M for memory
+    python -m benchmarks.screen_speed --sizes 20000 --no-chemprop   # quick
+
+What is measured, each in a fresh subprocess (so start-up, imports and peak memory belong to
+that step alone):
+
+* ``molpred-screen``: ``molpred.screen.screen`` on a generated library (``.smi``, one SMILES per
+  line; :mod:`benchmarks.library_gen`) with a D-MPNN of Chemprop's default size (hidden 300,
+  depth 3, FFN 300) trained for 1 epoch on 100 ESOL molecules (weights do not change the
+  speed), default settings: standardisation, applicability domain, Parquet shards, top-100
+  table and picture, worker processes = CPUs. ``mol_per_s`` is the library rows over the
+  ``screen()`` call; ``end_to_end_mol_per_s`` also counts interpreter start-up and imports.
+* ``chemprop-predict``: Chemprop v2 on the same molecules through its Python API as
+  ``chemprop predict`` runs it (``MoleculeDatapoint.from_smi`` -> ``MoleculeDataset`` ->
+  ``build_dataloader(batch_size=256)`` -> ``Trainer.predict``), a default ``MPNN``
+  (BondMessagePassing 300/3, mean aggregation, RegressionFFN); timed from the SMILES list to
+  the prediction tensor.
+* ``rdkit-parse``: ``Chem.MolFromSmiles`` alone on one core, the floor of any SMILES-in pipeline.
+* ``profile``: CPU time per molecule of each stage of the screening hot path, on one core.
+
+Peak memory is the largest sum of RSS over the process and its children, sampled every
+0.2 s (``psutil``), plus the main process's own ``ru_maxrss``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+__all__ = ["main"]
+
+ROOT = Path(__file__).resolve().parents[1]
+ESOL = ROOT.parent / "shared" / "data" / "moleculenet" / "delaney-processed.csv"
+
+
+# ---------------------------------------------------------------------------- children
+def _child_model(out: str) -> dict:
+    import pandas as pd
+
+    from molpred import MolPropertyRegressor
+
+    esol = pd.read_csv(os.environ.get("MOLPRED_ESOL", ESOL)).iloc[:100]
+    est = MolPropertyRegressor(model="dmpnn", epochs=1, seed=0, device="cpu")
+    est.fit(esol["smiles"].tolist(), esol["measured log solubility in mols per litre"].rename("logs"))
+    est.save(out)
+    return {"spec": est.spec_.to_dict()}
+
+
+def _child_screen(model: str, library: str, out: str, workers: int | None, chunk_size: int) -> dict:
+    from molpred.screen import screen
+
+    s = screen(model, library, out, top_k=100, overwrite=True, workers=workers, chunk_size=chunk_size,
+               progress=False)
+    return {"rows": s.n_rows, "seconds": s.seconds, "mol_per_s": s.rows_per_second, "counts": s.counts}
+
+
+def _read_smiles(library: str) -> list[str]:
+    with open(library) as fh:
+        return [line.split()[0] if line.strip() else "" for line in fh]
+
+
+def _child_chemprop(library: str) -> dict:
+    import logging
+    import warnings
+
+    warnings.filterwarnings("ignore")
+    logging.disable(logging.WARNING)
+    import torch
+    from chemprop import data, featurizers, models, nn
+    from lightning import pytorch as pl
+
+    smiles = _read_smiles(library)
+    torch.manual_seed(0)
+    mpnn = models.MPNN(nn.BondMessagePassing(), nn.MeanAggregation(), nn.RegressionFFN())
+    trainer = pl.Trainer(logger=False, enable_progress_bar=False, accelerator="cpu", devices=1,
+                         enable_model_summary=False)
+    t0 = time.perf_counter()
+    points = [data.MoleculeDatapoint.from_smi(s) for s in smiles]
+    dataset = data.MoleculeDataset(points, featurizers.SimpleMoleculeMolGraphFeaturizer())
+    loader = data.build_dataloader(dataset, batch_size=256, num_workers=0, shuffle=False)
+    preds = torch.cat(trainer.predict(mpnn, loader))
+    seconds = time.perf_counter() - t0
+    return {"rows": len(smiles), "seconds": seconds, "mol_per_s": len(smiles) / seconds, "n_pred": int(preds.shape[0])}
+
+
+def _child_rdkit(library: str) -> dict:
+    from rdkit import Chem, RDLogger
+
+    RDLogger.DisableLog("rdApp.*")
+    smiles = _read_smiles(library)
+    t0 = time.perf_counter()
+    for s in smiles:
+        Chem.MolFromSmiles(s)
+    seconds = time.perf_counter() - t0
+    return {"rows": len(smiles), "seconds": seconds, "mol_per_s": len(smiles) / seconds}
+
+
+def _child_profile(model: str, library: str, n: int = 3000) -> dict:
+    """CPU microseconds per molecule of each hot-path stage, one thread."""
+    import numpy as np
+    import torch
+    from rdkit import Chem
+
+    import molpred
+    from molpred.chem import morgan_fingerprints, to_mol
+    from molpred.chem.filters import apply_filters
+    from molpred.predict import member_outputs
+
+    torch.set_num_threads(1)
+    smiles = [s for s in _read_smiles(library)[:n] if s]
+    est = molpred.load(model)
+    out = {}
+
+    def stage(name, fn, items):
+        fn(items[:20])  # warm-up (lazy imports, first-call setup)
+        t0 = time.process_time()
+        res = fn(items)
+        out[name] = round((time.process_time() - t0) / len(items) * 1e6, 1)
+        return res
+
+    stage("parse (MolFromSmiles)", lambda xs: [Chem.MolFromSmiles(s) for s in xs], smiles)
+    mols = stage("parse + standardise (to_mol)", lambda xs: [to_mol(s) for s in xs], smiles)
+    stage("canonical SMILES", lambda xs: [Chem.MolToSmiles(m) for m in xs], mols)
+    graphs = stage("featurise (MolGraphFeaturizer)", lambda xs: [est.featurizer_(m) for m in xs], mols)
+    stage("domain fingerprints", lambda xs: np.packbits(morgan_fingerprints(xs), axis=1), mols)
+    data = stage("to_pyg", lambda xs: [g.to_pyg() for g in xs], graphs)
+    stage("collate + forward (member_outputs, 1 thread)", lambda xs: member_outputs(est, xs), data)
+    stage("PAINS + Brenk filters (optional)", lambda xs: apply_filters(xs, "pains,brenk"), mols[:500])
+    return {"cpu_us_per_mol": out, "n": len(smiles)}
+
+
+def _child(argv: list[str]) -> None:
+    kind, *rest = argv
+    if kind == "model":
+        res = _child_model(rest[0])
+    elif kind == "screen":
+        workers = None if rest[3] == "auto" else int(rest[3])
+        res = _child_screen(rest[0], rest[1], rest[2], workers, int(rest[4]))
+    elif kind == "chemprop":
+        res = _child_chemprop(rest[0])
+    elif kind == "rdkit":
+        res = _child_rdkit(rest[0])
+    else:
+        res = _child_profile(rest[0], rest[1])
+    import resource
+
+    res["main_maxrss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    print("@@" + json.dumps(res), flush=True)
+
+
+# ---------------------------------------------------------------------------- parent
+def _measure(args: list[str], nice: int) -> dict:
+    """Run a child, sample the RSS of its process tree, return its JSON plus wall time and peaks."""
+    import psutil
+
+    cmd = [sys.executable, "-m", "benchmarks.screen_speed", "--child", *args]
+    if nice:
+        cmd = ["nice", "-n", str(nice), *cmd]
+    load0 = os.getloadavg()[0]
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    peak_tree = 0.0
+    root = psutil.Process(proc.pid)
+    while proc.poll() is None:
+        try:
+            procs = [root, *root.children(recursive=True)]
+            rss = 0
+            for p in procs:
+                try:
+                    rss += p.memory_info().rss
+                except psutil.Error:
+                    pass
+            peak_tree = max(peak_tree, rss / 2**20)
+        except psutil.Error:
+            pass
+        time.sleep(0.2)
+    stdout, stderr = proc.communicate()
+    wall = time.perf_counter() - t0
+    line = next((ln for ln in stdout.splitlines() if ln.startswith("@@")), None)
+    if line is None:
+        tail = (stderr or stdout).strip().splitlines()[-3:]
+        return {"status": "error", "message": " | ".join(tail)[:400], "wall_s": round(wall, 1)}
+    res = json.loads(line[2:])
+    res.update(status="ok", wall_s=round(wall, 1), peak_tree_rss_mib=round(peak_tree, 1),
+               load_avg_start=round(load0, 2), load_avg_end=round(os.getloadavg()[0], 2))
+    return res
+
+
+def _library(workdir: Path, sizes: list[int], source: str | None) -> dict[int, Path]:
+    """``size -> .smi`` with the first ``size`` lines of one generated (or given) library."""
+    big = Path(source) if source else workdir / f"library_{max(sizes)}.smi"
+    if not big.exists():
+        from benchmarks.library_gen import write_library
+
+        print(f"[screen_speed] generating {max(sizes)} molecules into {big}", file=sys.stderr, flush=True)
+        write_library(big, max(sizes), seed=0)
+    paths = {}
+    with open(big) as fh:
+        lines = fh.readlines()
+    for n in sizes:
+        if n > len(lines):
+            raise SystemExit(f"{big} has {len(lines)} lines, fewer than {n}")
+        p = workdir / f"lib_{n}.smi"
+        if not p.exists() or sum(1 for _ in open(p)) != n:
+            p.write_text("".join(lines[:n]))
+        paths[n] = p
+    return paths
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "--child":
+        _child(argv[1:])
+        return 0
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.screen_speed", description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[20_000, 100_000, 1_000_000],
+                        help="library sizes to screen (the smallest is also run with Chemprop)")
+    parser.add_argument("--library", default=None, help="existing .smi with at least max(sizes) lines")
+    parser.add_argument("--workdir", default=os.environ.get("MOLPRED_BENCH_DIR", "/tmp/molpred-screen-bench"))
+    parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
+    parser.add_argument("--workers", default="auto")
+    parser.add_argument("--chunk-size", type=int, default=5000)
+    parser.add_argument("--no-chemprop", action="store_true")
+    parser.add_argument("--nice", type=int, default=10, help="niceness of the measured processes")
+    args = parser.parse_args(argv)
+
+    from benchmarks.environment import machine_info, versions
+
+    started = datetime.now(timezone.utc)
+    t_start = time.perf_counter()
+    workdir = Path(args.workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    sizes = sorted(set(args.sizes))
+    libs = _library(workdir, sizes, args.library)
+    model = workdir / "dmpnn_default"
+    if not (model / "model.json").exists():
+        res = _measure(["model", str(model)], args.nice)
+        if res["status"] != "ok":
+            raise SystemExit(f"could not build the model: {res['message']}")
+    rows = []
+    small = sizes[0]
+
+    def record(step: str, n: int, res: dict) -> None:
+        rows.append({"step": step, "n": n, **{k: v for k, v in res.items() if k != "counts"}})
+        print(f"[screen_speed] {step} n={n}: " + ", ".join(f"{k}={v}" for k, v in rows[-1].items()
+                                                           if k not in ("step", "n")), file=sys.stderr, flush=True)
+
+    record("rdkit-parse", small, _measure(["rdkit", str(libs[small])], args.nice))
+    if not args.no_chemprop:
+        try:
+            import chemprop  # noqa: F401
+
+            record("chemprop-predict", small, _measure(["chemprop", str(libs[small])], args.nice))
+        except ImportError:
+            print("[screen_speed] chemprop not installed: skipped", file=sys.stderr)
+    for n in sizes:
+        out = workdir / f"results_{n}"
+        res = _measure(["screen", str(model), str(libs[n]), str(out), str(args.workers), str(args.chunk_size)],
+                       args.nice)
+        if res.get("status") == "ok":
+            res["end_to_end_mol_per_s"] = round(n / res["wall_s"], 1)
+        record("molpred-screen", n, res)
+    prof = _measure(["profile", str(model), str(libs[small])], args.nice)
+    wall = time.perf_counter() - t_start
+    _write(Path(args.out), rows, prof, started, wall, argv, machine_info(), versions(), args)
+    return 0
+
+
+def _write(out: Path, rows: list[dict], prof: dict, started, wall: float, argv, machine, vers, args) -> None:
+    import pandas as pd
+
+    frame = pd.DataFrame(rows)
+    ok = frame[frame["status"] == "ok"]
+    rate = {(r.step, r.n): r.mol_per_s for r in ok.itertuples()}
+    small = int(frame["n"].min())
+    chem = rate.get(("chemprop-predict", small))
+    floor = rate.get(("rdkit-parse", small))
+    frame["x_vs_chemprop"] = [round(r.mol_per_s / chem, 2) if chem and r.status == "ok" else None for r in frame.itertuples()]
+    frame["x_of_rdkit_floor"] = [round(r.mol_per_s / floor, 3) if floor and r.status == "ok" else None for r in frame.itertuples()]
+    command = "python -m benchmarks.screen_speed " + " ".join(argv)
+    frame["command"] = command
+    for k, v in machine.items():
+        frame[k] = v
+    for k, v in vers.items():
+        frame[f"{k}_version"] = v
+    out.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(out / "screen_speed.csv", index=False)
+
+    cols = [c for c in ("step", "n", "mol_per_s", "end_to_end_mol_per_s", "wall_s", "peak_tree_rss_mib",
+                        "main_maxrss_mib", "x_vs_chemprop", "x_of_rdkit_floor", "load_avg_start", "load_avg_end",
+                        "status") if c in frame]
+    table = frame[cols].to_markdown(index=False) if hasattr(frame, "to_markdown") else frame[cols].to_string(index=False)
+    screens = ok[ok["step"] == "molpred-screen"].set_index("n")
+    memory = ""
+    if {100_000, 1_000_000} <= set(screens.index):
+        a, b = screens.loc[100_000, "peak_tree_rss_mib"], screens.loc[1_000_000, "peak_tree_rss_mib"]
+        memory = (f"Peak memory (process tree): {a:.0f} MiB for 100k rows, {b:.0f} MiB for 1M rows "
+                  f"({(b / a - 1) * 100:+.1f}%; goal: at most 1.5 GB and within 10%: "
+                  f"{'met' if b <= 1536 and abs(b / a - 1) <= 0.10 else 'NOT met'}).")
+    speed = ""
+    if chem and small in screens.index:
+        x = screens.loc[small, "mol_per_s"] / chem
+        speed = f"Throughput on {small} molecules: {x:.1f}x Chemprop v2 predict in the same run (goal: 5x)."
+    profile = ""
+    if prof.get("status") == "ok":
+        items = prof["cpu_us_per_mol"]
+        profile = "\n".join(["| stage | CPU us / molecule |", "|---|---|", *[f"| {k} | {v} |" for k, v in items.items()]])
+    text = "\n".join([
+        "# Screening speed and memory", "",
+        f"Command: `{command}` (started {started.isoformat(timespec='seconds')}, wall time {wall:.0f} s; "
+        f"measured processes run with `nice -n {args.nice}`).",
+        f"Machine: {machine['cpu_model']}, {machine['n_cores']} cores, {machine['ram_gib']} GiB RAM, {machine['os']}, "
+        f"Python {machine['python']}. The machine is shared with other jobs (see the load averages): absolute "
+        "numbers are noisy; compare ratios within this run.",
+        "Versions: " + ", ".join(f"{k} {v}" for k, v in vers.items()), "",
+        "Library: `benchmarks.library_gen` (BRICS recombination of real molecules, seed 0), `.smi`, first n lines. "
+        "Model: D-MPNN hidden 300, depth 3, FFN 300 x 2, trained 1 epoch on 100 ESOL molecules, with "
+        "applicability domain and conformal intervals (so the screen also computes fingerprints and similarity). "
+        "`mol_per_s`: rows over the `screen()` call (or, for Chemprop, from the SMILES list to predictions); "
+        "`end_to_end_mol_per_s`: over the whole subprocess including start-up; peak RSS summed over the "
+        "process tree (main + workers).", "",
+        table, "",
+        *([speed, ""] if speed else []), *([memory, ""] if memory else []),
+        *(["CPU time per molecule and stage (one thread, first molecules of the smallest library):", "", profile, ""]
+          if profile else []),
+    ]) + "\n"
+    (out / "screen_speed.md").write_text(text, encoding="utf-8")
+    print(text)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,75 @@
+"""``molpred screen MODEL_DIR [MODEL_DIR ...] LIBRARY --out RESULTS_DIR``.
+
+Only argument parsing; the work is :func:`molpred.screen.screen` (imported when the command
+runs, so ``molpred --help`` stays fast).
+"""
+
+from __future__ import annotations
+
+import argparse
+
+_EPILOG = """\
+score expressions (--score), comma-separated terms:
+  COLUMN[:max|min[:WEIGHT[:z|raw]]]   e.g. pki:max:1.0,logs:max:0.5
+  desirability:COLUMN:A:B[:WEIGHT]    0 at A, 1 at B, linear between, e.g. desirability:logs:-6:-2
+  COLUMN is a model target (or <model>.<target> if two models share it), <target>_std, _lo, _hi,
+  max_sim_train, or a property (qed, mw, clogp, tpsa, hbd, hba, rotb, ...). Regression targets are
+  z-scored with the model's training-label mean and std by default (raw for everything else);
+  score = sum of weight * term. Default: the first model's first target, higher is better.
+filters (--filters): pains, brenk, lipinski[:N], veber, PROPERTY:LO-HI (e.g. mw:200-500).
+outputs: RESULTS_DIR/shards/part-*.parquet (one row per library row, with status/error),
+  summary.json, top_hits.csv, top_hits.png, manifest.json (checked by --resume).
+"""
+
+
+def register(sub) -> argparse.ArgumentParser:
+    """Add the ``screen`` subcommand to ``sub`` (an argparse subparsers object)."""
+    p = sub.add_parser(
+        "screen",
+        help="rank a compound library (millions of rows) with one or more models; streaming, resumable",
+        description="Predict, filter and rank every molecule of a library. "
+        "Rows are processed in chunks by worker processes and written as Parquet shards, "
+        "so memory stays flat and an interrupted run can be resumed.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("paths", nargs="+", metavar="MODEL_DIR... LIBRARY",
+                   help="one or more model directories, then the library (.smi/.csv/.tsv/.parquet/.sdf, optionally .gz)")
+    p.add_argument("--out", required=True, help="results directory")
+    p.add_argument("--top", type=int, default=100, help="number of hits in top_hits.csv (default 100)")
+    p.add_argument("--score", default=None, help="ranking expression (see below)")
+    p.add_argument("--filters", default=None, help="e.g. pains,brenk,lipinski,veber,mw:200-500")
+    p.add_argument("--diversity", type=float, default=None, metavar="THRESH",
+                   help="no two hits with ECFP4 Tanimoto >= THRESH (e.g. 0.6)")
+    p.add_argument("--resume", action="store_true", help="continue an interrupted screen in --out")
+    p.add_argument("--overwrite", action="store_true", help="delete earlier results in --out first")
+    p.add_argument("--engine", choices=["local", "ray"], default="local")
+    p.add_argument("--workers", type=int, default=None, help="worker processes or Ray actors (default: CPUs)")
+    p.add_argument("--chunk-size", type=int, default=5000, help="rows per chunk and shard (default 5000)")
+    p.add_argument("--ray-address", default=None, help="existing Ray cluster (with --engine ray)")
+    p.add_argument("--smiles-col", default=None, help="SMILES column of CSV/TSV/Parquet libraries")
+    p.add_argument("--id-col", default=None, help="identifier column to carry into the results")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--no-image", action="store_true", help="do not draw top_hits.png")
+    return p
+
+
+def cmd_screen(args) -> int:
+    """Run the screen described by the parsed ``args``; prints a short report."""
+    from molpred.screen import screen
+
+    if len(args.paths) < 2:
+        raise ValueError("screen needs at least one MODEL_DIR and a LIBRARY")
+    *models, library = args.paths
+    summary = screen(
+        models, library, args.out, top_k=args.top, score=args.score, filters=args.filters,
+        diversity=args.diversity, resume=args.resume, overwrite=args.overwrite, engine=args.engine,
+        workers=args.workers, chunk_size=args.chunk_size, ray_address=args.ray_address,
+        smiles_col=args.smiles_col, id_col=args.id_col,
+        progress=False if args.no_progress else None, image=not args.no_image,
+    )
+    counts = ", ".join(f"{k}={v}" for k, v in summary.counts.items() if v)
+    resumed = f" ({summary.n_chunks_resumed} of {summary.n_chunks} chunks from an earlier run)" if summary.n_chunks_resumed else ""
+    print(f"{summary.n_rows} rows screened in {summary.seconds:.1f} s{resumed}; {counts}")
+    print(f"score: {summary.score}; {summary.n_hits} hits written to {summary.out}/top_hits.csv")
+    return 0

@@ -1,0 +1,339 @@
+"""``screen()``: rank a library of any size with one or more models, resumably."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from molpred.exceptions import MolpredError
+from molpred.screen.engine import ENGINES, ShardBuilder, run_local, run_ray
+from molpred.screen.models import BASE_COLUMNS, ModelSet, load_models
+from molpred.screen.ranking import TopPool, draw_top_hits, select_hits, write_top_hits
+from molpred.screen.reader import open_library
+from molpred.screen.scoring import parse_score
+from molpred.screen.shards import ResultsDir, arrow_schema, frame_to_parquet_bytes
+from molpred.screen.worker import FILTERED
+
+__all__ = ["screen", "ScreenSummary", "STATUSES"]
+
+# candidates kept for diverse selection: max(factor * top_k, top_k + extra); more are read
+# back from the shards only if these run out of sufficiently dissimilar molecules
+_DIVERSITY_POOL = (10, 1000)
+
+STATUSES = ("ok", "invalid_smiles", "empty", "standardization_failed", "unsupported", FILTERED)
+"""Row statuses in screen output: those of :class:`molpred.chem.Status` plus ``filtered``."""
+
+
+@dataclass
+class ScreenSummary:
+    """What a screen did (also written to ``<out>/summary.json``).
+
+    Attributes
+    ----------
+    out : str
+        Results directory.
+    n_rows : int
+        Library rows; every one has a row in the shards.
+    counts : dict
+        Rows per status (:data:`STATUSES`); ``ok`` rows were predicted and scored.
+    n_ranked : int
+        Rows with a finite score.
+    n_hits : int
+        Rows in ``top_hits.csv``.
+    n_chunks, n_chunks_resumed : int
+        Shards in all, and shards found complete from an earlier run.
+    seconds : float
+        Wall time of this call.
+    rows_per_second : float
+        Rows processed by this call per second (resumed shards excluded).
+    score : str
+        Canonical score expression.
+    columns : list of str
+        Shard columns.
+    top_hits : pandas.DataFrame
+        The ranked hits (same as ``top_hits.csv``); not in ``summary.json``.
+    """
+
+    out: str
+    n_rows: int
+    counts: dict
+    n_ranked: int
+    n_hits: int
+    n_chunks: int
+    n_chunks_resumed: int
+    seconds: float
+    rows_per_second: float
+    score: str
+    columns: list
+    settings: dict = field(default_factory=dict)
+    top_hits: pd.DataFrame | None = field(default=None, repr=False)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d.pop("top_hits")
+        return d
+
+
+def _auto_workers() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+class _Progress:
+    """tqdm over rows with an ETA from the share of the file read (rows unknown up front)."""
+
+    def __init__(self, enabled: bool, source, done_rows: int):
+        self.bar = None
+        self.source = source
+        if enabled:
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(total=source.n_rows, initial=done_rows, unit="mol", desc="screen",
+                            dynamic_ncols=True, smoothing=0.05)
+        self.rows = done_rows
+
+    def update(self, n: int, best: float | None) -> None:
+        self.rows += n
+        if self.bar is None:
+            return
+        if self.source.n_rows is None:
+            frac = self.source.fraction_read()
+            if frac:
+                self.bar.total = max(self.rows, int(self.rows / frac))
+        self.bar.update(n)
+        if best is not None:
+            self.bar.set_postfix(best=f"{best:.3g}", refresh=False)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def screen(
+    models,
+    library,
+    out,
+    *,
+    top_k: int = 100,
+    score: str | None = None,
+    filters=None,
+    diversity: float | None = None,
+    resume: bool = False,
+    overwrite: bool = False,
+    engine: str = "local",
+    workers: int | None = None,
+    chunk_size: int = 5000,
+    ray_address: str | None = None,
+    smiles_col: str | None = None,
+    id_col: str | None = None,
+    coverage: float | None = None,
+    progress: bool | None = None,
+    image: bool = True,
+) -> ScreenSummary:
+    """Predict, filter and rank every molecule of a library, streaming, with resumable output.
+
+    Parameters
+    ----------
+    models : str, Path, estimator, or a list (or ``{label: model}`` dict) of them
+        Model directories or fitted estimators. Output columns are the models' target names
+        (prefixed ``<label>.`` when two models produce the same name; a directory's label is
+        its name).
+    library : str or Path
+        ``.smi``, ``.csv``, ``.tsv``, ``.parquet`` or ``.sdf``, optionally ``.gz``
+        (:mod:`molpred.screen.reader` says what a row is for each).
+    out : str or Path
+        Results directory (:mod:`molpred.screen.shards` describes its layout).
+    top_k : int
+        Hits in ``top_hits.csv``.
+    score : str, optional
+        Ranking expression, e.g. ``"pki:max:1.0,logs:max:0.5"`` or
+        ``"pki,desirability:logs:-6:-2"`` (grammar in :mod:`molpred.screen.scoring`);
+        default: the first model's first prediction, higher is better.
+    filters : str, list of str or FilterConfig, optional
+        ``"pains,brenk,lipinski,veber,mw:200-500"`` (:func:`molpred.chem.filters.parse_filters`).
+        Rejected rows get status ``filtered``, the reasons in ``filter_reasons``, and no
+        prediction.
+    diversity : float, optional
+        Tanimoto (ECFP4) threshold: no two hits are this similar or more (best first).
+    resume : bool
+        Continue the screen in ``out`` (after a crash or kill): finished shards are kept,
+        the rest computed; the outcome equals an uninterrupted run. Refused if the library,
+        models or any setting that changes the rows differ.
+    overwrite : bool
+        Delete earlier results in ``out`` first.
+    engine : {"local", "ray"}
+    workers : int, optional
+        Worker processes (local) or Ray actors; default: the CPUs available. ``0`` runs the
+        local pipeline in this process.
+    chunk_size : int
+        Rows per chunk and shard. Peak memory grows with it (about 60 MB per 5,000 drug-like
+        molecules in flight), not with the library.
+    ray_address : str, optional
+        Existing Ray cluster to use with ``engine="ray"``.
+    smiles_col, id_col : str, optional
+        Columns of table libraries (guessed when omitted; ``id_col=""`` for none).
+    coverage : float, optional
+        Nominal coverage of conformal intervals (default: each model's).
+    progress : bool, optional
+        Progress bar with rate and ETA (default: when stderr is a terminal).
+    image : bool
+        Draw ``top_hits.png``.
+
+    Returns
+    -------
+    ScreenSummary
+
+    Raises
+    ------
+    DataFileError
+        Unreadable library or missing column.
+    ModelFileError
+        Invalid model directory.
+    ScoreSpecError, FilterSpecError
+        Malformed score or filter specification.
+    ScreenResumeError
+        ``out`` holds other results (without ``resume``/``overwrite``), or resuming with
+        different settings.
+
+    Examples
+    --------
+    >>> from molpred.screen import screen
+    >>> s = screen("models/pki", "library.smi.gz", "results", top_k=50,
+    ...            filters="pains,lipinski", diversity=0.6)  # doctest: +SKIP
+    >>> s.counts, s.top_hits.head()  # doctest: +SKIP
+    """
+    from molpred.chem.filters import PROPERTIES, FilterConfig, parse_filters
+
+    t0 = time.perf_counter()
+    if engine not in ENGINES:
+        raise ValueError(f"unknown engine {engine!r}; choose from {', '.join(ENGINES)}")
+    if top_k < 0:
+        raise ValueError(f"top_k must be >= 0, got {top_k}")
+    if diversity is not None and not 0.0 < float(diversity) <= 1.0:
+        raise ValueError(f"diversity is a Tanimoto threshold in (0, 1], got {diversity}")
+    if chunk_size < 1:
+        raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
+    workers = _auto_workers() if workers is None else int(workers)
+    if progress is None:
+        progress = sys.stderr.isatty()
+
+    source = open_library(library, smiles_col, id_col)
+    model_set = ModelSet(load_models(models), coverage)
+    filter_cfg = filters if isinstance(filters, FilterConfig) else parse_filters(filters)
+    available = model_set.columns + [p for p in PROPERTIES if p not in model_set.columns]
+    spec = parse_score(score, available, model_set.z_stats(), model_set.prediction_columns()[0])
+    properties = tuple(c for c in spec.columns if c in PROPERTIES and c not in model_set.columns)
+    plan = model_set.plan(None if filter_cfg.is_empty else filter_cfg, properties)
+    build = ShardBuilder(model_set, properties, source.has_ids, spec)
+
+    settings = {
+        "chunk_size": int(chunk_size), "score": spec.text(), "filters": asdict(filter_cfg),
+        "standardize": model_set.std_config.to_dict(), "coverage": coverage,
+        "properties": list(properties),
+    }
+    manifest = {
+        "library": source.identity(),
+        "settings": settings,
+        "models": [{"label": m.label, "source": m.source, "sha256": m.sha256} for m in model_set.models],
+        "run": {"top_k": top_k, "diversity": diversity, "engine": engine, "workers": workers},
+    }
+    manifest = json.loads(json.dumps(manifest))  # compare as stored: tuples become lists
+    results = ResultsDir(out)
+    results.prepare(manifest, resume=resume, overwrite=overwrite)
+    for p in (results.summary_path, results.top_csv, results.top_png):
+        p.unlink(missing_ok=True)  # only a finished run has them
+
+    factor, extra = _DIVERSITY_POOL
+    capacity = top_k if diversity is None else max(factor * top_k, top_k + extra)
+    pool = TopPool(capacity)
+    counts = {s: 0 for s in STATUSES}
+    state = {"rows": 0, "chunks": 0, "resumed": 0, "resumed_rows": 0, "columns": None}
+
+    def account(frame: pd.DataFrame) -> None:
+        for status, n in frame["status"].value_counts().items():
+            counts[str(status)] = counts.get(str(status), 0) + int(n)
+        pool.add(frame)
+        state["rows"] += len(frame)
+        state["chunks"] += 1
+        if state["columns"] is None:
+            state["columns"] = list(frame.columns)
+
+    bar = _Progress(progress, source, 0)
+
+    def pending():
+        """Chunks without a complete shard; complete ones are accounted from disk."""
+        for chunk in source.chunks(chunk_size):
+            if results.shard_rows(chunk.index) == len(chunk):
+                frame = results.read_shard(chunk.index)
+                account(frame)
+                state["resumed"] += 1
+                state["resumed_rows"] += len(frame)
+                bar.update(len(frame), None)
+                continue
+            yield chunk
+
+    if engine == "local":
+        stream = run_local(pending(), plan, build, workers)
+    else:
+        stream = run_ray(pending(), plan, build, workers, ray_address)
+    try:
+        for index, frame in stream:
+            results.write_shard(index, frame_to_parquet_bytes(frame, arrow_schema(frame)))
+            account(frame)
+            best = pool.frame["score"].iat[0] if pool.frame is not None else None
+            bar.update(len(frame), best)
+    finally:
+        bar.close()
+
+    if state["rows"] == 0:
+        raise MolpredError(f"{library}: the library has no rows")
+    hits = pool.result()
+    if diversity is not None:
+        hits = _diverse_hits(results, pool, top_k, float(diversity))
+    else:
+        hits = hits.head(top_k)
+    columns = state["columns"]
+    model_cols = [c for c in columns if c not in BASE_COLUMNS and c != "score" and c not in properties]
+    top = write_top_hits(hits, results.top_csv, model_cols)
+    if image and len(top):
+        draw_top_hits(top, results.top_png)
+    seconds = time.perf_counter() - t0
+    fresh = state["rows"] - state["resumed_rows"]
+    summary = ScreenSummary(
+        out=str(results.path), n_rows=state["rows"], counts=counts, n_ranked=pool.n_seen, n_hits=len(top),
+        n_chunks=state["chunks"], n_chunks_resumed=state["resumed"], seconds=round(seconds, 2),
+        rows_per_second=round(fresh / seconds, 1) if seconds > 0 else 0.0, score=spec.text(),
+        columns=columns, settings={**manifest["settings"], **manifest["run"]}, top_hits=top,
+    )
+    payload = dict(summary.to_dict(), library=manifest["library"], models=manifest["models"])
+    tmp = results.summary_path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(payload, indent=2, default=str))
+    os.replace(tmp, results.summary_path)
+    return summary
+
+
+def _diverse_hits(results: ResultsDir, pool: TopPool, k: int, threshold: float) -> pd.DataFrame:
+    """Diverse top-k; if the pool runs out of diverse candidates, rescan the shards with a bigger one."""
+    hits = select_hits(pool.result(), k, threshold)
+    capacity = pool.capacity
+    while len(hits) < k and pool.truncated:
+        capacity *= 4
+        pool = TopPool(capacity)
+        for index in results.shard_indices():
+            pool.add(results.read_shard(index))
+        hits = select_hits(pool.result(), k, threshold)
+    return hits
+
+
+def result_paths(out) -> dict:
+    """Paths of a screen's outputs."""
+    r = ResultsDir(Path(out))
+    return {"shards": r.shards, "summary": r.summary_path, "top_hits_csv": r.top_csv, "top_hits_png": r.top_png}

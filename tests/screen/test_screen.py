@@ -1,0 +1,303 @@
+"""End-to-end screening: row accounting, ranking, filters, diversity, kill-and-resume, Ray, CLI.
+
+Two tiny real models (a D-MPNN and a fingerprint MLP, 1 epoch on ESOL molecules) screen
+small libraries made of real molecules plus hostile rows, in every input format.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from rdkit import Chem
+from rdkit.Chem import Descriptors
+
+from molpred.chem.diversity import diverse_top_k
+from molpred.chem.fingerprints import morgan_fingerprints
+from molpred.screen import STATUSES, ScreenResumeError, load_results, screen
+
+ROOT = Path(__file__).resolve().parents[2]
+ESOL = ROOT.parent / "shared" / "data" / "moleculenet" / "delaney-processed.csv"
+ACE = ROOT / "datasets" / "moleculeace" / "CHEMBL204_Ki.csv"
+
+HOSTILE = [
+    "",  # empty line / field
+    "not_a_smiles",
+    "C1CC",  # unclosed ring
+    "CC(=O)[O-].[Na+]",  # salt -> ok, parent fragment
+    "C" * 5000,  # huge string
+    "[Na+].[Cl-]",  # inorganic -> unsupported
+    "c1ccccc1O",
+    "ЖЖЖ",  # non-ASCII
+    "C(C)(C)(C)(C)C",  # pentavalent carbon
+]
+EXPECTED = {0: "empty", 1: "invalid_smiles", 2: "invalid_smiles", 3: "ok", 4: "invalid_smiles",
+            5: "unsupported", 6: "ok", 7: "invalid_smiles", 8: "invalid_smiles"}
+
+
+# ---------------------------------------------------------------------------- fixtures
+@pytest.fixture(scope="module")
+def models(tmp_path_factory):
+    """Model directories: D-MPNN predicting "logs", MLP predicting "logs" too (a name clash)."""
+    from molpred import MolPropertyRegressor
+
+    esol = pd.read_csv(ESOL).iloc[:100]
+    y = esol["measured log solubility in mols per litre"].rename("logs")
+    root = tmp_path_factory.mktemp("models")
+    MolPropertyRegressor(model="dmpnn", hidden_size=16, ffn_hidden_size=16, epochs=1, seed=0, device="cpu").fit(
+        esol["smiles"].tolist(), y).save(root / "gnn")
+    MolPropertyRegressor(model="mlp", hidden_size=16, ffn_hidden_size=16, epochs=1, seed=0, device="cpu",
+                         applicability_domain=False).fit(esol["smiles"].tolist(), y).save(root / "mlp")
+    return root / "gnn", root / "mlp"
+
+
+@pytest.fixture(scope="module")
+def library_smiles():
+    """Real drug-like SMILES (not in the training set), a few duplicates (ties), hostile rows."""
+    real = pd.read_csv(ACE)["smiles"].iloc[:200].tolist()
+    real = real + real[:10]  # exact duplicates tie on score; row order must break the tie
+    return HOSTILE + real
+
+
+@pytest.fixture(scope="module")
+def small_library_smiles(library_smiles):
+    return library_smiles[:70]
+
+
+def _write(path: Path, smiles: list[str]) -> Path:
+    name = path.name
+    opener = gzip.open if name.endswith(".gz") else open
+    if ".smi" in name:
+        with opener(path, "wt") as fh:
+            fh.writelines(f"{s} id{i}\n" if s else "\n" for i, s in enumerate(smiles))
+    elif ".csv" in name or ".tsv" in name:
+        frame = pd.DataFrame({"id": [f"id{i}" for i in range(len(smiles))], "smiles": smiles})
+        with opener(path, "wt") as fh:
+            frame.to_csv(fh, index=False, sep="\t" if ".tsv" in name else ",")
+    elif name.endswith(".parquet"):
+        pd.DataFrame({"id": [f"id{i}" for i in range(len(smiles))], "smiles": smiles}).to_parquet(path)
+    elif ".sdf" in name:
+        blocks = []
+        for i, s in enumerate(smiles):
+            mol = Chem.MolFromSmiles(s) if s and len(s) < 1000 else None
+            if mol is None:
+                blocks.append(f"id{i}\nbroken record\n\n")
+            else:
+                mol.SetProp("_Name", f"id{i}")
+                blocks.append(Chem.MolToMolBlock(mol))
+        with opener(path, "wt") as fh:
+            fh.write("".join(b + "$$$$\n" for b in blocks))
+    return path
+
+
+def _run(models, lib, out, **kw):
+    kw.setdefault("workers", 0)
+    kw.setdefault("chunk_size", 64)
+    kw.setdefault("progress", False)
+    return screen(models, lib, out, **kw)
+
+
+# ---------------------------------------------------------------------------- accounting
+@pytest.mark.parametrize("name", ["lib.smi", "lib.smi.gz", "lib.csv", "lib.tsv.gz", "lib.parquet", "lib.sdf.gz"])
+def test_every_row_accounted_for_in_every_format(models, small_library_smiles, tmp_path, name):
+    library_smiles = small_library_smiles
+    lib = _write(tmp_path / name, library_smiles)
+    s = _run(models[0], lib, tmp_path / "out", top_k=5, image=False, chunk_size=16)
+    res = load_results(tmp_path / "out")
+    n = len(library_smiles)
+    assert s.n_rows == n and len(res) == n
+    assert res["row"].tolist() == list(range(n))
+    # a blank line of a SMILES file has no name either
+    assert res["id"].tolist() == ["" if ".smi" in name and not smi else f"id{i}" for i, smi in enumerate(library_smiles)]
+    assert set(res["status"]) <= set(STATUSES)
+    assert sum(s.counts.values()) == n
+    assert s.counts == {k: int((res["status"] == k).sum()) for k in STATUSES}
+    ok = res["status"] == "ok"
+    assert res.loc[ok, "logs"].notna().all() and res.loc[~ok, "logs"].isna().all()
+    assert np.array_equal(res["score"], res["logs"], equal_nan=True)  # default score: the prediction
+    assert (res.loc[~ok, "error"].str.len() > 0).all()
+    for i, status in EXPECTED.items():
+        if ".sdf" in name and status != "ok":
+            assert res["status"][i] != "ok"  # such rows cannot even be written as SD records
+        else:
+            assert res["status"][i] == status, (i, res["error"][i])
+    assert res["smiles_std"][3] == "CC(=O)O"
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["n_rows"] == n and summary["counts"] == s.counts
+
+
+def test_worker_processes_give_the_same_rows_as_in_process(models, small_library_smiles, tmp_path):
+    library_smiles = small_library_smiles
+    lib = _write(tmp_path / "lib.smi", library_smiles)
+    _run(models[0], lib, tmp_path / "a", workers=0, image=False, chunk_size=16)
+    _run(models[0], lib, tmp_path / "b", workers=2, image=False, chunk_size=16)
+    pd.testing.assert_frame_equal(load_results(tmp_path / "a"), load_results(tmp_path / "b"))
+
+
+# ---------------------------------------------------------------------------- ranking
+def _brute_force_top(res: pd.DataFrame, k: int) -> list[int]:
+    ranked = res[res["score"].notna()].sort_values(["score", "row"], ascending=[False, True], kind="stable")
+    return ranked["row"].head(k).tolist()
+
+
+def test_top_k_matches_brute_force_sort_with_ties_broken_by_row(models, library_smiles, tmp_path):
+    lib = _write(tmp_path / "lib.smi", library_smiles)
+    s = _run(models[0], lib, tmp_path / "out", top_k=40, score="heavy_atoms")  # integers: many ties
+    res = load_results(tmp_path / "out")
+    hits = pd.read_csv(tmp_path / "out" / "top_hits.csv")
+    assert hits["row"].tolist() == _brute_force_top(res, 40) == s.top_hits["row"].tolist()
+    assert hits["rank"].tolist() == list(range(1, 41))
+    assert hits["score"].nunique() < 40  # ties were there to break
+    assert {"smiles_std", "logs", "logs_lo", "logs_hi", "max_sim_train", "qed", "mw", "alerts"} <= set(hits.columns)
+    assert (tmp_path / "out" / "top_hits.png").stat().st_size > 1000
+
+
+def test_combined_score_over_two_models_with_clashing_names(models, library_smiles, tmp_path):
+    lib = _write(tmp_path / "lib.csv", library_smiles)
+    expr = "gnn.logs:max:1.0,mlp.logs:min:0.5,desirability:qed:0.2:0.8:2"
+    s = _run(list(models), lib, tmp_path / "out", top_k=25, score=expr, image=False)
+    res = load_results(tmp_path / "out")
+    assert {"gnn.logs", "mlp.logs", "qed"} <= set(res.columns)
+    gnn = __import__("molpred").load(models[0])
+    mean, std = float(gnn.scaler_.mean[0]), float(gnn.scaler_.std[0])
+    mlp = __import__("molpred").load(models[1])
+    m2, s2 = float(mlp.scaler_.mean[0]), float(mlp.scaler_.std[0])
+    expected = ((res["gnn.logs"] - mean) / std - 0.5 * (res["mlp.logs"] - m2) / s2
+                + 2 * np.clip((res["qed"] - 0.2) / 0.6, 0, 1))
+    assert np.allclose(res["score"], expected, equal_nan=True)
+    assert s.score == "gnn.logs:max:1:z,mlp.logs:min:0.5:z,desirability:qed:0.2:0.8:2"
+    assert pd.read_csv(tmp_path / "out" / "top_hits.csv")["row"].tolist() == _brute_force_top(res, 25)
+
+
+# ---------------------------------------------------------------------------- filters, diversity
+def test_filters_reject_with_reasons_and_no_prediction(models, library_smiles, tmp_path):
+    lib = _write(tmp_path / "lib.smi", library_smiles)
+    s = _run(models[0], lib, tmp_path / "out", filters="lipinski:0,mw:250-450", top_k=10, image=False)
+    res = load_results(tmp_path / "out")
+    filtered = res["status"] == "filtered"
+    assert filtered.sum() == s.counts["filtered"] > 0 and s.counts["ok"] > 0
+    assert res.loc[filtered, "logs"].isna().all() and res.loc[filtered, "score"].isna().all()
+    assert (res.loc[filtered, "filter_reasons"].str.len() > 0).all()
+    assert (res.loc[~filtered, "filter_reasons"] == "").all()
+    hits = pd.read_csv(tmp_path / "out" / "top_hits.csv")
+    assert hits["mw"].between(250, 450).all()
+    assert res.loc[res["status"] == "ok", "smiles_std"].map(
+        lambda smi: 250 <= Descriptors.MolWt(Chem.MolFromSmiles(smi)) <= 450).all()
+
+
+@pytest.mark.parametrize("pool", ["default", "tiny"])
+def test_diverse_hits_are_dissimilar_and_match_a_full_greedy_pass(models, library_smiles, tmp_path, pool, monkeypatch):
+    if pool == "tiny":  # the running pool holds only k rows: the shards must be rescanned
+        monkeypatch.setattr("molpred.screen.api._DIVERSITY_POOL", (1, 0))
+    lib = _write(tmp_path / "lib.smi", library_smiles)
+    _run(models[0], lib, tmp_path / "out", top_k=15, diversity=0.5, image=False)
+    res = load_results(tmp_path / "out")
+    hits = pd.read_csv(tmp_path / "out" / "top_hits.csv")
+    fps = morgan_fingerprints([Chem.MolFromSmiles(s) for s in hits["smiles_std"]])
+    sim = (fps @ fps.T.astype(float)) / (fps.sum(1)[:, None] + fps.sum(1)[None, :] - fps @ fps.T.astype(float))
+    np.fill_diagonal(sim, 0)
+    assert sim.max() < 0.5 and len(hits) == 15
+    ranked = res[res["score"].notna()].sort_values(["score", "row"], ascending=[False, True])
+    all_fps = morgan_fingerprints([Chem.MolFromSmiles(s) for s in ranked["smiles_std"]])
+    picks = diverse_top_k(all_fps, -np.arange(len(ranked), dtype=float), 15, 0.5)
+    assert hits["row"].tolist() == ranked["row"].to_numpy()[picks].tolist()
+
+
+# ---------------------------------------------------------------------------- resume
+def test_kill_and_resume_gives_identical_results(models, tmp_path):
+    smiles = pd.read_csv(ACE)["smiles"].iloc[:600].tolist() + HOSTILE
+    lib = _write(tmp_path / "lib.smi.gz", smiles)
+    kw = dict(chunk_size=20, top_k=20, filters="lipinski,tpsa:0-120", diversity=0.5)
+    code = (
+        "import sys; from molpred.screen import screen; "
+        f"screen({str(models[0])!r}, {str(lib)!r}, {str(tmp_path / 'killed')!r}, workers=0, progress=False, "
+        + ", ".join(f"{k}={v!r}" for k, v in kw.items()) + ")"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code], env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    shards = tmp_path / "killed" / "shards"
+    deadline = time.time() + 300
+    while time.time() < deadline and proc.poll() is None:
+        if len(list(shards.glob("part-*.parquet"))) >= 3:
+            break
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    n_done = len(list(shards.glob("part-*.parquet")))
+    n_chunks = -(-len(smiles) // 20)
+    assert 3 <= n_done < n_chunks, "the screen should have been killed part-way"
+    assert not (tmp_path / "killed" / "summary.json").exists()
+
+    with pytest.raises(ScreenResumeError, match="--resume"):
+        _run(models[0], lib, tmp_path / "killed", **kw)
+    with pytest.raises(ScreenResumeError, match="chunk_size"):
+        _run(models[0], lib, tmp_path / "killed", resume=True, **dict(kw, chunk_size=21))
+    resumed = _run(models[0], lib, tmp_path / "killed", resume=True, **kw)
+    full = _run(models[0], lib, tmp_path / "full", **kw)
+    assert resumed.n_chunks_resumed >= 3 and full.n_chunks_resumed == 0
+    a, b = load_results(tmp_path / "killed"), load_results(tmp_path / "full")
+    assert len(a) == len(smiles) and a["row"].tolist() == list(range(len(smiles)))
+    pd.testing.assert_frame_equal(a, b, check_exact=True)
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "killed" / "top_hits.csv"),
+                                  pd.read_csv(tmp_path / "full" / "top_hits.csv"), check_exact=True)
+    assert resumed.counts == full.counts
+    assert not list(shards.glob("*.tmp-*"))
+    again = _run(models[0], lib, tmp_path / "killed", resume=True, **kw)  # finished: nothing to redo
+    assert again.n_chunks_resumed == n_chunks
+
+
+def test_overwrite_starts_again(models, small_library_smiles, tmp_path):
+    lib = _write(tmp_path / "lib.smi", small_library_smiles)
+    _run(models[0], lib, tmp_path / "out", top_k=3, image=False, chunk_size=10)
+    s = _run(models[0], lib, tmp_path / "out", top_k=3, image=False, overwrite=True, chunk_size=30)
+    assert s.n_chunks_resumed == 0 and len(list((tmp_path / "out" / "shards").glob("*.parquet"))) == 3
+
+
+# ---------------------------------------------------------------------------- ray, CLI
+def test_ray_engine_matches_local(models, small_library_smiles, tmp_path):
+    library_smiles = small_library_smiles
+    pytest.importorskip("ray.data", reason="Ray Data is not installed (pip install 'molpred[distributed]')")
+    lib = _write(tmp_path / "lib.parquet", library_smiles)
+    local = _run(models[0], lib, tmp_path / "local", top_k=10, image=False, chunk_size=16)
+    ray_run = _run(models[0], lib, tmp_path / "ray", top_k=10, image=False, chunk_size=16, engine="ray", workers=2)
+    a, b = load_results(tmp_path / "local"), load_results(tmp_path / "ray")
+    pd.testing.assert_frame_equal(a, b, check_exact=False, rtol=1e-5)
+    assert local.counts == ray_run.counts
+    assert local.top_hits["row"].tolist() == ray_run.top_hits["row"].tolist()
+
+
+def test_cli_screen_end_to_end(models, small_library_smiles, tmp_path, capsys):
+    library_smiles = small_library_smiles
+    from molpred.cli.screen_cmd import cmd_screen, register
+
+    lib = _write(tmp_path / "lib.smi", library_smiles)
+    parser = argparse.ArgumentParser(prog="molpred")
+    register(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["screen", str(models[0]), str(models[1]), str(lib), "--out", str(tmp_path / "out"),
+                              "--top", "7", "--score", "gnn.logs:max", "--filters", "pains,brenk",
+                              "--workers", "0", "--chunk-size", "25", "--no-progress"])
+    assert cmd_screen(args) == 0
+    assert f"{len(library_smiles)} rows screened" in capsys.readouterr().out
+    hits = pd.read_csv(tmp_path / "out" / "top_hits.csv")
+    assert len(hits) == 7 and (hits["alerts"].isna() | (hits["alerts"] == "")).all()
+    with pytest.raises(ValueError):
+        cmd_screen(parser.parse_args(["screen", str(lib), "--out", str(tmp_path / "x")]))
+
+
+def test_library_without_a_valid_molecule(models, tmp_path):
+    lib = _write(tmp_path / "bad.smi", ["", "xx", "C1CC", "[Na+].[Cl-]"] * 5)
+    s = _run(models, lib, tmp_path / "out", chunk_size=8)
+    res = load_results(tmp_path / "out")
+    assert len(res) == 20 and s.counts["ok"] == 0 and s.n_hits == 0
+    assert res[["gnn.logs", "mlp.logs", "score"]].isna().all().all()
+    assert pd.read_csv(tmp_path / "out" / "top_hits.csv").empty
+    assert not (tmp_path / "out" / "top_hits.png").exists()

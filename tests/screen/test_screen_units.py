@@ -1,0 +1,145 @@
+"""Screening parts without a model: score expressions, chunked reading, the running top-K."""
+
+from __future__ import annotations
+
+import gzip
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from molpred.chem.standardize import StandardizeConfig
+from molpred.screen.ranking import TopPool, rank_order
+from molpred.screen.reader import open_library
+from molpred.screen.scoring import ScoreSpecError, parse_score
+from molpred.screen.worker import ChunkPlan, process_chunk
+
+COLS = ["pki", "logs", "pki_std", "qed"]
+Z = {"pki": (6.0, 2.0), "logs": (-3.0, 1.5)}
+
+
+# ---------------------------------------------------------------------------- scores
+def test_score_defaults_and_canonical_text():
+    spec = parse_score("pki:max:1.0,logs:max:0.5", COLS, Z, "pki")
+    assert spec.text() == "pki:max:1:z,logs:max:0.5:z"
+    frame = {"pki": np.array([8.0, 6.0]), "logs": np.array([-3.0, -6.0])}
+    assert np.allclose(spec(frame), [1.0, -1.0])
+    assert parse_score(None, COLS, Z, "pki").text() == "pki:max:1:raw"
+    assert parse_score("qed", COLS, Z, "pki").text() == "qed:max:1:raw"
+    assert parse_score("pki:min:2:raw", COLS, Z, "pki")({"pki": np.array([7.0])})[0] == -14.0
+
+
+def test_desirability_is_a_clipped_ramp_in_either_direction():
+    up = parse_score("desirability:logs:-6:-2", COLS, Z, "pki")
+    down = parse_score("desirability:pki_std:1:0:3", COLS, Z, "pki")
+    x = {"logs": np.array([-8.0, -4.0, 0.0, np.nan]), "pki_std": np.array([2.0, 0.25, -1.0, 0.5])}
+    assert np.allclose(up(x), [0.0, 0.5, 1.0, np.nan], equal_nan=True)
+    assert np.allclose(down(x), [0.0, 2.25, 3.0, 1.5])
+
+
+@pytest.mark.parametrize(
+    "expr, match",
+    [("pkii", "did you mean 'pki'"), ("pki:up", "direction"), ("pki:max:heavy", "not a number"),
+     ("qed:max:1:z", "training statistics"), ("desirability:logs:1:1", "differ"), ("desirability:logs:1", "A:B"),
+     ("pki:max:0", "zero weights"), (",,", "empty"), ("pki:max:1:z:9", "too many"), ("pki:max:inf", "finite")],
+)
+def test_bad_score_expressions_say_what_is_wrong(expr, match):
+    with pytest.raises(ScoreSpecError, match=match):
+        parse_score(expr, COLS, Z, "pki")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=40))
+def test_hostile_score_text_raises_only_score_errors(text):
+    try:
+        spec = parse_score(text, COLS, Z, "pki")
+    except ScoreSpecError:
+        return
+    assert spec.terms and set(spec.columns) <= set(COLS)
+
+
+# ---------------------------------------------------------------------------- ranking
+def test_rank_order_is_score_then_row_and_skips_nan():
+    scores = np.array([1.0, np.nan, 3.0, 3.0, -1.0])
+    rows = np.array([10, 11, 13, 12, 14])
+    assert rank_order(scores, rows).tolist() == [3, 2, 0, 4]
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.sampled_from([0.0, 1.0, 2.0, np.nan, 0.5]), min_size=1, max_size=60),
+       st.integers(1, 12), st.integers(1, 10))
+def test_running_top_k_equals_sorting_everything(values, k, chunk):
+    frame = pd.DataFrame({"row": np.arange(len(values)), "score": values})
+    pool = TopPool(k)
+    for start in range(0, len(frame), chunk):
+        pool.add(frame.iloc[start:start + chunk])
+    expected = frame.dropna().sort_values(["score", "row"], ascending=[False, True])["row"].head(k).tolist()
+    assert pool.result().get("row", pd.Series(dtype=int)).tolist() == expected
+    assert pool.n_seen == frame["score"].notna().sum()
+
+
+# ---------------------------------------------------------------------------- reading
+LINES = ["CCO", "", "c1ccccc1 benzene", "bad(", "C" * 3000, "CC(=O)[O-].[Na+]", "  ", "N#N"]
+
+
+@pytest.mark.parametrize("name", ["l.smi", "l.smi.gz", "l.csv", "l.csv.gz", "l.tsv", "l.parquet"])
+@pytest.mark.parametrize("chunk", [1, 3, 8, 100])
+def test_chunks_cover_every_row_once_in_order(tmp_path, name, chunk):
+    smiles = [line.split()[0] if line.strip() else "" for line in LINES]
+    path = tmp_path / name
+    if ".smi" in name:
+        (gzip.open if name.endswith(".gz") else open)(path, "wt").write("smiles\n" + "\n".join(LINES) + "\n")
+    elif name.endswith(".parquet"):
+        pd.DataFrame({"smiles": smiles, "name": list("abcdefgh")}).to_parquet(path)
+    else:
+        sep = "\t" if ".tsv" in name else ","
+        pd.DataFrame({"smiles": smiles, "name": list("abcdefgh")}).to_csv(
+            path, sep=sep, index=False, compression="gzip" if name.endswith(".gz") else None)
+    src = open_library(path)
+    chunks = list(src.chunks(chunk))
+    assert [c.index for c in chunks] == list(range(len(chunks)))
+    assert [c.start for c in chunks] == [i * chunk for i in range(len(chunks))]
+    assert [r for c in chunks for r in c.records] == smiles
+    if ".smi" not in name:
+        assert [i for c in chunks for i in c.ids] == list("abcdefgh")
+
+
+def test_csv_rows_with_too_many_fields_are_kept(tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text("smiles,id\nCCO,a\nc1ccccc1,b,surplus,fields\n\"CC,C\",c\n,d\n")
+    chunks = list(open_library(path).chunks(10))
+    assert chunks[0].records == ["CCO", "c1ccccc1", "CC,C", ""]
+    assert chunks[0].ids == ["a", "b", "c", "d"]
+
+
+def test_missing_columns_and_files_are_data_file_errors(tmp_path):
+    from molpred.exceptions import DataFileError
+
+    path = tmp_path / "t.csv"
+    path.write_text("SMILE,id\nCCO,1\n")
+    with pytest.raises(DataFileError, match="SMILES column"):
+        open_library(path)
+    with pytest.raises(DataFileError, match="did you mean 'SMILE'"):
+        open_library(path, smiles_col="SMILES_")
+    with pytest.raises(DataFileError, match="no such file"):
+        open_library(tmp_path / "none.smi")
+    with pytest.raises(DataFileError, match="unknown file type"):
+        open_library(tmp_path / "lib.xlsx")
+
+
+def test_worker_statuses_for_hostile_rows():
+    from molpred.chem.filters import parse_filters
+    from molpred.featurize import MolGraphFeaturizer
+    from molpred.screen.reader import LibraryChunk
+
+    records = ["CCO", "", "bad(", "C" * 3000, "CC(=O)[O-].[Na+]", "[Na+].[Cl-]", "O=C1C=CC(=O)C=C1", None]
+    plan = ChunkPlan(StandardizeConfig(), (MolGraphFeaturizer(),), parse_filters("pains,brenk"), ("mw",), ((2, 2048),))
+    r = process_chunk(plan, LibraryChunk(0, 0, records, None))
+    assert r.status == ["ok", "empty", "invalid_smiles", "invalid_smiles", "ok", "unsupported", "filtered", "empty"]
+    assert "BRENK" in r.filter_reasons[6]
+    assert r.ok_index.tolist() == [0, 4] and len(r.features[0]) == 2 and r.domain[0].shape == (2, 256)
+    assert np.isnan(r.properties["mw"][[1, 2, 3, 5, 7]]).all() and r.properties["mw"][6] > 100
+    graphs = r.features[0].unpack()
+    assert graphs[1].x.shape[0] == 4 and graphs[1].edge_index.max() == 3  # acetic acid, local indices
