@@ -1,0 +1,293 @@
+"""MolPAL retrospective protocol on Enamine 10k / 50k docking scores (see /work/shared/REFERENCE.md).
+
+Protocol: initial random batch = 1% of the library, then 5 acquisition rounds of 1% each
+(6% evaluated), surrogate retrained from scratch each round, several seeds. Metric: percent
+of the true top-k (k = 100 for 10k, 500 for 50k; LOWER docking score is better) acquired.
+Library members without a score are failed evaluations.
+
+Usage::
+
+    nice -n 10 python -m benchmarks.molpal run --library 10k --methods random fp-greedy fp-ucb --seeds 0 1 2 3 4
+    python -m benchmarks.molpal report
+
+``run`` appends one JSON line per finished round to ``benchmarks/results/molpal_runs.jsonl``
+and skips runs already complete there, so it can be killed and restarted. ``report`` writes
+``molpal.csv`` and ``molpal.md`` from the completed runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from benchmarks.environment import command_line, machine_info, versions
+
+DATA = Path(os.environ.get("MOLPRED_DATA_DIR", "/work/shared/data")) / "molpal"
+RESULTS = Path(__file__).resolve().parent / "results"
+CACHE = Path(os.environ.get("MOLPRED_CACHE_DIR", "/tmp/molpred_molpal_cache"))
+LIBRARIES = {"10k": ("Enamine10k", 100), "50k": ("Enamine50k", 500)}
+METHODS = ("random", "fp-greedy", "fp-ucb", "dmpnn-greedy", "dmpnn-ucb")
+MOLPAL_BEST = {"10k": 67.0, "50k": 74.8}
+MOLPAL_TABLE = {  # random, RF greedy, NN greedy, D-MPNN greedy, D-MPNN UCB (REFERENCE.md)
+    "10k": {"random": 5.6, "RF greedy": 51.6, "NN greedy": 66.8, "D-MPNN greedy": 67.0, "D-MPNN UCB": 64.4},
+    "50k": {"random": 6.6, "RF greedy": 59.1, "NN greedy": 74.8, "D-MPNN greedy": 72.9, "D-MPNN UCB": 72.7},
+}
+
+
+NOTES = [
+    "- The fingerprint surrogate is the fast one (tens of seconds of CPU per round at 50k on a",
+    "  shared machine) and clearly beats random, but it is below MolPAL's fingerprint NN (66.8 /",
+    "  74.8%) and RF (51.6 / 59.1%) with greedy. Two variants tried on 10k seed 0 did not help",
+    "  (greedy, 47% with the defaults): mini-batch 32 instead of 128 -> 41%, learning rate 3e-3",
+    "  instead of 1e-3 -> 37% (`/tmp` experiment, not in the tables). Tuning it (and a random",
+    "  forest alternative) is open work.",
+    "- UCB with beta = 2 is below greedy here, as in MolPAL (D-MPNN UCB 64.4 vs greedy 67.0).",
+    "- Wall times are for a 2-core machine shared with 5-10 other jobs (load average 6-15);",
+    "  `fit_seconds_mean` in molpal.csv is the surrogate training part of a round.",
+]
+
+
+def load_library(name: str):
+    """(pool, values, top_k) for ``"10k"``/``"50k"``; standardisation is cached on disk."""
+    from molpred.campaign.pool import CandidatePool
+    from molpred.campaign.simulate import oracle_values
+    from molpred.chem import standardize_many
+
+    stem, k = LIBRARIES[name]
+    CACHE.mkdir(parents=True, exist_ok=True)
+    cached = CACHE / f"{stem}_canonical.parquet"
+    lib = pd.read_csv(DATA / f"{stem}.csv.gz")
+    if cached.is_file():
+        frame = pd.read_parquet(cached)
+    else:
+        recs = standardize_many(lib["smiles"].tolist())
+        frame = pd.DataFrame({"smiles": lib["smiles"], "canonical": [r.smiles for r in recs]})
+        frame.to_parquet(cached)
+    pool = CandidatePool(frame["canonical"].where(frame["canonical"].notna(), None).tolist(),
+                         cache_path=CACHE / f"{stem}.fp.npz")
+    vcache = CACHE / f"{stem}_values.npy"
+    if vcache.is_file():
+        values = np.load(vcache)
+    else:
+        oracle = pd.read_csv(DATA / f"{stem}_scores.csv.gz")
+        values = oracle_values(pool, oracle, "score", raw_smiles=frame["smiles"].tolist())
+        np.save(vcache, values)
+    pool.fingerprints()
+    return pool, values, k
+
+
+def method_configs(method: str, dmpnn_epochs: int, fp_ensemble: int):
+    from molpred.campaign.acquisition import AcquisitionConfig
+    from molpred.campaign.surrogate import SurrogateConfig
+
+    if method == "random":
+        return SurrogateConfig("fingerprint"), AcquisitionConfig("random")
+    kind, acq = method.split("-")
+    if kind == "fp":
+        sur = SurrogateConfig("fingerprint", ensemble=fp_ensemble)
+    else:
+        sur = SurrogateConfig("graph-ensemble", model="dmpnn", ensemble=3, epochs=dmpnn_epochs)
+    return sur, AcquisitionConfig(acq, beta=2.0)
+
+
+def _label(method: str, surrogate: dict) -> str:
+    """Method name, with the epochs for graph ensembles run with non-default epochs."""
+    if method.startswith("dmpnn") and surrogate.get("epochs") not in (None, 30):
+        return f"{method} ({surrogate['epochs']} epochs)"
+    return method
+
+
+def _done(path: Path) -> set:
+    done = set()
+    if path.is_file():
+        for line in path.read_text().splitlines():
+            try:
+                r = json.loads(line)
+            except json.JSONDecodeError:  # a line cut by a kill
+                continue
+            if r.get("final"):
+                done.add((r["library"], _label(r["method"], r.get("surrogate", {})), r["seed"]))
+    return done
+
+
+def cmd_run(args) -> int:
+    import torch
+
+    from molpred.campaign.proposal import BatchConfig
+    from molpred.campaign.simulate import simulate
+
+    torch.set_num_threads(args.threads)  # small models: extra threads only spin on a shared machine
+    out = Path(args.out) / "molpal_runs.jsonl"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    t_load = time.perf_counter()
+    pool, values, k = load_library(args.library)
+    print(f"{args.library}: {len(pool)} compounds, {int(np.isfinite(values).sum())} scored, "
+          f"loaded in {time.perf_counter() - t_load:.0f} s", flush=True)
+    n = len(pool)
+    size = max(1, round(0.01 * n))
+    # seed-major: an interrupted benchmark has every method on the first seeds
+    for seed in args.seeds:
+        for method in args.methods:
+            sur, acq = method_configs(method, args.dmpnn_epochs, args.fp_ensemble)
+            done = _done(out)  # re-read: another process may have finished this run meanwhile
+            if (args.library, _label(method, sur.to_dict()), seed) in done:
+                print(f"skip {args.library} {method} seed {seed} (done)", flush=True)
+                continue
+            t0 = time.perf_counter()
+
+            def write(rec, method=method, seed=seed, sur=sur, t0=t0):
+                rec = {"library": args.library, "method": method, "seed": seed, "top_k": k,
+                       "batch_size": size, "n_library": n, "final": rec["round"] == args.rounds,
+                       "surrogate": sur.to_dict(), "elapsed": round(time.perf_counter() - t0, 2),
+                       "command": command_line(["molpal"] + sys.argv[1:]).replace(" molpal", ".molpal", 1),
+                       **rec}
+                with out.open("a") as fh:
+                    fh.write(json.dumps(rec) + "\n")
+                print(f"{args.library} {method} seed {seed} round {rec['round']}: "
+                      f"{100 * rec[f'found_top{k}']:.1f}% of top-{k}, {rec['round_seconds']:.1f} s", flush=True)
+
+            simulate(pool, values, direction="min", surrogate=sur, acquisition=acq, batch=BatchConfig(size),
+                     init_size=size, rounds=args.rounds, top_k=k, seed=seed, on_round=write)
+    return 0
+
+
+def _runs(path: Path) -> pd.DataFrame:
+    rows = []
+    for line in path.read_text().splitlines():
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue
+    frame = pd.DataFrame(rows)
+    if frame.empty:
+        return frame
+    frame["method"] = [_label(m, s if isinstance(s, dict) else {}) for m, s in zip(frame["method"], frame["surrogate"])]
+    # keep the last complete attempt of each (library, method, seed)
+    final = frame[frame["final"]].drop_duplicates(["library", "method", "seed"], keep="last")
+    keep = []
+    for _, f in final.iterrows():
+        sel = frame[(frame.library == f.library) & (frame.method == f.method) & (frame.seed == f.seed)]
+        last_start = sel.index[sel["round"] == 0].max()
+        keep.append(sel.loc[last_start:])
+    return pd.concat(keep) if keep else frame.iloc[:0]
+
+
+def _partial(path: Path, complete: pd.DataFrame) -> list[str]:
+    """Runs started but not finished (killed or still running): how far they got."""
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip().endswith("}")]
+    frame = pd.DataFrame(rows)
+    frame["method"] = [_label(m, s) for m, s in zip(frame["method"], frame["surrogate"])]
+    done = set(zip(complete["library"], complete["method"], complete["seed"])) if len(complete) else set()
+    out = []
+    for (lib, method, seed), g in frame.groupby(["library", "method", "seed"]):
+        if (lib, method, seed) in done:
+            continue
+        last = g.iloc[-1]
+        k = int(last["top_k"])
+        out.append(f"- {lib} {method} seed {seed}: incomplete, stopped after round {int(last['round'])} of 5 "
+                   f"({100 * last[f'found_top{k}']:.1f}% of the top-{k} at {int(last['n_evaluated'])} evaluated; "
+                   f"acquisition rounds took {g[g['round'] > 0]['round_seconds'].round(0).tolist()} s)")
+    return out
+
+
+def cmd_report(args) -> int:
+    out = Path(args.out)
+    runs = _runs(out / "molpal_runs.jsonl")
+    partial = _partial(out / "molpal_runs.jsonl", runs)
+    rows = []
+    for (lib, method), g in runs.groupby(["library", "method"]):
+        k = int(g["top_k"].iloc[0])
+        fin = g[g["final"]][f"found_top{k}"] * 100
+        acq_rounds = g[g["round"] > 0]
+        rows.append({
+            "library": lib, "top_k": k, "method": method, "n_seeds": len(fin),
+            "seeds": " ".join(str(s) for s in sorted(g["seed"].unique())),
+            "found_pct_mean": round(fin.mean(), 1), "found_pct_std": round(fin.std(ddof=1), 1) if len(fin) > 1 else None,
+            "round_seconds_mean": round(acq_rounds["round_seconds"].mean(), 1),
+            "fit_seconds_mean": round(acq_rounds["fit_seconds"].mean(), 1),
+            "run_seconds_mean": round(g.groupby("seed")["round_seconds"].sum().mean(), 1),
+            "molpal_best": MOLPAL_BEST[lib],
+            "command": " ; ".join(sorted("nice -n 10 " + c for c in g["command"].unique())),
+            "machine": json.dumps(machine_info()),
+            "versions": json.dumps(versions()),
+        })
+    table = pd.DataFrame(rows)
+    table.to_csv(out / "molpal.csv", index=False)
+    curves = runs.assign(pct=lambda d: 100 * d.apply(lambda r: r[f"found_top{int(r['top_k'])}"], axis=1))
+    curve = curves.groupby(["library", "method", "round"])["pct"].mean().unstack("round").round(1)
+    seeds_run = {(r["library"], r["method"]): set(map(int, r["seeds"].split())) for r in rows}
+    missing = []
+    for lib in LIBRARIES:
+        for m in METHODS:
+            lacking = sorted({0, 1, 2, 3, 4} - seeds_run.get((lib, m), set()))
+            if lacking:
+                what = "all 5 seeds" if len(lacking) == 5 else "seeds " + ", ".join(map(str, lacking))
+                missing.append(f"- {lib} {m}: {what} not run to completion (time budget)")
+    raw = [json.loads(line) for line in (out / "molpal_runs.jsonl").read_text().splitlines() if line.strip().endswith("}")]
+    commands = sorted({r["command"] for r in raw if "command" in r})
+    lines = [
+        "# MolPAL retrospective benchmark (Enamine 10k / 50k docking scores)",
+        "",
+        "Protocol (REFERENCE.md): 1% initial random batch, 5 acquisition rounds of 1% (6% of the library",
+        "evaluated), surrogate retrained from scratch every round; metric = % of the true top-k",
+        "(lowest docking scores; k = 100 for 10k, 500 for 50k) acquired. Library members without a",
+        "score are failed evaluations. Mean and sample std over seeds.",
+        "",
+        "Methods: `random`; `fp-*` = fingerprint surrogate (5-fold MLP ensemble on Morgan r=2 2048-bit",
+        "fingerprints, 2x256 hidden, 40 epochs, std = member spread); `dmpnn-*` = graph ensemble",
+        "(`MolPropertyRegressor(model='dmpnn', ensemble=3, uncertainty='ensemble')`, epochs in the csv).",
+        "UCB uses beta = 2 on the (negated) docking score.",
+        "",
+        "| library | top-k | method | seeds | % top-k found at 6% (mean +- std) | s / acquisition round | MolPAL best |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        std = "" if r["found_pct_std"] is None else f" +- {r['found_pct_std']}"
+        lines.append(f"| {r['library']} | {r['top_k']} | {r['method']} | {r['n_seeds']} | {r['found_pct_mean']}{std} | "
+                     f"{r['round_seconds_mean']} | {r['molpal_best']} |")
+    lines += ["", "MolPAL paper (same protocol, GPU): " + "; ".join(
+        f"{lib}: " + ", ".join(f"{m} {v}" for m, v in d.items()) for lib, d in MOLPAL_TABLE.items()), "",
+        "## Mean % of the top-k found after each round (round 0 = initial random 1%)", "",
+        curve.to_markdown() if len(curve) else "(none)", "",
+        "## Not run or incomplete", "", *missing, *partial, *([] if missing or partial else ["- nothing"]), "",
+        "## Notes", "", *NOTES, "",
+        "## Commands", "", *(f"    nice -n 10 {c}" for c in commands), "    python -m benchmarks.molpal report", "",
+        "## Machine and versions", "",
+        f"- machine: {json.dumps(machine_info())} (shared with other jobs: load average 10-14 during the runs,",
+        "  so wall times are several times what an idle machine gives)",
+        f"- versions: {json.dumps(versions())}",
+        f"- total wall time of the completed runs: {runs.groupby(['library', 'method', 'seed'])['round_seconds'].sum().sum() / 60:.1f} min",
+        f"- report written {time.strftime('%Y-%m-%d %H:%M:%S %Z')}", "",
+    ]
+    (out / "molpal.md").write_text("\n".join(lines))
+    print("\n".join(lines))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.molpal", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    run = sub.add_parser("run")
+    run.add_argument("--library", choices=list(LIBRARIES), required=True)
+    run.add_argument("--methods", nargs="+", choices=METHODS, default=["random", "fp-greedy", "fp-ucb"])
+    run.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2, 3, 4])
+    run.add_argument("--rounds", type=int, default=5)
+    run.add_argument("--dmpnn-epochs", type=int, default=30)
+    run.add_argument("--fp-ensemble", type=int, default=5)
+    run.add_argument("--threads", type=int, default=1)
+    run.add_argument("--out", default=str(RESULTS))
+    rep = sub.add_parser("report")
+    rep.add_argument("--out", default=str(RESULTS))
+    args = parser.parse_args(argv)
+    return cmd_run(args) if args.cmd == "run" else cmd_report(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
