@@ -33,8 +33,8 @@ def register(sub) -> argparse.ArgumentParser:
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("paths", nargs="+", metavar="MODEL_DIR... LIBRARY",
-                   help="one or more model directories, then the library (.smi/.csv/.tsv/.parquet/.sdf, optionally .gz)")
+    p.add_argument("models", nargs="+", metavar="MODEL_DIR", help="model directory (one or more)")
+    p.add_argument("library", metavar="LIBRARY", help=".smi, .csv, .tsv, .parquet or .sdf, optionally .gz")
     p.add_argument("--out", required=True, help="results directory")
     p.add_argument("--top", type=int, default=100, help="number of hits in top_hits.csv (default 100)")
     p.add_argument("--score", default=None, help="ranking expression (see below)")
@@ -58,11 +58,8 @@ def cmd_screen(args) -> int:
     """Run the screen described by the parsed ``args``; prints a short report."""
     from molpred.screen import screen
 
-    if len(args.paths) < 2:
-        raise ValueError("screen needs at least one MODEL_DIR and a LIBRARY")
-    *models, library = args.paths
     summary = screen(
-        models, library, args.out, top_k=args.top, score=args.score, filters=args.filters,
+        args.models, args.library, args.out, top_k=args.top, score=args.score, filters=args.filters,
         diversity=args.diversity, resume=args.resume, overwrite=args.overwrite, engine=args.engine,
         workers=args.workers, chunk_size=args.chunk_size, ray_address=args.ray_address,
         smiles_col=args.smiles_col, id_col=args.id_col,

@@ -7,7 +7,6 @@ import os
 import sys
 import time
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 
 import pandas as pd
 
@@ -229,7 +228,7 @@ def screen(
     model_set = ModelSet(load_models(models), coverage)
     filter_cfg = filters if isinstance(filters, FilterConfig) else parse_filters(filters)
     available = model_set.columns + [p for p in PROPERTIES if p not in model_set.columns]
-    spec = parse_score(score, available, model_set.z_stats(), model_set.prediction_columns()[0])
+    spec = parse_score(score, available, model_set.z_stats(), model_set.target_columns()[0])
     properties = tuple(c for c in spec.columns if c in PROPERTIES and c not in model_set.columns)
     plan = model_set.plan(None if filter_cfg.is_empty else filter_cfg, properties)
     build = ShardBuilder(model_set, properties, source.has_ids, spec)
@@ -252,33 +251,17 @@ def screen(
         p.unlink(missing_ok=True)  # only a finished run has them
 
     factor, extra = _DIVERSITY_POOL
-    capacity = top_k if diversity is None else max(factor * top_k, top_k + extra)
-    pool = TopPool(capacity)
-    counts = {s: 0 for s in STATUSES}
-    state = {"rows": 0, "chunks": 0, "resumed": 0, "resumed_rows": 0, "columns": None}
-
-    def account(frame: pd.DataFrame) -> None:
-        for status, n in frame["status"].value_counts().items():
-            counts[str(status)] = counts.get(str(status), 0) + int(n)
-        pool.add(frame)
-        state["rows"] += len(frame)
-        state["chunks"] += 1
-        if state["columns"] is None:
-            state["columns"] = list(frame.columns)
-
+    tally = _Tally(TopPool(top_k if diversity is None else max(factor * top_k, top_k + extra)))
     bar = _Progress(progress, source, 0)
 
     def pending():
-        """Chunks without a complete shard; complete ones are accounted from disk."""
+        """Chunks without a complete shard; complete ones (from a killed run) are read back."""
         for chunk in source.chunks(chunk_size):
             if results.shard_rows(chunk.index) == len(chunk):
-                frame = results.read_shard(chunk.index)
-                account(frame)
-                state["resumed"] += 1
-                state["resumed_rows"] += len(frame)
-                bar.update(len(frame), None)
-                continue
-            yield chunk
+                tally.add(results.read_shard(chunk.index), resumed=True)
+                bar.update(len(chunk), None)
+            else:
+                yield chunk
 
     if engine == "local":
         stream = run_local(pending(), plan, build, workers)
@@ -287,37 +270,58 @@ def screen(
     try:
         for index, frame in stream:
             results.write_shard(index, frame_to_parquet_bytes(frame, arrow_schema(frame)))
-            account(frame)
-            best = pool.frame["score"].iat[0] if pool.frame is not None else None
-            bar.update(len(frame), best)
+            tally.add(frame)
+            bar.update(len(frame), tally.best())
     finally:
         bar.close()
-
-    if state["rows"] == 0:
+    if tally.rows == 0:
         raise MolpredError(f"{library}: the library has no rows")
-    hits = pool.result()
-    if diversity is not None:
-        hits = _diverse_hits(results, pool, top_k, float(diversity))
+
+    if diversity is None:
+        hits = tally.pool.result().head(top_k)
     else:
-        hits = hits.head(top_k)
-    columns = state["columns"]
-    model_cols = [c for c in columns if c not in BASE_COLUMNS and c != "score" and c not in properties]
+        hits = _diverse_hits(results, tally.pool, top_k, float(diversity))
+    model_cols = [c for c in tally.columns if c not in BASE_COLUMNS and c != "score" and c not in properties]
     top = write_top_hits(hits, results.top_csv, model_cols)
     if image and len(top):
         draw_top_hits(top, results.top_png)
     seconds = time.perf_counter() - t0
-    fresh = state["rows"] - state["resumed_rows"]
     summary = ScreenSummary(
-        out=str(results.path), n_rows=state["rows"], counts=counts, n_ranked=pool.n_seen, n_hits=len(top),
-        n_chunks=state["chunks"], n_chunks_resumed=state["resumed"], seconds=round(seconds, 2),
-        rows_per_second=round(fresh / seconds, 1) if seconds > 0 else 0.0, score=spec.text(),
-        columns=columns, settings={**manifest["settings"], **manifest["run"]}, top_hits=top,
+        out=str(results.path), n_rows=tally.rows, counts=tally.counts, n_ranked=tally.pool.n_seen,
+        n_hits=len(top), n_chunks=tally.chunks, n_chunks_resumed=tally.resumed, seconds=round(seconds, 2),
+        rows_per_second=round((tally.rows - tally.resumed_rows) / seconds, 1) if seconds > 0 else 0.0,
+        score=spec.text(), columns=tally.columns, settings={**manifest["settings"], **manifest["run"]},
+        top_hits=top,
     )
     payload = dict(summary.to_dict(), library=manifest["library"], models=manifest["models"])
     tmp = results.summary_path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(payload, indent=2, default=str))
     os.replace(tmp, results.summary_path)
     return summary
+
+
+class _Tally:
+    """Counts per status, the running top-K pool and row totals, over shards as they come."""
+
+    def __init__(self, pool: TopPool):
+        self.pool = pool
+        self.counts = {s: 0 for s in STATUSES}
+        self.rows = self.chunks = self.resumed = self.resumed_rows = 0
+        self.columns: list[str] = []
+
+    def add(self, frame: pd.DataFrame, resumed: bool = False) -> None:
+        for status, n in frame["status"].value_counts().items():
+            self.counts[str(status)] = self.counts.get(str(status), 0) + int(n)
+        self.pool.add(frame)
+        self.rows += len(frame)
+        self.chunks += 1
+        if resumed:
+            self.resumed += 1
+            self.resumed_rows += len(frame)
+        self.columns = self.columns or list(frame.columns)
+
+    def best(self) -> float | None:
+        return None if self.pool.frame is None else float(self.pool.frame["score"].iat[0])
 
 
 def _diverse_hits(results: ResultsDir, pool: TopPool, k: int, threshold: float) -> pd.DataFrame:
@@ -331,9 +335,3 @@ def _diverse_hits(results: ResultsDir, pool: TopPool, k: int, threshold: float) 
             pool.add(results.read_shard(index))
         hits = select_hits(pool.result(), k, threshold)
     return hits
-
-
-def result_paths(out) -> dict:
-    """Paths of a screen's outputs."""
-    r = ResultsDir(Path(out))
-    return {"shards": r.shards, "summary": r.summary_path, "top_hits_csv": r.top_csv, "top_hits_png": r.top_png}

@@ -19,11 +19,13 @@ import pandas as pd
 
 from molpred.chem.standardize import StandardizeConfig
 from molpred.exceptions import MolpredError
-from molpred.screen.worker import ChunkPlan, ChunkResult, PackedGraphs
+from molpred.screen.packing import PackedGraphs
+from molpred.screen.worker import ChunkPlan, ChunkResult
 
 __all__ = ["ScreenModel", "ModelSet", "load_models"]
 
 BASE_COLUMNS = ("row", "id", "smiles", "smiles_std", "status", "error", "filter_reasons")
+PREDICT_GROUP = 1024  # molecules converted to PyG at a time: 4 network batches of 256
 
 
 @dataclass
@@ -168,7 +170,7 @@ class ModelSet:
         cols = prediction_columns(est, mean, std, np.zeros(1, np.int64), 1, self.coverage or est.coverage, query)
         return list(cols)
 
-    def prediction_columns(self) -> list[str]:
+    def target_columns(self) -> list[str]:
         """The model-output columns that are predictions (first of each model first)."""
         return [self.renames[i][t] for i, sm in enumerate(self.models) for t in sm.estimator.target_names_]
 
@@ -188,27 +190,35 @@ class ModelSet:
         return ChunkPlan(self.std_config, tuple(self.featurizers), filters, tuple(properties), tuple(self.domains))
 
     def predict(self, result: ChunkResult) -> dict:
-        """Model columns (``len(result)`` rows each, NaN/NA where not predicted) for one chunk."""
+        """Model columns (``len(result)`` rows each, NaN/NA where not predicted) for one chunk.
+
+        Graphs are unpacked and converted ``PREDICT_GROUP`` at a time (a multiple of the
+        networks' batch size, so the batches are those of one call on the whole chunk).
+        """
         from molpred.predict import member_outputs, prediction_columns
 
-        n = len(result)
-        data_cache: dict[int, list] = {}
+        n, m = len(result), len(result.ok_index)
+        outputs: list[list] = [[] for _ in self.models]
+        for lo in range(0, m, PREDICT_GROUP):
+            hi = min(lo + PREDICT_GROUP, m)
+            data_cache: dict[int, list] = {}
+            for i, sm in enumerate(self.models):
+                f = self._feat_of[i]
+                if f not in data_cache:
+                    feats = result.features[f]
+                    records = feats.unpack(lo, hi) if isinstance(feats, PackedGraphs) else feats[lo:hi]
+                    data_cache[f] = [r.to_pyg() for r in records]
+                outputs[i].append(member_outputs(sm.estimator, data_cache[f]))
         cols: dict = {}
         for i, sm in enumerate(self.models):
             est = sm.estimator
-            f = self._feat_of[i]
-            if f not in data_cache:
-                feats = result.features[f]
-                records = feats.unpack() if isinstance(feats, PackedGraphs) else feats
-                data_cache[f] = [r.to_pyg() for r in records]
-            data = data_cache[f]
             model_cols = {}
-            if len(data):
-                mean, std = member_outputs(est, data)
+            if m:
+                mean = np.concatenate([o[0] for o in outputs[i]])
+                std = None if outputs[i][0][1] is None else np.concatenate([o[1] for o in outputs[i]])
                 d = self._dom_of[i]
                 query = result.domain[d] if d is not None else None
-                coverage = self.coverage or est.coverage
-                model_cols = prediction_columns(est, mean, std, result.ok_index, n, coverage, query)
+                model_cols = prediction_columns(est, mean, std, result.ok_index, n, self.coverage or est.coverage, query)
             for name, new_name in self.renames[i].items():  # the same columns in every chunk
                 if name in model_cols:
                     cols[new_name] = model_cols[name]

@@ -48,10 +48,20 @@ class CompactMatrix:
 
     @classmethod
     def concat(cls, parts: list[CompactMatrix]) -> CompactMatrix:
-        """Rows of several matrices (their column split may differ) in one."""
+        """Rows of several matrices in one (a column stays uint8 if it is in every part)."""
         if len(parts) == 1:
             return parts[0]
-        return cls.from_array(np.concatenate([p.rows(0, len(p)) for p in parts]))
+        width = parts[0].width
+        small = np.ones(width, dtype=bool)
+        for p in parts:
+            small[p.f32_cols] = False
+        u8_cols, f32_cols = np.flatnonzero(small), np.flatnonzero(~small)
+        u8, f32 = [], []
+        for p in parts:  # one part at a time in float32: memory stays at one part's size
+            full = p.rows(0, len(p))
+            u8.append(full[:, u8_cols].astype(np.uint8))
+            f32.append(full[:, f32_cols])
+        return cls(np.concatenate(u8), np.concatenate(f32), u8_cols, f32_cols, width)
 
     def rows(self, lo: int, hi: int) -> np.ndarray:
         """Rows ``lo:hi`` as the original float32 array."""

@@ -16,8 +16,9 @@ import numpy as np
 
 from molpred.chem.standardize import MolRecord, StandardizeConfig, Status, to_mol_record
 from molpred.featurize.graph import MolGraph
+from molpred.screen.packing import PackedGraphs
 
-__all__ = ["ChunkPlan", "ChunkResult", "PackedGraphs", "process_chunk", "FILTERED"]
+__all__ = ["ChunkPlan", "ChunkResult", "process_chunk", "FILTERED"]
 
 FILTERED = "filtered"
 """Status of rows that parsed but were rejected by the screen's filters."""
@@ -45,54 +46,6 @@ class ChunkPlan:
     filters: object = None
     properties: tuple = ()
     domain_fingerprints: tuple = ()
-
-
-@dataclass
-class PackedGraphs:
-    """Many :class:`MolGraph` in concatenated arrays (cheap to pickle).
-
-    Attributes
-    ----------
-    x : numpy.ndarray
-        ``sum(n_atoms) x d_atom``.
-    edge_index : numpy.ndarray
-        ``2 x sum(n_edges)``, indices local to each graph.
-    edge_attr : numpy.ndarray
-        ``sum(n_edges) x d_bond``.
-    n_atoms, n_edges : numpy.ndarray
-        ``n_graphs`` int64 sizes.
-    """
-
-    x: np.ndarray
-    edge_index: np.ndarray
-    edge_attr: np.ndarray
-    n_atoms: np.ndarray
-    n_edges: np.ndarray
-
-    @classmethod
-    def pack(cls, graphs: list[MolGraph], d_atom: int, d_bond: int) -> PackedGraphs:
-        if not graphs:
-            return cls(np.zeros((0, d_atom), np.float32), np.zeros((2, 0), np.int64),
-                       np.zeros((0, d_bond), np.float32), np.zeros(0, np.int64), np.zeros(0, np.int64))
-        return cls(
-            np.concatenate([g.x for g in graphs]),
-            np.concatenate([g.edge_index for g in graphs], axis=1),
-            np.concatenate([g.edge_attr for g in graphs]),
-            np.array([g.n_atoms for g in graphs], dtype=np.int64),
-            np.array([g.n_edges for g in graphs], dtype=np.int64),
-        )
-
-    def unpack(self) -> list[MolGraph]:
-        """The graphs again (views into the packed arrays)."""
-        a = np.concatenate([[0], np.cumsum(self.n_atoms)])
-        e = np.concatenate([[0], np.cumsum(self.n_edges)])
-        return [
-            MolGraph(self.x[a[i]:a[i + 1]], self.edge_index[:, e[i]:e[i + 1]], self.edge_attr[e[i]:e[i + 1]])
-            for i in range(len(self.n_atoms))
-        ]
-
-    def __len__(self) -> int:
-        return len(self.n_atoms)
 
 
 @dataclass
@@ -150,16 +103,9 @@ def _molblock_record(block: str, config: StandardizeConfig) -> tuple[str, MolRec
     return smiles, to_mol_record(smiles, config)
 
 
-def _featurize(featurizer, mols: list):
-    """Records of one featurizer; returns (packed or list, failures {position: message})."""
-    records, failures = [], {}
-    for j, mol in enumerate(mols):
-        try:
-            records.append(featurizer(mol))
-        except Exception as exc:  # noqa: BLE001 - one molecule must not break the chunk
-            failures[j] = f"featurisation failed: {exc}"
-            records.append(None)
-    return records, failures
+SLICE = 500
+"""Molecules standardised and featurised at a time within a chunk: RDKit molecules take about
+40 kB each, so a worker's memory depends on this, not on the chunk size."""
 
 
 def process_chunk(plan: ChunkPlan, chunk) -> ChunkResult:
@@ -174,24 +120,62 @@ def process_chunk(plan: ChunkPlan, chunk) -> ChunkResult:
     -------
     ChunkResult
     """
-    from molpred.chem.filters import apply_filters, compute_properties
+    parts = [_process_slice(plan, chunk, lo, min(lo + SLICE, len(chunk))) for lo in range(0, len(chunk), SLICE)]
+    first = parts[0]
+    features = []
+    for f, featurizer in enumerate(plan.featurizers):
+        pieces = [p.features[f] for p in parts]
+        if featurizer_output_type(featurizer) is MolGraph:
+            features.append(PackedGraphs.concat(pieces))
+        else:
+            features.append([r for piece in pieces for r in piece])
+    return ChunkResult(
+        index=chunk.index, start=chunk.start, smiles=[v for p in parts for v in p.smiles], ids=chunk.ids,
+        smiles_std=[v for p in parts for v in p.smiles_std], status=[v for p in parts for v in p.status],
+        error=[v for p in parts for v in p.error], filter_reasons=[v for p in parts for v in p.filter_reasons],
+        properties={k: np.concatenate([p.properties[k] for p in parts]) for k in first.properties},
+        ok_index=np.concatenate([p.ok_index for p in parts]),
+        features=features,
+        domain=[np.concatenate([p.domain[d] for p in parts]) for d in range(len(plan.domain_fingerprints))],
+    )
 
-    n = len(chunk.records)
-    if chunk.kind == "molblock":
-        pairs = [_molblock_record(b, plan.std_config) for b in chunk.records]
-        smiles = [p[0] for p in pairs]
-        records = [p[1] for p in pairs]
-    else:
-        smiles = [s if isinstance(s, str) else "" for s in chunk.records]
-        records = [to_mol_record(s, plan.std_config) for s in smiles]
+
+def _process_slice(plan: ChunkPlan, chunk, lo: int, hi: int) -> ChunkResult:
+    """Rows ``lo:hi`` of a chunk (``ok_index`` relative to the chunk)."""
+    smiles, records = _standardise(chunk.records[lo:hi], chunk.kind, plan.std_config)
+    n = len(records)
     status = [r.status for r in records]
     error = [r.error for r in records]
     reasons = [""] * n
+    keep, properties = _filter(plan, records, status, reasons)
+    features, good, failures, domain = _featurise(plan, [records[i].mol for i in keep])
+    smiles_std = [r.smiles for r in records]
+    for j, message in failures.items():
+        i = keep[j]
+        status[i], error[i], smiles_std[i] = Status.UNSUPPORTED.value, message, None
+    return ChunkResult(
+        index=chunk.index, start=chunk.start + lo, smiles=smiles, ids=None, smiles_std=smiles_std,
+        status=status, error=error, filter_reasons=reasons, properties=properties,
+        ok_index=np.asarray([lo + keep[j] for j in good], dtype=np.int64), features=features, domain=domain,
+    )
+
+
+def _standardise(items: list, kind: str, config: StandardizeConfig) -> tuple[list, list]:
+    """Input SMILES and standardised records of SMILES texts or SD molblocks."""
+    if kind == "molblock":
+        pairs = [_molblock_record(b, config) for b in items]
+        return [p[0] for p in pairs], [p[1] for p in pairs]
+    smiles = [s if isinstance(s, str) else "" for s in items]
+    return smiles, [to_mol_record(s, config) for s in smiles]
+
+
+def _filter(plan: ChunkPlan, records: list, status: list, reasons: list) -> tuple[list, dict]:
+    """Apply the filters (updating ``status``/``reasons``); return kept positions and properties."""
+    from molpred.chem.filters import apply_filters, compute_properties
+
     parsed = [i for i, r in enumerate(records) if r.ok]
     mols = [records[i].mol for i in parsed]
-
-    properties: dict = {}
-    keep = parsed
+    keep, props = parsed, None
     if plan.filters is not None and not plan.filters.is_empty:
         table = apply_filters(mols, plan.filters, columns=list(plan.properties))
         passes = table["passes"].to_numpy()
@@ -200,49 +184,49 @@ def process_chunk(plan: ChunkPlan, chunk) -> ChunkResult:
                 status[i] = FILTERED
                 reasons[i] = table["filter_reasons"].iat[j]
         keep = [i for j, i in enumerate(parsed) if passes[j]]
-        props = table[[c for c in plan.properties]] if plan.properties else None
-    else:
-        props = compute_properties(mols, list(plan.properties)) if plan.properties else None
+        props = table
+    elif plan.properties:
+        props = compute_properties(mols, list(plan.properties))
+    properties = {}
     for name in plan.properties:
-        col = np.full(n, np.nan)
+        col = np.full(len(records), np.nan)
         col[parsed] = props[name].to_numpy(dtype=np.float64)
         properties[name] = col
+    return keep, properties
 
-    keep_mols = [records[i].mol for i in keep]
-    per_featurizer, bad = [], set()
+
+def _featurise(plan: ChunkPlan, mols: list) -> tuple[list, list, dict, list]:
+    """Features of every featurizer and domain fingerprints for the molecules all featurizers take.
+
+    Returns ``(features per featurizer, positions kept, {position: failure message},
+    packed fingerprints per domain setting)``.
+    """
+    per_featurizer, failures = [], {}
     for featurizer in plan.featurizers:
-        recs, failures = _featurize(featurizer, keep_mols)
-        for j, msg in failures.items():
-            i = keep[j]
-            if i not in bad:
-                bad.add(i)
-                status[i], error[i] = Status.UNSUPPORTED.value, msg
-        per_featurizer.append(recs)
-    good = [j for j, i in enumerate(keep) if i not in bad]
+        records = []
+        for j, mol in enumerate(mols):
+            try:
+                records.append(featurizer(mol))
+            except Exception as exc:  # noqa: BLE001 - one molecule must not break the chunk
+                failures.setdefault(j, f"featurisation failed: {exc}")
+                records.append(None)
+        per_featurizer.append(records)
+    good = [j for j in range(len(mols)) if j not in failures]
     features = []
-    for featurizer, recs in zip(plan.featurizers, per_featurizer):
-        recs = [recs[j] for j in good]
+    for featurizer, records in zip(plan.featurizers, per_featurizer):
+        records = [records[j] for j in good]
         if featurizer_output_type(featurizer) is MolGraph:
-            features.append(PackedGraphs.pack(recs, featurizer.d_atom, featurizer.d_bond))
+            features.append(PackedGraphs.pack(records, featurizer.d_atom, featurizer.d_bond))
         else:
-            features.append(recs)
-    ok_index = np.asarray([keep[j] for j in good], dtype=np.int64)
+            features.append(records)
     domain = []
     if plan.domain_fingerprints:
         from molpred.chem.fingerprints import morgan_fingerprints
 
-        good_mols = [keep_mols[j] for j in good]
+        good_mols = [mols[j] for j in good]
         for radius, n_bits in plan.domain_fingerprints:
-            fps = morgan_fingerprints(good_mols, radius=radius, n_bits=n_bits)
-            domain.append(np.packbits(fps, axis=1))
-    smiles_std = [r.smiles for r in records]
-    for i in bad:
-        smiles_std[i] = None
-    return ChunkResult(
-        index=chunk.index, start=chunk.start, smiles=smiles, ids=chunk.ids, smiles_std=smiles_std,
-        status=status, error=error, filter_reasons=reasons, properties=properties,
-        ok_index=ok_index, features=features, domain=domain,
-    )
+            domain.append(np.packbits(morgan_fingerprints(good_mols, radius=radius, n_bits=n_bits), axis=1))
+    return features, good, failures, domain
 
 
 def featurizer_output_type(featurizer) -> type | None:

@@ -6,8 +6,8 @@ import pytest
 from rdkit import Chem
 
 from molpred.data.splits import (
-    column_split,
     cluster_split,
+    column_split,
     make_split,
     murcko_scaffold,
     random_split,

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from rdkit import Chem
 
-from molpred.featurize import FingerprintFeaturizer, MolGraphFeaturizer, featurizer_from_spec
 from molpred.exceptions import ModelFileError
+from molpred.featurize import FingerprintFeaturizer, MolGraphFeaturizer, featurizer_from_spec
 
 F = MolGraphFeaturizer()
 

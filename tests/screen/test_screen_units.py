@@ -143,3 +143,65 @@ def test_worker_statuses_for_hostile_rows():
     assert np.isnan(r.properties["mw"][[1, 2, 3, 5, 7]]).all() and r.properties["mw"][6] > 100
     graphs = r.features[0].unpack()
     assert graphs[1].x.shape[0] == 4 and graphs[1].edge_index.max() == 3  # acetic acid, local indices
+
+
+def _graphs(smiles):
+    from molpred.chem import to_mol
+    from molpred.featurize import MolGraphFeaturizer
+
+    f = MolGraphFeaturizer()
+    return [f(to_mol(s)) for s in smiles]
+
+
+def test_packed_graphs_unpack_exactly_what_was_packed():
+    from molpred.screen.packing import PackedGraphs
+
+    smiles = ["CCO", "c1ccccc1C(=O)O", "C[C@H](N)C(=O)O", "FC(F)(F)c1ccc(Br)cn1", "C", "N#CC#N", "O=S(=O)(N)c1ccccc1"]
+    graphs = _graphs(smiles)
+    parts = [PackedGraphs.pack(graphs[:3], 46, 14), PackedGraphs.pack([], 46, 14), PackedGraphs.pack(graphs[3:], 46, 14)]
+    packed = PackedGraphs.concat(parts)
+    assert packed.x.u8.dtype == np.uint8 and packed.x.f32.shape[1] == 1  # only the mass column is not 0/1
+    for lo, hi in [(0, 7), (2, 5), (6, 7)]:
+        for g, h in zip(graphs[lo:hi], packed.unpack(lo, hi)):
+            for a, b in ((g.x, h.x), (g.edge_index, h.edge_index), (g.edge_attr, h.edge_attr)):
+                assert a.dtype == b.dtype and np.array_equal(a, b)
+
+
+def test_slicing_a_chunk_changes_nothing(monkeypatch):
+    import molpred.screen.worker as worker
+    from molpred.featurize import MolGraphFeaturizer
+    from molpred.screen.reader import LibraryChunk
+
+    records = ["CCO", "bad(", "c1ccccc1O", "", "CC(=O)[O-].[Na+]", "O=C1C=CC(=O)C=C1", "CCN", "C1CC"] * 3
+    plan = ChunkPlan(StandardizeConfig(), (MolGraphFeaturizer(),), None, ("qed",), ((2, 1024),))
+    whole = worker.process_chunk(plan, LibraryChunk(3, 300, records, None))
+    monkeypatch.setattr(worker, "SLICE", 5)
+    sliced = worker.process_chunk(plan, LibraryChunk(3, 300, records, None))
+    for field in ("smiles", "smiles_std", "status", "error", "filter_reasons"):
+        assert getattr(whole, field) == getattr(sliced, field)
+    assert np.array_equal(whole.ok_index, sliced.ok_index) and np.array_equal(whole.domain[0], sliced.domain[0])
+    assert np.array_equal(whole.properties["qed"], sliced.properties["qed"], equal_nan=True)
+    for g, h in zip(whole.features[0].unpack(), sliced.features[0].unpack()):
+        assert np.array_equal(g.x, h.x) and np.array_equal(g.edge_index, h.edge_index)
+
+
+def test_a_featurisation_failure_marks_only_that_row_unsupported():
+    from rdkit import Chem
+
+    from molpred.featurize import MolGraphFeaturizer
+    from molpred.screen.reader import LibraryChunk
+    from molpred.screen.worker import process_chunk
+
+    sulfur = Chem.MolFromSmarts("[#16]")
+
+    class PickyFeaturizer(MolGraphFeaturizer):
+        def __call__(self, mol):
+            if mol.HasSubstructMatch(sulfur):
+                raise ValueError("no sulfur here")
+            return super().__call__(mol)
+
+    plan = ChunkPlan(StandardizeConfig(), (PickyFeaturizer(),), None, (), ((2, 2048),))
+    r = process_chunk(plan, LibraryChunk(0, 0, ["CCO", "CCS", "c1ccsc1", "CCN"], None))
+    assert r.status == ["ok", "unsupported", "unsupported", "ok"]
+    assert r.error[1] == "featurisation failed: no sulfur here" and r.smiles_std[1] is None
+    assert r.ok_index.tolist() == [0, 3] and len(r.features[0]) == 2 and r.domain[0].shape[0] == 2
