@@ -1,4 +1,5 @@
-"""The quickstart job: train on a bundled MoleculeACE target and report test metrics, offline."""
+"""The quickstart job, offline on bundled data: train on a MoleculeACE target, report its test
+metrics, then screen the other bundled MoleculeACE compounds with the model and rank the hits."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pandas as pd
 
 from molpred.types import PathType
 
-__all__ = ["QuickstartResult", "run_quickstart"]
+__all__ = ["QuickstartResult", "run_quickstart", "screening_library"]
 
 
 @dataclass
@@ -23,11 +24,15 @@ class QuickstartResult:
     model_dir: Path
     predictions: pd.DataFrame
     seconds: float
+    screen: object = None
+    """:class:`molpred.screen.ScreenSummary` of the library screen (``None`` if skipped)."""
 
 
 def run_quickstart(out: PathType = "molpred-quickstart", target: str = "CHEMBL204_Ki", model: str = "dmpnn",
-                   epochs: int = 30, seed: int = 0, progress: bool = False) -> QuickstartResult:
-    """Train ``model`` on the shipped train split of a MoleculeACE target and score its test split.
+                   epochs: int = 30, seed: int = 0, progress: bool = False, screen: bool = True,
+                   top_k: int = 20, filters: str | None = "pains,lipinski") -> QuickstartResult:
+    """Train ``model`` on the shipped train split of a MoleculeACE target, score its test split,
+    then screen a library of the other bundled compounds with it.
 
     Parameters
     ----------
@@ -39,6 +44,14 @@ def run_quickstart(out: PathType = "molpred-quickstart", target: str = "CHEMBL20
     epochs : int
     seed : int
     progress : bool
+    screen : bool
+        Also screen :func:`screening_library` (written to ``out/library.csv``) into
+        ``out/screen`` with :func:`molpred.screen.screen`: every row accounted for, a ranked
+        ``top_hits.csv`` and a ``top_hits.png`` grid.
+    top_k : int
+        Hits kept by the screen.
+    filters : str, optional
+        Screen filters (default: PAINS alerts and Lipinski's rule of five).
 
     Returns
     -------
@@ -68,4 +81,46 @@ def run_quickstart(out: PathType = "molpred-quickstart", target: str = "CHEMBL20
     preds.insert(1, "y_true", y)
     preds.insert(2, "cliff_mol", test["cliff_mol"].to_numpy())
     preds.to_csv(out / "test_predictions.csv", index=False)
-    return QuickstartResult(target, metrics, model_dir, preds, time.perf_counter() - start)
+    summary = None
+    if screen:
+        from molpred.screen import screen as run_screen
+
+        library = out / "library.csv"
+        screening_library(exclude=target).to_csv(library, index=False)
+        summary = run_screen(model_dir, library, out / "screen", top_k=top_k, filters=filters, overwrite=True,
+                             progress=progress, smiles_col="smiles", id_col="id")
+    return QuickstartResult(target, metrics, model_dir, preds, time.perf_counter() - start, summary)
+
+
+def screening_library(exclude: str | None = None) -> pd.DataFrame:
+    """Every compound of the bundled MoleculeACE sets except those of ``exclude``, once each.
+
+    A real screening deck of about 33,000 measured ChEMBL compounds (ligands of 29 other targets:
+    kinases, GPCRs, nuclear receptors, proteases), so a model trained on one target can be
+    asked which compounds made for other targets it would rank highest.
+
+    Parameters
+    ----------
+    exclude : str, optional
+        A MoleculeACE target whose compounds (by SMILES) are left out, e.g. the training set.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``id`` (``"<target>/<row>"``, the first set the compound appears in) and
+        ``smiles``, in a fixed order (targets sorted, rows in file order).
+    """
+    from molpred.datasets import card, list_datasets, load_moleculeace
+
+    skip_name = card(f"moleculeace/{exclude}").name if exclude is not None else None
+    skip = set(load_moleculeace(exclude)["smiles"]) if exclude is not None else set()
+    frames = []
+    for name in sorted(list_datasets("moleculeace")):
+        if name == skip_name:
+            continue
+        t = name.split("/", 1)[1]
+        f = load_moleculeace(t)
+        frames.append(pd.DataFrame({"id": [f"{t}/{i}" for i in range(len(f))], "smiles": f["smiles"].to_numpy()}))
+    deck = pd.concat(frames, ignore_index=True)
+    deck = deck[~deck["smiles"].isin(skip)].drop_duplicates("smiles")
+    return deck.reset_index(drop=True)

@@ -71,11 +71,14 @@ def _add_list(sub) -> None:
 
 
 def _add_quickstart(sub) -> None:
-    p = sub.add_parser("quickstart", help="train on bundled real data (MoleculeACE CHEMBL204_Ki) and report test metrics")
+    p = sub.add_parser("quickstart", help="train on bundled real data (MoleculeACE CHEMBL204_Ki), report test "
+                       "metrics, then screen the other bundled compounds and show the top hits")
     p.add_argument("--out", default="molpred-quickstart", help="directory for the model and outputs")
     p.add_argument("--epochs", type=int, default=30)
     p.add_argument("--model", default="dmpnn")
     p.add_argument("--target", default="CHEMBL204_Ki", help="bundled MoleculeACE target")
+    p.add_argument("--top", type=int, default=20, help="hits kept by the screen (default 20)")
+    p.add_argument("--no-screen", action="store_true", help="train and evaluate only")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -4,17 +4,39 @@ from __future__ import annotations
 
 import sys
 
+import pandas as pd
+
 
 def cmd_quickstart(args) -> int:
     from molpred.quickstart import run_quickstart
 
     print(f"molpred quickstart: training a {args.model} on bundled MoleculeACE {args.target} "
           f"(shipped train/test split, {args.epochs} epochs) ...", flush=True)
-    res = run_quickstart(args.out, args.target, args.model, args.epochs, progress=sys.stderr.isatty())
+    res = run_quickstart(args.out, args.target, args.model, args.epochs, progress=sys.stderr.isatty(),
+                         screen=not args.no_screen, top_k=args.top)
     m = res.metrics
     print(f"train {m['n_train']} / test {m['n_test']} molecules, {res.seconds:.0f} s")
     print(f"test RMSE {m['rmse']:.3f}  RMSE_cliff {m['rmse_cliff']:.3f}  R2 {m['r2']:.3f}  "
           f"Spearman {m['spearman']:.3f}  (units: -log10(Ki/nM))")
     print(f"model: {res.model_dir}   test predictions: {res.model_dir.parent / 'test_predictions.csv'}")
+    if res.screen is not None:
+        _print_screen(res)
     print(f"next: molpred predict {res.model_dir} my_compounds.csv --out predictions.csv")
+    print(f"      molpred screen {res.model_dir} my_library.smi --out my_screen --filters pains,lipinski")
     return 0
+
+
+def _print_screen(res) -> None:
+    """The screen's row accounting and its best hits as a small table."""
+    s = res.screen
+    counts = ", ".join(f"{k} {v}" for k, v in s.counts.items() if v)
+    print(f"\nscreened {s.n_rows} bundled compounds of 29 other MoleculeACE targets ({counts}) "
+          f"in {s.seconds:.0f} s, {s.rows_per_second:.0f} mol/s; filters: PAINS, Lipinski")
+    top = s.top_hits
+    pred = res.target
+    cols = [c for c in ("rank", "id", pred, f"{pred}_lower", f"{pred}_upper", "in_domain", "mw", "clogp") if c in top]
+    with pd.option_context("display.width", 160, "display.max_colwidth", 60, "display.precision", 2):
+        print(f"top {min(10, len(top))} predicted {pred} (-log10 Ki/nM; interval = conformal bounds):")
+        print(top[cols + ["smiles"]].head(10).to_string(index=False))
+    print(f"all {len(top)} hits: {s.out}/top_hits.csv   picture: {s.out}/top_hits.png   "
+          f"every row: {s.out}/shards/")
