@@ -67,15 +67,18 @@ class DMPNNEncoder(MessagePassing):
         Tensor
             ``n_atoms x hidden``.
         """
-        src, dst = edge_index
-        rev = torch.arange(edge_index.size(1), device=x.device) ^ 1
-        h0 = self.W_i(torch.cat([x[src], edge_attr], dim=1))
+        src, dst = edge_index[0], edge_index[1]
+        hidden = self.out_dim
+        h0 = self.W_i(torch.cat([x.index_select(0, src), edge_attr], dim=1))
         h = self.act(h0)
         for _ in range(self.depth - 1):
-            # sum of bond states entering each atom, read at each bond's source, minus reverse
-            incoming = scatter(h, dst, dim=0, dim_size=x.size(0), reduce="sum")
-            m = incoming[src] - h[rev]
-            h = self.dropout(self.act(h0 + self.W_h(m)))
+            # sum of bond states entering each atom, read at each bond's source, minus the
+            # reverse bond (edges 2k and 2k + 1 are a pair: strided in-place subtractions)
+            m = scatter(h, dst, dim=0, dim_size=x.size(0), reduce="sum").index_select(0, src)
+            pairs, h_pairs = m.view(-1, 2, hidden), h.view(-1, 2, hidden)
+            pairs[:, 0].sub_(h_pairs[:, 1])
+            pairs[:, 1].sub_(h_pairs[:, 0])
+            h = self.dropout(torch.relu_(torch.addmm(h0, m, self.W_h.weight.t())))  # h0 + W_h m, fused
         m_atom = self.propagate(edge_index, x=x, h=h, size=(x.size(0), x.size(0)))
         return self.dropout(self.act(self.W_o(torch.cat([x, m_atom], dim=1))))
 

@@ -25,7 +25,8 @@ from molpred.screen.worker import ChunkPlan, ChunkResult
 __all__ = ["ScreenModel", "ModelSet", "load_models"]
 
 BASE_COLUMNS = ("row", "id", "smiles", "smiles_std", "status", "error", "filter_reasons")
-PREDICT_GROUP = 1024  # molecules converted to PyG at a time: 4 network batches of 256
+NETWORK_BATCH = 256  # molecules per network batch (as in molpred.train.loop.predict_network)
+PREDICT_GROUP = 4 * NETWORK_BATCH  # molecules converted to tensors at a time
 
 
 @dataclass
@@ -192,10 +193,12 @@ class ModelSet:
     def predict(self, result: ChunkResult) -> dict:
         """Model columns (``len(result)`` rows each, NaN/NA where not predicted) for one chunk.
 
-        Graphs are unpacked and converted ``PREDICT_GROUP`` at a time (a multiple of the
-        networks' batch size, so the batches are those of one call on the whole chunk).
+        Graphs go to the networks as batches built straight from the packed arrays
+        (:meth:`PackedGraphs.batch`), ``PREDICT_GROUP`` molecules at a time (a multiple of
+        the networks' batch size, so the batches are those of one call on the whole chunk).
         """
         from molpred.predict import member_outputs, prediction_columns
+        from molpred.train.loop import Batches
 
         n, m = len(result), len(result.ok_index)
         outputs: list[list] = [[] for _ in self.models]
@@ -206,8 +209,11 @@ class ModelSet:
                 f = self._feat_of[i]
                 if f not in data_cache:
                     feats = result.features[f]
-                    records = feats.unpack(lo, hi) if isinstance(feats, PackedGraphs) else feats[lo:hi]
-                    data_cache[f] = [r.to_pyg() for r in records]
+                    if isinstance(feats, PackedGraphs):
+                        data_cache[f] = Batches(feats.batch(b, min(b + NETWORK_BATCH, hi))
+                                                for b in range(lo, hi, NETWORK_BATCH))
+                    else:
+                        data_cache[f] = [r.to_pyg() for r in feats[lo:hi]]
                 outputs[i].append(member_outputs(sm.estimator, data_cache[f]))
         cols: dict = {}
         for i, sm in enumerate(self.models):

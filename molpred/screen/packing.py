@@ -136,5 +136,26 @@ class PackedGraphs:
             for i in range(start, stop)
         ]
 
+    def batch(self, start: int, stop: int):
+        """Graphs ``start:stop`` as one PyG ``Batch``, equal to ``Batch.from_data_list`` of the
+        unpacked graphs' ``to_pyg()`` but built from the packed arrays in a few numpy calls.
+        """
+        import torch
+        from torch_geometric.data import Batch
+
+        stop = min(stop, len(self))
+        a = np.concatenate([[0], np.cumsum(self.n_atoms)])
+        e = np.concatenate([[0], np.cumsum(self.n_edges)])
+        n_atoms, n_edges = self.n_atoms[start:stop], self.n_edges[start:stop]
+        shift = np.repeat(a[start:stop] - a[start], n_edges)  # local -> batch atom indices
+        index = self.edge_index[:, e[start]:e[stop]].astype(np.int64) + shift
+        return Batch(
+            x=torch.from_numpy(self.x.rows(a[start], a[stop])),
+            edge_index=torch.from_numpy(index),
+            edge_attr=torch.from_numpy(self.edge_attr.rows(e[start], e[stop])),
+            batch=torch.from_numpy(np.repeat(np.arange(stop - start), n_atoms)),
+            ptr=torch.from_numpy(a[start:stop + 1] - a[start]),
+        )
+
     def __len__(self) -> int:
         return len(self.n_atoms)

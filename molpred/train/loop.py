@@ -16,7 +16,8 @@ from molpred.train.device import autocast
 from molpred.train.losses import masked_loss
 from molpred.train.metrics import METRIC_DIRECTIONS, task_metrics
 
-__all__ = ["TrainConfig", "TrainResult", "fit_network", "predict_network", "attach_targets", "seed_everything"]
+__all__ = ["TrainConfig", "TrainResult", "Batches", "fit_network", "predict_network", "attach_targets",
+           "seed_everything"]
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,15 @@ def attach_targets(data: list, y: np.ndarray) -> list:
     return out
 
 
+class Batches(list):
+    """Ready-made PyG ``Batch`` objects: :func:`predict_network` uses them as they are.
+
+    The screening engine builds batches straight from packed chunk arrays
+    (:meth:`molpred.screen.packing.PackedGraphs.batch`), skipping per-molecule ``Data``
+    objects and their collation.
+    """
+
+
 def _loader(data: list, batch_size: int, shuffle: bool, generator: torch.Generator | None = None):
     from torch_geometric.loader import DataLoader
 
@@ -99,6 +109,8 @@ def predict_network(model: torch.nn.Module, data: list, device: torch.device, ba
 
     Parameters
     ----------
+    data : list of Data or Batches
+        Graphs (batched ``batch_size`` at a time, in order) or ready-made batches.
     dropout : bool
         Keep dropout active (MC dropout).
 
@@ -114,7 +126,8 @@ def predict_network(model: torch.nn.Module, data: list, device: torch.device, ba
             if isinstance(m, torch.nn.Dropout):
                 m.train()
     outs = []
-    for batch in _loader(data, batch_size, shuffle=False):
+    batches = data if isinstance(data, Batches) else _loader(data, batch_size, shuffle=False)
+    for batch in batches:
         batch = batch.to(device)
         with autocast(device):
             outs.append(model(batch).float().cpu())

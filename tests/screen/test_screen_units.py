@@ -205,3 +205,19 @@ def test_a_featurisation_failure_marks_only_that_row_unsupported():
     assert r.status == ["ok", "unsupported", "unsupported", "ok"]
     assert r.error[1] == "featurisation failed: no sulfur here" and r.smiles_std[1] is None
     assert r.ok_index.tolist() == [0, 3] and len(r.features[0]) == 2 and r.domain[0].shape[0] == 2
+
+
+def test_packed_batch_equals_pyg_collation():
+    import torch
+    from torch_geometric.data import Batch
+
+    from molpred.screen.packing import PackedGraphs
+
+    graphs = _graphs(["CCO", "c1ccccc1C(=O)O", "C", "FC(F)(F)c1ccc(Br)cn1", "N#CC#N", "O=S(=O)(N)c1ccccc1"])
+    packed = PackedGraphs.pack(graphs, 46, 14)
+    for lo, hi in [(0, 6), (1, 4), (5, 6)]:
+        ours = packed.batch(lo, hi)
+        ref = Batch.from_data_list([g.to_pyg() for g in graphs[lo:hi]])
+        assert ours.num_graphs == ref.num_graphs == hi - lo
+        for key in ("x", "edge_index", "edge_attr", "batch", "ptr"):
+            assert torch.equal(getattr(ours, key), getattr(ref, key)), key
