@@ -2,8 +2,9 @@
 
 Defaults mirrored from ``chemprop train``: BondMessagePassing (hidden 300, depth 3), mean
 aggregation, FFN (1 hidden layer of 300), no batch norm, 50 epochs, batch size 64, Noam
-schedule (Chemprop's default in ``MPNN``), targets standardised on the training part, and the
-weights of the epoch with the lowest validation loss. Validation data: the task's validation
+schedule (Chemprop's default in ``MPNN``), targets standardised on the training part, graphs
+featurised once and cached (the CLI's default), and the weights of the epoch with the lowest
+validation loss. Validation data: the task's validation
 part when it has one, else 10% of the training part (seeded, random), as ``chemprop train``
 does with its default split.
 """
@@ -81,6 +82,7 @@ class ChempropPeer:
         self.featurizer_ = featurizers.SimpleMoleculeMolGraphFeaturizer()
         train = data.MoleculeDataset(self._datapoints(smiles, y), self.featurizer_)
         val = data.MoleculeDataset(self._datapoints(smiles_val, y_val), self.featurizer_)
+        train.cache = val.cache = True  # featurise once, as ``chemprop train`` does unless --no-cache
         n_tasks = y.shape[1]
         if self.task_type == "regression":
             scaler = train.normalize_targets()

@@ -241,8 +241,10 @@ _PLAN: ChunkPlan | None = None
 
 
 def init_worker(plan: ChunkPlan) -> None:
-    """Process-pool initializer: one thread per worker, quiet RDKit, remember the plan."""
+    """Process-pool initializer: one thread per worker, quiet RDKit, remember the plan, and
+    exit when the screening process dies (a killed screen must not leave idle workers)."""
     global _PLAN
+    _watch_parent(os.getppid())
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         os.environ[var] = "1"
     import sys
@@ -250,6 +252,19 @@ def init_worker(plan: ChunkPlan) -> None:
     if "torch" in sys.modules:  # not imported by the worker stage itself
         sys.modules["torch"].set_num_threads(1)
     _PLAN = plan
+
+
+def _watch_parent(parent: int, interval: float = 1.0) -> None:
+    """Exit this process soon after ``parent`` is gone (killed with SIGKILL, for instance)."""
+    import threading
+    import time
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(interval)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="molpred-parent-watch", daemon=True).start()
 
 
 def run_in_worker(chunk) -> ChunkResult:

@@ -255,6 +255,39 @@ def test_kill_and_resume_gives_identical_results(models, tmp_path):
     assert again.n_chunks_resumed == n_chunks
 
 
+def _children(pid: int) -> set[int]:
+    out = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            out.add(int(stat.parent.name))
+    return out
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_workers_exit_when_the_screen_is_killed(models, tmp_path):
+    lib = _write(tmp_path / "lib.smi", pd.read_csv(ACE)["smiles"].iloc[:800].tolist())
+    code = (f"from molpred.screen import screen; screen({str(models[0])!r}, {str(lib)!r}, "
+            f"{str(tmp_path / 'out')!r}, workers=2, chunk_size=20, progress=False)")
+    proc = subprocess.Popen([sys.executable, "-c", code], env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    deadline = time.time() + 300
+    while time.time() < deadline and proc.poll() is None and not list((tmp_path / "out").glob("shards/part-*")):
+        time.sleep(0.05)
+    workers = _children(proc.pid)
+    assert proc.poll() is None and len(workers) >= 2, "the screen should be running with its workers"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    deadline = time.time() + 30
+    while time.time() < deadline and any(Path(f"/proc/{w}").exists() for w in workers):
+        time.sleep(0.2)
+    alive = [w for w in workers if Path(f"/proc/{w}").exists()
+             and Path(f"/proc/{w}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"]
+    assert not alive, f"worker processes {alive} outlived the killed screen"
+
+
 def test_overwrite_starts_again(models, small_library_smiles, tmp_path):
     lib = _write(tmp_path / "lib.smi", small_library_smiles)
     _run(models[0], lib, tmp_path / "out", top_k=3, image=False, chunk_size=10)
