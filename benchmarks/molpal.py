@@ -104,11 +104,27 @@ def method_configs(method: str, dmpnn_epochs: int, fp_ensemble: int):
     return sur, AcquisitionConfig(acq, beta=2.0)
 
 
+GRAPH_STD = "member spread"
+"""The graph ensemble's std given to the acquisition (recorded with each run). Runs recorded
+before this field existed used the estimator's validation-calibrated std."""
+
+
 def _label(method: str, surrogate: dict) -> str:
-    """Method name, with the epochs for graph ensembles run with non-default epochs."""
+    """Method name, with the epochs for graph ensembles run with non-default epochs, and the
+    kind of std for graph-ensemble UCB runs made with the earlier, calibrated std."""
+    label = method
     if method.startswith("dmpnn") and surrogate.get("epochs") not in (None, 30):
-        return f"{method} ({surrogate['epochs']} epochs)"
-    return method
+        label = f"{label} ({surrogate['epochs']} epochs)"
+    if method == "dmpnn-ucb" and surrogate.get("std") != GRAPH_STD:
+        label = f"{label} (calibrated std)"
+    return label
+
+
+def _surrogate_record(sur) -> dict:
+    record = sur.to_dict()
+    if record.get("kind") == "graph-ensemble":
+        record["std"] = GRAPH_STD
+    return record
 
 
 def _done(path: Path) -> set:
@@ -144,7 +160,7 @@ def cmd_run(args) -> int:
         for method in args.methods:
             sur, acq = method_configs(method, args.dmpnn_epochs, args.fp_ensemble)
             done = _done(out)  # re-read: another process may have finished this run meanwhile
-            if (args.library, _label(method, sur.to_dict()), seed) in done:
+            if (args.library, _label(method, _surrogate_record(sur)), seed) in done:
                 print(f"skip {args.library} {method} seed {seed} (done)", flush=True)
                 continue
             t0 = time.perf_counter()
@@ -152,7 +168,7 @@ def cmd_run(args) -> int:
             def write(rec, method=method, seed=seed, sur=sur, t0=t0):
                 rec = {"library": args.library, "method": method, "seed": seed, "top_k": k,
                        "batch_size": size, "n_library": n, "final": rec["round"] == args.rounds,
-                       "surrogate": sur.to_dict(), "elapsed": round(time.perf_counter() - t0, 2),
+                       "surrogate": _surrogate_record(sur), "elapsed": round(time.perf_counter() - t0, 2),
                        "command": command_line(["molpal"] + sys.argv[1:]).replace(" molpal", ".molpal", 1),
                        **rec}
                 with out.open("a") as fh:

@@ -18,6 +18,7 @@ import re
 import sys
 import time
 import traceback
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -69,7 +70,28 @@ def _done_keys(csv_path: Path) -> set[tuple]:
     return {(r.task, r.model, int(r.seed), str(r.epochs)) for r in frame.itertuples()}
 
 
+@contextmanager
+def _locked(csv_path: Path):
+    """Exclusive lock on ``csv_path`` (via a ``.lock`` file): runs sharing ``--out`` append safely."""
+    try:
+        import fcntl
+    except ImportError:  # not on Unix: concurrent runs need separate --out directories
+        yield
+        return
+    with open(csv_path.with_name(csv_path.name + ".lock"), "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 def _append(csv_path: Path, row: dict) -> None:
+    with _locked(csv_path):
+        _append_unlocked(csv_path, row)
+
+
+def _append_unlocked(csv_path: Path, row: dict) -> None:
     frame = pd.DataFrame([row])
     if csv_path.is_file():
         old_cols = list(pd.read_csv(csv_path, nrows=0).columns)

@@ -324,17 +324,19 @@ class GraphEnsembleSurrogate:
         }
 
     def predict(self, pool: CandidatePool, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Mean and calibrated ensemble std for pool rows ``idx`` (NaN where unusable)."""
+        """Mean and ensemble std for pool rows ``idx`` (NaN where unusable).
+
+        The std is the members' raw spread, as for :class:`FingerprintSurrogate` and in
+        MolPAL: the estimator's variance calibration is fitted on its small early-stopping
+        hold-out (about 10 molecules in a first round), and a scale that noisy would decide
+        how much UCB's ``beta`` explores.
+        """
+        from molpred.predict import member_outputs
+
         est = self.estimator_
         idx = np.asarray(idx, dtype=np.int64)
-        try:
-            from molpred.predict import member_outputs
-
-            key = f"{type(est.featurizer_).__name__}|{est.std_config_!r}"
-            data, where = pool.graphs(est.featurizer_, est.std_config_, key)
-        except ImportError:  # internal API moved: fall back to the public one
-            mean, std = est.predict([pool.smiles[i] or "" for i in idx], return_std=True)
-            return np.asarray(mean, float), np.asarray(std, float)
+        key = f"{type(est.featurizer_).__name__}|{est.std_config_!r}"
+        data, where = pool.graphs(est.featurizer_, est.std_config_, key)
         pos = np.full(len(pool), -1, dtype=np.int64)
         pos[where] = np.arange(len(where))
         sel = pos[idx]
@@ -342,7 +344,7 @@ class GraphEnsembleSurrogate:
         mean = np.full(len(idx), np.nan)
         std = np.full(len(idx), np.nan)
         if have.any():
-            m, s = member_outputs(est, [data[j] for j in sel[have]])
+            m, s = member_outputs(est, [data[j] for j in sel[have]], calibrated=False)
             mean[have], std[have] = m[:, 0], s[:, 0]
         return mean, std
 

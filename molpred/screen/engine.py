@@ -14,14 +14,14 @@ Both yield ``(chunk_index, shard_table)``; the caller writes the shards.
 
 from __future__ import annotations
 
+import json
 import os
-import pickle
 import sys
 import types
 from collections import deque
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import pandas as pd
 
@@ -129,9 +129,10 @@ class _RayScreener:
         self.build = ray.get(build) if isinstance(build, ray.ObjectRef) else build
 
     def __call__(self, item: dict) -> dict:
+        from molpred.screen.reader import LibraryChunk
         from molpred.screen.shards import arrow_schema, frame_to_parquet_bytes
 
-        chunk = pickle.loads(item["chunk"])
+        chunk = LibraryChunk(**json.loads(item["chunk"]))  # plain data: nothing to execute
         frame = self.build(process_chunk(self.plan, chunk))
         return {"index": chunk.index, "shard": frame_to_parquet_bytes(frame, arrow_schema(frame))}
 
@@ -172,7 +173,7 @@ def run_ray(
         batch: list = []
 
         def flush(batch):
-            items = [{"chunk": pickle.dumps(c)} for c in batch]
+            items = [{"chunk": json.dumps(asdict(c))} for c in batch]
             ds = ray.data.from_items(items, override_num_blocks=len(items))
             ds = ds.map(_RayScreener, fn_constructor_kwargs={"plan": plan, "build": build_ref},
                         concurrency=min(workers, len(items)), num_cpus=1)

@@ -25,7 +25,7 @@ from molpred.screen.worker import ChunkPlan, ChunkResult
 __all__ = ["ScreenModel", "ModelSet", "load_models"]
 
 BASE_COLUMNS = ("row", "id", "smiles", "smiles_std", "status", "error", "filter_reasons")
-NETWORK_BATCH = 256  # molecules per network batch (as in molpred.train.loop.predict_network)
+NETWORK_BATCH = 128  # molecules per network batch: bounds the forward pass temporaries (~50 MB)
 PREDICT_GROUP = 4 * NETWORK_BATCH  # molecules converted to tensors at a time
 
 
@@ -193,9 +193,10 @@ class ModelSet:
     def predict(self, result: ChunkResult) -> dict:
         """Model columns (``len(result)`` rows each, NaN/NA where not predicted) for one chunk.
 
-        Graphs go to the networks as batches built straight from the packed arrays
-        (:meth:`PackedGraphs.batch`), ``PREDICT_GROUP`` molecules at a time (a multiple of
-        the networks' batch size, so the batches are those of one call on the whole chunk).
+        Graphs go to the networks as batches of ``NETWORK_BATCH`` built straight from the
+        packed arrays (:meth:`PackedGraphs.batch`), ``PREDICT_GROUP`` molecules at a time.
+        Predictions equal :meth:`predict_frame`'s up to float rounding (its batches are
+        larger).
         """
         from molpred.predict import member_outputs, prediction_columns
         from molpred.train.loop import Batches

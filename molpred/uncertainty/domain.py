@@ -29,7 +29,7 @@ __all__ = ["ApplicabilityDomain", "packed_tanimoto", "DOMAIN_SCORES"]
 DOMAIN_SCORES = ("max_sim_train", "mean_sim_knn")
 # temporary memory one query chunk may use, and its cost per query-train pair (uint64 word,
 # uint8 count, int16 intersection, int32 union, float32 similarity, masks and partition copy)
-_CHUNK_BYTES = 64 * 2**20
+_CHUNK_BYTES = 32 * 2**20
 _BYTES_PER_PAIR = 24
 _STATE_KEY = "train_fingerprints_packed"
 
@@ -121,7 +121,7 @@ class ApplicabilityDomain:
     k : int
         Number of nearest training neighbours averaged in ``mean_sim_knn``.
     chunk_size : int or None
-        Queries per similarity block; ``None`` sizes blocks to about 64 MB of temporaries.
+        Queries per similarity block; ``None`` sizes blocks to about 32 MB of temporaries.
 
     Attributes
     ----------

@@ -162,6 +162,21 @@ def test_top_k_matches_brute_force_sort_with_ties_broken_by_row(models, library_
     assert (tmp_path / "out" / "top_hits.png").stat().st_size > 1000
 
 
+def test_screen_predictions_equal_predict_frame(models, library_smiles, tmp_path):
+    import molpred
+
+    lib = _write(tmp_path / "lib.smi", library_smiles)
+    _run(models[0], lib, tmp_path / "out", top_k=5, image=False, chunk_size=50)
+    res = load_results(tmp_path / "out")
+    ref = molpred.load(models[0]).predict_frame(library_smiles)
+    assert ref["status"].tolist() == res["status"].tolist()
+    ok = (res["status"] == "ok").to_numpy()
+    cols = [c for c in ref.columns if c.startswith("logs")]
+    assert len(cols) > 1  # prediction and its uncertainty columns
+    for c in cols:
+        assert np.allclose(res.loc[ok, c].to_numpy(float), ref.loc[ok, c].to_numpy(float), rtol=1e-5, atol=1e-6), c
+
+
 def test_combined_score_over_two_models_with_clashing_names(models, library_smiles, tmp_path):
     lib = _write(tmp_path / "lib.csv", library_smiles)
     expr = "gnn.logs:max:1.0,mlp.logs:min:0.5,desirability:qed:0.2:0.8:2"
