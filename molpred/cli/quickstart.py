@@ -32,11 +32,14 @@ def _print_screen(res) -> None:
     counts = ", ".join(f"{k} {v}" for k, v in s.counts.items() if v)
     print(f"\nscreened {s.n_rows} bundled compounds of 29 other MoleculeACE targets ({counts}) "
           f"in {s.seconds:.0f} s, {s.rows_per_second:.0f} mol/s; filters: PAINS, Lipinski")
-    top = s.top_hits
     pred = res.target
-    cols = [c for c in ("rank", "id", pred, f"{pred}_lower", f"{pred}_upper", "in_domain", "mw", "clogp") if c in top]
-    with pd.option_context("display.width", 160, "display.max_colwidth", 60, "display.precision", 2):
-        print(f"top {min(10, len(top))} predicted {pred} (-log10 Ki/nM; interval = conformal bounds):")
-        print(top[cols + ["smiles"]].head(10).to_string(index=False))
-    print(f"all {len(top)} hits: {s.out}/top_hits.csv   picture: {s.out}/top_hits.png   "
+    kind = pred.rsplit("_", 1)[-1]  # Ki or EC50: MoleculeACE labels are -log10(value in nM)
+    top = s.top_hits.head(10).copy()
+    top[f"{kind}_nM"] = 10.0 ** -top[pred]
+    cols = [c for c in ("rank", "id", pred, f"{kind}_nM", "in_domain", "mw", "clogp", "smiles") if c in top]
+    with pd.option_context("display.width", 200, "display.max_colwidth", 70, "display.precision", 2):
+        print(f"top {len(top)} by predicted {pred} (-log10 {kind}/nM, higher binds tighter; in_domain False: "
+              "unlike the training compounds, trust less):")
+        print(top[cols].to_string(index=False))
+    print(f"all {s.n_hits} hits: {s.out}/top_hits.csv   picture: {s.out}/top_hits.png   "
           f"every row: {s.out}/shards/")

@@ -41,3 +41,20 @@ def test_screening_library_leaves_out_the_training_target():
     assert not train & set(deck["smiles"])
     assert not deck["id"].str.startswith("CHEMBL204_Ki/").any()
     assert list(deck.columns) == ["id", "smiles"]
+
+
+def test_cli_quickstart_prints_metrics_and_top_hits(tmp_path, monkeypatch, capsys):
+    import molpred.quickstart as qs
+    from molpred.cli.main import main
+
+    small = screening_library(exclude="CHEMBL2835_Ki").iloc[::60].reset_index(drop=True)
+    monkeypatch.setattr(qs, "screening_library", lambda exclude=None: small)
+    code = main(["quickstart", "--out", str(tmp_path), "--target", "CHEMBL2835_Ki", "--model", "mlp",
+                 "--epochs", "2", "--top", "7"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "test RMSE" in out and "RMSE_cliff" in out
+    assert f"screened {len(small)} bundled compounds" in out
+    table = out.split("top 7 by predicted CHEMBL2835_Ki")[1]
+    assert "Ki_nM" in table and "in_domain" in table and table.count("CHEMBL") >= 7
+    assert len(pd.read_csv(tmp_path / "screen" / "top_hits.csv")) == 7
