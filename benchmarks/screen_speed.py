@@ -347,8 +347,8 @@ def _load_note(frame, machine: dict) -> str:
     loads = frame[["load_avg_start", "load_avg_end"]].stack().astype(float)
     top = float(loads.max()) if len(loads) else float("nan")
     if top <= machine["n_cores"] + 1.5:  # its own processes: one worker per core + the main one
-        return (f"No other jobs ran (load average at most {top:.1f}, the benchmark's own processes, one worker per core and the main one, on "
-                f"{machine['n_cores']} cores).")
+        return (f"No other jobs ran (load average at most {top:.1f}: the benchmark's own processes, one "
+                f"worker per core and the main one, on {machine['n_cores']} cores).")
     return (f"The machine was shared with other jobs (load average up to {top:.1f} on {machine['n_cores']} "
             "cores): absolute numbers are noisy; compare ratios within this run.")
 
