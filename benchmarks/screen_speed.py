@@ -2,6 +2,7 @@
 
     python -m benchmarks.screen_speed                      # 20k vs Chemprop, then 100k and 1M for memory
     python -m benchmarks.screen_speed --sizes 20000 --no-chemprop   # quick
+    python -m benchmarks.screen_speed --sizes 20000 --library moleculeace --out benchmarks/results/screen_speed_moleculeace
 
 What is measured, each in a fresh subprocess (so start-up, imports and peak memory belong to
 that step alone):
@@ -195,8 +196,24 @@ def _measure(args: list[str], nice: int) -> dict:
     return res
 
 
+def moleculeace_deck(path: Path) -> Path:
+    """Write the unique SMILES of the 30 bundled MoleculeACE sets (35,633 measured ChEMBL
+    compounds, 31.6 heavy atoms on average), shuffled with seed 0, one per line, to ``path``.
+
+    These are the molecules REFERENCE.md's speed table was measured on.
+    """
+    import pandas as pd
+
+    files = sorted((ROOT / "datasets" / "moleculeace").glob("*.csv"))
+    smiles = pd.concat([pd.read_csv(f)["smiles"] for f in files]).drop_duplicates()
+    smiles.sample(frac=1, random_state=0).to_csv(path, index=False, header=False)
+    return path
+
+
 def _library(workdir: Path, sizes: list[int], source: str | None) -> dict[int, Path]:
     """``size -> .smi`` with the first ``size`` lines of one generated (or given) library."""
+    if source == "moleculeace":
+        source = str(moleculeace_deck(workdir / "moleculeace_deck.smi"))
     big = Path(source) if source else workdir / f"library_{max(sizes)}.smi"
     if not big.exists():
         from benchmarks.library_gen import write_library
@@ -224,7 +241,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.screen_speed", description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[20_000, 100_000, 1_000_000],
                         help="library sizes to screen (the smallest is also run with Chemprop)")
-    parser.add_argument("--library", default=None, help="existing .smi with at least max(sizes) lines")
+    parser.add_argument("--library", default=None,
+                        help="existing .smi with at least max(sizes) lines, or 'moleculeace' for the bundled "
+                             "MoleculeACE compounds (35,633)")
     parser.add_argument("--workdir", default=os.environ.get("MOLPRED_BENCH_DIR", "/tmp/molpred-screen-bench"))
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
     parser.add_argument("--workers", default="auto")
@@ -326,7 +345,8 @@ def _write(out: Path, rows: list[dict], prof: dict, started, wall: float, argv, 
         f"Machine: {machine['cpu_model']}, {machine['n_cores']} cores, {machine['ram_gib']} GiB RAM, {machine['os']}, "
         f"Python {machine['python']}. " + _load_note(frame, machine),
         "Versions: " + ", ".join(f"{k} {v}" for k, v in vers.items()), "",
-        (f"Library: `{args.library}`, first n lines. " if args.library else
+        ("Library: the 35,633 unique compounds of the 30 bundled MoleculeACE sets, shuffled (seed 0), first n. "
+         if args.library == "moleculeace" else f"Library: `{args.library}`, first n lines. " if args.library else
          "Library: `benchmarks.library_gen` (BRICS recombination of real molecules, seed 0), `.smi`, first n lines. ") +
         "Model: D-MPNN hidden 300, depth 3, FFN 300 x 2, trained 1 epoch on 100 ESOL molecules, with "
         "applicability domain and conformal intervals (so the screen also computes fingerprints and similarity). "
