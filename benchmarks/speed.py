@@ -19,6 +19,7 @@ step) and ``x_of_rdkit_floor`` (throughput / RDKit parsing).
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -141,6 +142,7 @@ def run_speed(models=None, quick: bool = False, out_dir=None, command: str = "",
     epochs = epochs or (TRAIN_EPOCHS_QUICK if quick else TRAIN_EPOCHS)
     models = [get_model(m).name for m in (models or SPEED_MODELS)]
     start, started = time.perf_counter(), datetime.now(timezone.utc)
+    load_start = os.getloadavg()[0]
     steps = ["rdkit_parse", "rdkit_morgan"]
     skipped = []
     for m in models:
@@ -166,6 +168,7 @@ def run_speed(models=None, quick: bool = False, out_dir=None, command: str = "",
     frame["command"] = command
     wall = time.perf_counter() - start
     frame["wall_time_s"] = round(wall, 1)
+    frame["load_avg_start"], frame["load_avg_end"] = round(load_start, 2), round(os.getloadavg()[0], 2)
     frame.to_csv(out_dir / f"{label}_results.csv", index=False)
     m, v = machine_info(), versions()
     cols = [c for c in ("step", "n_molecules", "mol_per_s", "peak_rss_mib", "x_vs_chemprop", "x_of_rdkit_floor",
@@ -176,7 +179,9 @@ def run_speed(models=None, quick: bool = False, out_dir=None, command: str = "",
         f"# Speed: {label}", "",
         f"Command: `{command}` ({started.isoformat(timespec='seconds')}, wall time {wall:.0f} s)",
         f"Machine: {m['cpu_model']}, {m['n_cores']} cores, {m['ram_gib']} GiB RAM, {m['os']}, Python {m['python']}. "
-        "The machine is shared with other jobs, so absolute numbers are noisy; compare ratios within this run.",
+        f"Load average {frame['load_avg_start'].iat[0]} at the start, {frame['load_avg_end'].iat[0]} at the end "
+        f"(each step runs alone; above {m['n_cores']} other jobs shared the machine and absolute numbers are "
+        "noisy: compare ratios within this run).",
         "Versions: " + ", ".join(f"{k} {val}" for k, val in v.items()), "",
         f"{n} unique MoleculeACE molecules. `train` = molecules x epochs per second over {epochs} epoch(s) "
         "(featurisation included); `predict` = SMILES -> prediction; each step in a fresh process, "
