@@ -83,14 +83,20 @@ def summary_markdown(frame: pd.DataFrame, runs: list[dict], label: str) -> str:
              "Produced by `benchmarks/` (public molpred API only). Rows: one per task x model x seed "
              f"in `{label}_results.csv`; test predictions of regression tasks in `predictions/{label}/`.", ""]
     if runs:
-        last = runs[-1]
-        m, v = last["machine"], last["versions"]
+        v = runs[-1]["versions"]
+
+        def where(m: dict) -> str:
+            return f"{m['cpu_model']}, {m['n_cores']} cores, {m['ram_gib']} GiB RAM, {m['os']}"
+
+        machines = list(dict.fromkeys(where(r["machine"]) for r in runs))
         lines += ["## Where and how", "",
-                  f"Machine: {m['cpu_model']}, {m['n_cores']} cores, {m['ram_gib']} GiB RAM, {m['os']}, "
-                  f"Python {m['python']} (shared with other jobs: compare ratios within one run, not absolute times).",
-                  "Versions: " + ", ".join(f"{k} {val}" for k, val in v.items()), "",
+                  "Machine" + ("s (per command below)" if len(machines) > 1 else "") + ": " + "; ".join(machines)
+                  + ". Compare times within one run, not across runs; how loaded the machine was is in "
+                  "`suite_status.md`.",
+                  "Versions (latest run): " + ", ".join(f"{k} {val}" for k, val in v.items()), "",
                   "Commands (in order; wall time; rows added):", ""]
-        lines += [f"- `{r['command']}` ({r['started']}, {r['wall_time_s']:.0f} s, {r['rows_added']} rows"
+        lines += [f"- `{r['command']}` ({r['started']}, {r['machine']['cpu_model']}, {r['wall_time_s']:.0f} s, "
+                  f"{r['rows_added']} rows"
                   + (f"; unavailable: {', '.join(r['unavailable'])}" if r.get("unavailable") else "")
                   + (f"; INTERRUPTED: {r['interrupted']}" if r.get("interrupted") else "") + ")"
                   for r in sorted(runs, key=lambda r: r["started"])]
