@@ -120,7 +120,8 @@ def process_chunk(plan: ChunkPlan, chunk) -> ChunkResult:
     -------
     ChunkResult
     """
-    parts = [_process_slice(plan, chunk, lo, min(lo + SLICE, len(chunk))) for lo in range(0, len(chunk), SLICE)]
+    starts = range(0, len(chunk), SLICE) or [0]  # an empty chunk still gives one (empty) part
+    parts = [_process_slice(plan, chunk, lo, min(lo + SLICE, len(chunk))) for lo in starts]
     first = parts[0]
     features = []
     for f, featurizer in enumerate(plan.featurizers):

@@ -221,3 +221,14 @@ def test_packed_batch_equals_pyg_collation():
         assert ours.num_graphs == ref.num_graphs == hi - lo
         for key in ("x", "edge_index", "edge_attr", "batch", "ptr"):
             assert torch.equal(getattr(ours, key), getattr(ref, key)), key
+
+
+def test_an_empty_chunk_gives_an_empty_result():
+    from molpred.featurize import MolGraphFeaturizer
+    from molpred.screen.reader import LibraryChunk
+    from molpred.screen.worker import process_chunk
+
+    plan = ChunkPlan(StandardizeConfig(), (MolGraphFeaturizer(),), None, ("qed",), ((2, 1024),))
+    r = process_chunk(plan, LibraryChunk(0, 0, [], None))
+    assert r.status == [] and len(r.ok_index) == 0 and len(r.features[0]) == 0
+    assert r.domain[0].shape[0] == 0 and r.properties["qed"].shape == (0,)
