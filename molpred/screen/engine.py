@@ -65,7 +65,8 @@ def run_local(chunks: Iterable, plan: ChunkPlan, build: ShardBuilder, workers: i
     threads = torch.get_num_threads()
     torch.set_num_threads(main_threads())
     # spawn: the main process holds torch's thread pools, which do not survive fork
-    pool = ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"), initializer=init_worker, initargs=(plan,))
+    pool = ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"), initializer=init_worker,
+                               initargs=(plan, os.getpid()))
     with _main_module_hidden():  # start every worker now, without re-running the user's script
         for _ in range(workers):
             pool.submit(os.getpid)

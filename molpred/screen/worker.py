@@ -241,11 +241,14 @@ def featurizer_output_type(featurizer) -> type | None:
 _PLAN: ChunkPlan | None = None
 
 
-def init_worker(plan: ChunkPlan) -> None:
+def init_worker(plan: ChunkPlan, parent: int | None = None) -> None:
     """Process-pool initializer: one thread per worker, quiet RDKit, remember the plan, and
-    exit when the screening process dies (a killed screen must not leave idle workers)."""
+    exit when the screening process ``parent`` (its pid) dies: a killed screen must not leave
+    idle workers. The pid comes from the parent itself, as the parent may already be gone
+    when a worker that was still starting gets here."""
     global _PLAN
-    _watch_parent(os.getppid())
+    if parent is not None:
+        _watch_parent(parent)
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         os.environ[var] = "1"
     import sys
@@ -261,7 +264,7 @@ def _watch_parent(parent: int, interval: float = 1.0) -> None:
     import time
 
     def watch() -> None:
-        while os.getppid() == parent:
+        while os.getppid() == parent:  # false at once if the parent died before the watch began
             time.sleep(interval)
         os._exit(0)
 

@@ -303,6 +303,16 @@ def test_workers_exit_when_the_screen_is_killed(models, tmp_path):
     assert not alive, f"worker processes {alive} outlived the killed screen"
 
 
+def test_a_worker_whose_screen_died_before_it_started_exits():
+    # a worker still importing when the screen was killed gets its parent's pid from the screen,
+    # not from os.getppid() (by then its new parent), and must exit as soon as it is initialised
+    code = ("import os, time; from molpred.screen.worker import init_worker; "
+            "init_worker(None, parent=os.getppid() + 10**7); time.sleep(60); raise SystemExit(3)")
+    t0 = time.time()
+    proc = subprocess.run([sys.executable, "-c", code], env=dict(os.environ, PYTHONPATH=str(ROOT)), timeout=120)
+    assert proc.returncode == 0 and time.time() - t0 < 50
+
+
 def test_overwrite_starts_again(models, small_library_smiles, tmp_path):
     lib = _write(tmp_path / "lib.smi", small_library_smiles)
     _run(models[0], lib, tmp_path / "out", top_k=3, image=False, chunk_size=10)
