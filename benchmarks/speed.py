@@ -180,8 +180,8 @@ def run_speed(models=None, quick: bool = False, out_dir=None, command: str = "",
         f"Command: `{command}` ({started.isoformat(timespec='seconds')}, wall time {wall:.0f} s)",
         f"Machine: {m['cpu_model']}, {m['n_cores']} cores, {m['ram_gib']} GiB RAM, {m['os']}, Python {m['python']}. "
         f"Load average {frame['load_avg_start'].iat[0]} at the start, {frame['load_avg_end'].iat[0]} at the end "
-        f"(each step runs alone; above {m['n_cores']} other jobs shared the machine and absolute numbers are "
-        "noisy: compare ratios within this run).",
+        f"(each step runs alone: a load well above {m['n_cores']} would mean other jobs shared the machine "
+        "and made absolute numbers noisy; compare ratios within this run).",
         "Versions: " + ", ".join(f"{k} {val}" for k, val in v.items()), "",
         f"{n} unique MoleculeACE molecules. `train` = molecules x epochs per second over {epochs} epoch(s) "
         "(featurisation included); `predict` = SMILES -> prediction; each step in a fresh process, "
