@@ -198,15 +198,15 @@ def _measure(args: list[str], nice: int) -> dict:
 
 def moleculeace_deck(path: Path) -> Path:
     """Write the unique SMILES of the 30 bundled MoleculeACE sets (35,633 measured ChEMBL
-    compounds, 31.6 heavy atoms on average), shuffled with seed 0, one per line, to ``path``.
+    compounds, 31.6 heavy atoms on average; :func:`molpred.quickstart.screening_library`),
+    shuffled with seed 0, one per line, to ``path``.
 
     These are the molecules REFERENCE.md's speed table was measured on.
     """
-    import pandas as pd
+    from molpred.quickstart import screening_library
 
-    files = sorted((ROOT / "datasets" / "moleculeace").glob("*.csv"))
-    smiles = pd.concat([pd.read_csv(f)["smiles"] for f in files]).drop_duplicates()
-    smiles.sample(frac=1, random_state=0).to_csv(path, index=False, header=False)
+    smiles = screening_library()["smiles"].sample(frac=1, random_state=0)
+    smiles.to_csv(path, index=False, header=False)
     return path
 
 

@@ -9,6 +9,7 @@ pickling time) and unpacks to exactly the same float32 arrays.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -125,8 +126,7 @@ class PackedGraphs:
     def unpack(self, start: int = 0, stop: int | None = None) -> list[MolGraph]:
         """Graphs ``start:stop`` again, identical to the packed ones."""
         stop = len(self) if stop is None else min(stop, len(self))
-        a = np.concatenate([[0], np.cumsum(self.n_atoms)])
-        e = np.concatenate([[0], np.cumsum(self.n_edges)])
+        a, e = self._offsets
         x = self.x.rows(a[start], a[stop])
         attr = self.edge_attr.rows(e[start], e[stop])
         index = self.edge_index[:, e[start]:e[stop]].astype(np.int64)
@@ -136,6 +136,11 @@ class PackedGraphs:
             for i in range(start, stop)
         ]
 
+    @cached_property
+    def _offsets(self) -> tuple[np.ndarray, np.ndarray]:
+        """``n_graphs + 1`` start positions of each graph's atoms and edges (computed once)."""
+        return np.concatenate([[0], np.cumsum(self.n_atoms)]), np.concatenate([[0], np.cumsum(self.n_edges)])
+
     def batch(self, start: int, stop: int):
         """Graphs ``start:stop`` as one PyG ``Batch``, equal to ``Batch.from_data_list`` of the
         unpacked graphs' ``to_pyg()`` but built from the packed arrays in a few numpy calls.
@@ -144,8 +149,7 @@ class PackedGraphs:
         from torch_geometric.data import Batch
 
         stop = min(stop, len(self))
-        a = np.concatenate([[0], np.cumsum(self.n_atoms)])
-        e = np.concatenate([[0], np.cumsum(self.n_edges)])
+        a, e = self._offsets
         n_atoms, n_edges = self.n_atoms[start:stop], self.n_edges[start:stop]
         shift = np.repeat(a[start:stop] - a[start], n_edges)  # local -> batch atom indices
         index = self.edge_index[:, e[start]:e[stop]].astype(np.int64) + shift
