@@ -2,7 +2,7 @@
 
 Training molecules are kept as packed ECFP bits (``np.packbits``: 256 bytes per molecule
 for 2,048 bits), and Tanimoto similarity is computed on the packed words with a popcount,
-query chunk by query chunk, so 10^5 queries against 10^4 training molecules need only a few
+query chunk by query chunk (:mod:`molpred.uncertainty.tanimoto`), so 10^5 queries against 10^4 training molecules need only a few
 tens of MB at any time.
 
 The state is one ``uint8`` array (:meth:`ApplicabilityDomain.state_arrays`, for safetensors)
@@ -23,90 +23,12 @@ import numpy as np
 
 from molpred.exceptions import ModelFileError, NotFittedError
 from molpred.uncertainty._arrays import check_choice, check_state
+from molpred.uncertainty.tanimoto import packed_tanimoto, tanimoto_chunks
 
 __all__ = ["ApplicabilityDomain", "packed_tanimoto", "DOMAIN_SCORES"]
 
 DOMAIN_SCORES = ("max_sim_train", "mean_sim_knn")
-# temporary memory one query chunk may use, and its cost per query-train pair (uint64 word,
-# uint8 count, int16 intersection, int32 union, float32 similarity, masks and partition copy)
-_CHUNK_BYTES = 32 * 2**20
-_BYTES_PER_PAIR = 24
 _STATE_KEY = "train_fingerprints_packed"
-
-if hasattr(np, "bitwise_count"):  # numpy >= 2.0
-
-    def _popcount_u64(x: np.ndarray, out: np.ndarray) -> np.ndarray:
-        return np.bitwise_count(x, out=out)
-
-else:  # pragma: no cover - numpy 1.x
-    _LUT = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint8)
-
-    def _popcount_u64(x: np.ndarray, out: np.ndarray) -> np.ndarray:
-        bytes_ = _LUT[x.view(np.uint8)].reshape(*x.shape, 8)
-        return bytes_.sum(axis=-1, dtype=np.uint8, out=out)
-
-
-def _as_words(packed: np.ndarray) -> np.ndarray:
-    """View ``n x n_bytes`` packed bits as ``n x n_words`` uint64 (zero-padded, popcount-safe)."""
-    packed = np.ascontiguousarray(packed, dtype=np.uint8)
-    pad = (-packed.shape[1]) % 8
-    if pad:
-        packed = np.concatenate([packed, np.zeros((packed.shape[0], pad), np.uint8)], axis=1)
-    return packed.view(np.uint64)
-
-
-def _popcount_rows(words: np.ndarray) -> np.ndarray:
-    out = np.empty(words.shape, dtype=np.uint8)
-    return _popcount_u64(words, out).sum(axis=1, dtype=np.int32)
-
-
-def _tanimoto_chunks(query_packed: np.ndarray, train_packed: np.ndarray, chunk_size: int | None):
-    """Yield ``(start, sims)`` with ``sims`` a ``chunk x n_train`` float32 Tanimoto block."""
-    q_words = _as_words(query_packed)
-    t_words_T = np.ascontiguousarray(_as_words(train_packed).T)  # n_words x n_train
-    q_count = _popcount_rows(q_words)
-    t_count = _popcount_rows(t_words_T.T)
-    n_train = t_words_T.shape[1]
-    if chunk_size is None:
-        chunk_size = int(max(1, min(4096, _CHUNK_BYTES // (_BYTES_PER_PAIR * max(n_train, 1)))))
-    for start in range(0, q_words.shape[0], chunk_size):
-        q = q_words[start : start + chunk_size]
-        tmp = np.empty((q.shape[0], n_train), dtype=np.uint64)
-        cnt = np.empty((q.shape[0], n_train), dtype=np.uint8)
-        inter = np.zeros((q.shape[0], n_train), dtype=np.int16)  # <= 32767 bits
-        # one word at a time keeps the temporaries 2-D (chunk x n_train)
-        for w in range(t_words_T.shape[0]):
-            np.bitwise_and(q[:, w, None], t_words_T[w][None, :], out=tmp)
-            inter += _popcount_u64(tmp, cnt)
-        union = q_count[start : start + q.shape[0], None] + t_count[None, :] - inter
-        sims = np.zeros(inter.shape, dtype=np.float32)
-        np.divide(inter, union, out=sims, where=union > 0)
-        yield start, sims
-
-
-def packed_tanimoto(a_packed: np.ndarray, b_packed: np.ndarray) -> np.ndarray:
-    """Tanimoto similarity between packed fingerprints (``np.packbits(fp, axis=1)``).
-
-    Parameters
-    ----------
-    a_packed : numpy.ndarray
-        ``n_a x n_bytes`` uint8.
-    b_packed : numpy.ndarray
-        ``n_b x n_bytes`` uint8.
-
-    Returns
-    -------
-    numpy.ndarray
-        ``n_a x n_b`` float32; two empty fingerprints give 0 (as
-        :func:`molpred.chem.tanimoto_matrix`).
-    """
-    a_packed, b_packed = np.asarray(a_packed), np.asarray(b_packed)
-    if a_packed.ndim != 2 or b_packed.ndim != 2 or a_packed.shape[1] != b_packed.shape[1]:
-        raise ValueError(f"incompatible packed shapes {a_packed.shape} and {b_packed.shape}")
-    out = np.zeros((a_packed.shape[0], b_packed.shape[0]), dtype=np.float32)
-    for start, sims in _tanimoto_chunks(a_packed, b_packed, None):
-        out[start : start + sims.shape[0]] = sims
-    return out
 
 
 class ApplicabilityDomain:
@@ -250,7 +172,7 @@ class ApplicabilityDomain:
         knn = np.full(n, np.nan, dtype=np.float32)
         nearest = np.full(n, -1, dtype=np.int64)
         idx = np.flatnonzero(valid)
-        for start, sims in _tanimoto_chunks(packed[idx], self.train_packed_, self.chunk_size):
+        for start, sims in tanimoto_chunks(packed[idx], self.train_packed_, self.chunk_size):
             rows = idx[start : start + sims.shape[0]]
             nearest[rows] = sims.argmax(axis=1)
             max_sim[rows] = sims[np.arange(sims.shape[0]), nearest[rows]]
