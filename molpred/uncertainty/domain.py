@@ -2,8 +2,8 @@
 
 Training molecules are kept as packed ECFP bits (``np.packbits``: 256 bytes per molecule
 for 2,048 bits), and Tanimoto similarity is computed on the packed words with a popcount,
-query chunk by query chunk (:mod:`molpred.uncertainty.tanimoto`), so 10^5 queries against 10^4 training molecules need only a few
-tens of MB at any time.
+query chunk by query chunk (:mod:`molpred.uncertainty.tanimoto`), so 10^5 queries against
+10^4 training molecules need only a few tens of MB at any time.
 
 The state is one ``uint8`` array (:meth:`ApplicabilityDomain.state_arrays`, for safetensors)
 plus a JSON dict (:meth:`ApplicabilityDomain.config_dict`): nothing is pickled.
