@@ -55,11 +55,12 @@ def _child_model(out: str) -> dict:
     return {"spec": est.spec_.to_dict()}
 
 
-def _child_screen(model: str, library: str, out: str, workers: int | None, chunk_size: int) -> dict:
+def _child_screen(model: str, library: str, out: str, workers: int | None, chunk_size: int,
+                  precision: str) -> dict:
     from molpred.screen import screen
 
     s = screen(model, library, out, top_k=100, overwrite=True, workers=workers, chunk_size=chunk_size,
-               progress=False)
+               progress=False, precision=precision)
     return {"rows": s.n_rows, "seconds": s.seconds, "mol_per_s": s.rows_per_second, "counts": s.counts}
 
 
@@ -134,6 +135,8 @@ def _child_profile(model: str, library: str, n: int = 3000) -> dict:
     stage("domain fingerprints", lambda xs: np.packbits(morgan_fingerprints(xs), axis=1), mols)
     data = stage("to_pyg", lambda xs: [g.to_pyg() for g in xs], graphs)
     stage("collate + forward (member_outputs, 1 thread)", lambda xs: member_outputs(est, xs), data)
+    stage("collate + forward, bf16 (member_outputs, 1 thread)",
+          lambda xs: member_outputs(est, xs, precision="bf16"), data)
     stage("PAINS + Brenk filters (optional)", lambda xs: apply_filters(xs, "pains,brenk"), mols[:500])
     return {"cpu_us_per_mol": out, "n": len(smiles)}
 
@@ -144,7 +147,7 @@ def _child(argv: list[str]) -> None:
         res = _child_model(rest[0])
     elif kind == "screen":
         workers = None if rest[3] == "auto" else int(rest[3])
-        res = _child_screen(rest[0], rest[1], rest[2], workers, int(rest[4]))
+        res = _child_screen(rest[0], rest[1], rest[2], workers, int(rest[4]), rest[5])
     elif kind == "chemprop":
         res = _child_chemprop(rest[0])
     elif kind == "rdkit":
@@ -166,6 +169,7 @@ def _measure(args: list[str], nice: int) -> dict:
     if nice:
         cmd = ["nice", "-n", str(nice), *cmd]
     load0 = os.getloadavg()[0]
+    busy0, own0 = _busy_cpu_seconds(), _children_cpu_seconds()
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env=dict(os.environ, PYTHONPATH=str(ROOT)))
@@ -186,14 +190,34 @@ def _measure(args: list[str], nice: int) -> dict:
         time.sleep(0.2)
     stdout, stderr = proc.communicate()
     wall = time.perf_counter() - t0
+    # CPU used by anything but the measured process tree (its workers are reaped by the child,
+    # so their time is in the child's, and hence our, RUSAGE_CHILDREN).
+    other = max(0.0, (_busy_cpu_seconds() - busy0) - (_children_cpu_seconds() - own0))
     line = next((ln for ln in stdout.splitlines() if ln.startswith("@@")), None)
     if line is None:
         tail = (stderr or stdout).strip().splitlines()[-3:]
         return {"status": "error", "message": " | ".join(tail)[:400], "wall_s": round(wall, 1)}
     res = json.loads(line[2:])
     res.update(status="ok", wall_s=round(wall, 1), peak_tree_rss_mib=round(peak_tree, 1),
-               load_avg_start=round(load0, 2), load_avg_end=round(os.getloadavg()[0], 2))
+               load_avg_start=round(load0, 2), load_avg_end=round(os.getloadavg()[0], 2),
+               other_cpu_cores=round(other / wall, 2))
     return res
+
+
+def _busy_cpu_seconds() -> float:
+    """CPU seconds the whole machine has spent busy since boot (all processes)."""
+    import psutil
+
+    t = psutil.cpu_times()
+    return sum(t) - t.idle - getattr(t, "iowait", 0.0)
+
+
+def _children_cpu_seconds() -> float:
+    """User + system CPU seconds of this process's reaped children (the measured runs)."""
+    import resource
+
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
 
 
 def moleculeace_deck(path: Path) -> Path:
@@ -249,6 +273,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", default="auto")
     parser.add_argument("--chunk-size", type=int, default=5000)
     parser.add_argument("--no-chemprop", action="store_true")
+    parser.add_argument("--precision", nargs="+", choices=["auto", "fp32", "bf16"], default=["auto"],
+                        help="screen's network arithmetic; each one is run at every size (default: auto)")
     parser.add_argument("--nice", type=int, default=10, help="niceness of the measured processes")
     args = parser.parse_args(argv)
 
@@ -281,17 +307,25 @@ def main(argv: list[str] | None = None) -> int:
             record("chemprop-predict", small, _measure(["chemprop", str(libs[small])], args.nice))
         except ImportError:
             print("[screen_speed] chemprop not installed: skipped", file=sys.stderr)
-    for n in sizes:
-        out = workdir / f"results_{n}"
-        res = _measure(["screen", str(model), str(libs[n]), str(out), str(args.workers), str(args.chunk_size)],
-                       args.nice)
-        if res.get("status") == "ok":
-            res["end_to_end_mol_per_s"] = round(n / res["wall_s"], 1)
-        record("molpred-screen", n, res)
+    for precision in args.precision:
+        for n in sizes:
+            out = workdir / f"results_{n}"
+            res = _measure(["screen", str(model), str(libs[n]), str(out), str(args.workers), str(args.chunk_size),
+                            precision], args.nice)
+            if res.get("status") == "ok":
+                res["end_to_end_mol_per_s"] = round(n / res["wall_s"], 1)
+            record(_screen_step(precision), n, res)
     prof = _measure(["profile", str(model), str(libs[small])], args.nice)
     wall = time.perf_counter() - t_start
-    _write(Path(args.out), rows, prof, started, wall, argv, machine_info(), versions(), args)
+    from molpred.train.device import cpu_has_fast_bf16
+
+    machine = {**machine_info(), "cpu_bf16": cpu_has_fast_bf16()}
+    _write(Path(args.out), rows, prof, started, wall, argv, machine, versions(), args)
     return 0
+
+
+def _screen_step(precision: str) -> str:
+    return "molpred-screen" if precision == "auto" else f"molpred-screen ({precision})"
 
 
 def _write(out: Path, rows: list[dict], prof: dict, started, wall: float, argv, machine, vers, args) -> None:
@@ -315,25 +349,26 @@ def _write(out: Path, rows: list[dict], prof: dict, started, wall: float, argv, 
     frame.to_csv(out / "screen_speed.csv", index=False)
 
     cols = [c for c in ("step", "n", "mol_per_s", "end_to_end_mol_per_s", "wall_s", "peak_tree_rss_mib",
-                        "main_maxrss_mib", "x_vs_chemprop", "x_of_rdkit_floor", "load_avg_start", "load_avg_end",
-                        "status") if c in frame]
+                        "main_maxrss_mib", "x_vs_chemprop", "x_of_rdkit_floor", "other_cpu_cores", "status") if c in frame]
     table = frame[cols].to_markdown(index=False) if hasattr(frame, "to_markdown") else frame[cols].to_string(index=False)
-    screens = ok[ok["step"] == "molpred-screen"].set_index("n")
-    memory = ""
-    if {100_000, 1_000_000} <= set(screens.index):
-        a, b = screens.loc[100_000, "peak_tree_rss_mib"], screens.loc[1_000_000, "peak_tree_rss_mib"]
-        gb = b * 2**20 / 1e9
-        memory = (f"Peak memory (process tree): {a:.0f} MiB for 100k rows, {b:.0f} MiB ({gb:.2f} GB) for 1M rows "
-                  f"({(b / a - 1) * 100:+.1f}%; goal: at most 1.5 GB (10^9 bytes) and within 10%: "
-                  f"{'met' if gb <= 1.5 and abs(b / a - 1) <= 0.10 else 'NOT met'}).")
-    speed = ""
-    if chem and small in screens.index:
-        x = screens.loc[small, "mol_per_s"] / chem
-        speed = f"Throughput on {small} molecules: {x:.2f}x Chemprop v2 predict in the same run (goal: 5x)."
-        big = int(screens.index.max())
-        if big != small:
-            speed += (f" At {big} rows (worker start-up amortised): {screens.loc[big, 'mol_per_s'] / chem:.2f}x "
-                      f"Chemprop's rate on {small}.")
+    memory, speed = [], []
+    for step in [st for st in dict.fromkeys(ok["step"]) if st.startswith("molpred-screen")]:
+        screens = ok[ok["step"] == step].set_index("n")
+        if {100_000, 1_000_000} <= set(screens.index):
+            a, b = screens.loc[100_000, "peak_tree_rss_mib"], screens.loc[1_000_000, "peak_tree_rss_mib"]
+            gb = b * 2**20 / 1e9
+            memory.append(
+                f"Peak memory (`{step}`, process tree): {a:.0f} MiB for 100k rows, {b:.0f} MiB ({gb:.2f} GB) for "
+                f"1M rows ({(b / a - 1) * 100:+.1f}%; goal: at most 1.5 GB (10^9 bytes) and within 10%: "
+                f"{'met' if gb <= 1.5 and abs(b / a - 1) <= 0.10 else 'NOT met'}).")
+        if chem and small in screens.index:
+            x = screens.loc[small, "mol_per_s"] / chem
+            line = f"`{step}` on {small} molecules: {x:.2f}x Chemprop v2 predict in the same run (goal: 5x)."
+            big = int(screens.index.max())
+            if big != small:
+                line += (f" At {big} rows (worker start-up amortised): {screens.loc[big, 'mol_per_s'] / chem:.2f}x "
+                         f"Chemprop's rate on {small}.")
+            speed.append(line)
     profile = ""
     if prof.get("status") == "ok":
         items = prof["cpu_us_per_mol"]
@@ -350,11 +385,14 @@ def _write(out: Path, rows: list[dict], prof: dict, started, wall: float, argv, 
          "Library: `benchmarks.library_gen` (BRICS recombination of real molecules, seed 0), `.smi`, first n lines. ") +
         "Model: D-MPNN hidden 300, depth 3, FFN 300 x 2, trained 1 epoch on 100 ESOL molecules, with "
         "applicability domain and conformal intervals (so the screen also computes fingerprints and similarity). "
+        "`molpred-screen` uses the default arithmetic (float32 on the CPU); `molpred-screen (bf16)` runs the "
+        "network in bfloat16 (`precision=\"bf16\"`, matrix units of this CPU: "
+        f"{'yes' if machine.get('cpu_bf16') else 'no'}). "
         "`mol_per_s`: rows over the `screen()` call (or, for Chemprop, from the SMILES list to predictions); "
         "`end_to_end_mol_per_s`: over the whole subprocess including start-up; peak RSS summed over the "
         "process tree (main + workers).", "",
         table, "",
-        *([speed, ""] if speed else []), *([memory, ""] if memory else []),
+        *[x for line in speed + memory for x in (line, "")],
         *(["CPU time per molecule and stage (one thread, first molecules of the smallest library):", "", profile, ""]
           if profile else []),
     ]) + "\n"
@@ -363,13 +401,14 @@ def _write(out: Path, rows: list[dict], prof: dict, started, wall: float, argv, 
 
 
 def _load_note(frame, machine: dict) -> str:
-    """Whether other jobs shared the machine, judged from the load averages recorded per step."""
-    loads = frame[["load_avg_start", "load_avg_end"]].stack().astype(float)
-    top = float(loads.max()) if len(loads) else float("nan")
-    if top <= machine["n_cores"] + 1.5:  # its own processes: one worker per core + the main one
-        return (f"No other jobs ran (load average at most {top:.1f}: the benchmark's own processes, one "
-                f"worker per core and the main one, on {machine['n_cores']} cores).")
-    return (f"The machine was shared with other jobs (load average up to {top:.1f} on {machine['n_cores']} "
+    """Whether other jobs shared the machine, from the CPU used outside each measured process tree."""
+    if "other_cpu_cores" not in frame:
+        return ""
+    top = float(frame["other_cpu_cores"].astype(float).max())
+    if top <= 0.1:
+        return (f"No other jobs ran (`other_cpu_cores`, the CPU used outside the measured process tree, "
+                f"at most {top:.2f} cores).")
+    return (f"The machine was shared with other jobs (`other_cpu_cores` up to {top:.2f} of {machine['n_cores']} "
             "cores): absolute numbers are noisy; compare ratios within this run.")
 
 

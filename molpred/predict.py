@@ -13,8 +13,11 @@ from molpred.uncertainty.ensemble import combine_classification, combine_regress
 __all__ = ["member_outputs", "predict_featurized", "prediction_frame", "prediction_columns"]
 
 
-def member_outputs(est, data: list, calibrated: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
+def member_outputs(est, data: list, calibrated: bool = True,
+                   precision: str = "auto") -> tuple[np.ndarray, np.ndarray | None]:
     """Combined predictions of all members for featurised ``data``.
+
+    ``precision`` is the forward pass's arithmetic (:func:`molpred.train.device.autocast`).
 
     Returns
     -------
@@ -32,9 +35,12 @@ def member_outputs(est, data: list, calibrated: bool = True) -> tuple[np.ndarray
         member.to(device)
         if est.uncertainty == "dropout":
             torch.manual_seed(est.seed)
-            outputs += [predict_network(member, data, device, dropout=True) for _ in range(est.mc_samples)]
+            outputs += [
+                predict_network(member, data, device, dropout=True, precision=precision)
+                for _ in range(est.mc_samples)
+            ]
         else:
-            outputs.append(predict_network(member, data, device))
+            outputs.append(predict_network(member, data, device, precision=precision))
     if est._task == "classification":
         mean, std = combine_classification(outputs)
         return mean, (std if est.uncertainty is not None else None)

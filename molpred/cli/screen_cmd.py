@@ -51,6 +51,8 @@ def register(sub) -> argparse.ArgumentParser:
     p.add_argument("--id-col", default=None, help="identifier column to carry into the results")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--no-image", action="store_true", help="do not draw top_hits.png")
+    p.add_argument("--precision", choices=["auto", "fp32", "bf16"], default="auto",
+                   help="network arithmetic: auto = mixed on CUDA, fp32 on CPU; bf16 is faster on AMX CPUs")
     return p
 
 
@@ -63,7 +65,7 @@ def cmd_screen(args) -> int:
         diversity=args.diversity, resume=args.resume, overwrite=args.overwrite, engine=args.engine,
         workers=args.workers, chunk_size=args.chunk_size, ray_address=args.ray_address,
         smiles_col=args.smiles_col, id_col=args.id_col,
-        progress=False if args.no_progress else None, image=not args.no_image,
+        progress=False if args.no_progress else None, image=not args.no_image, precision=args.precision,
     )
     counts = ", ".join(f"{k}={v}" for k, v in summary.counts.items() if v)
     resumed = f" ({summary.n_chunks_resumed} of {summary.n_chunks} chunks from an earlier run)" if summary.n_chunks_resumed else ""

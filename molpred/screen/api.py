@@ -136,6 +136,7 @@ def screen(
     coverage: float | None = None,
     progress: bool | None = None,
     image: bool = True,
+    precision: str = "auto",
 ) -> ScreenSummary:
     """Predict, filter and rank every molecule of a library, streaming, with resumable output.
 
@@ -185,6 +186,11 @@ def screen(
         Progress bar with rate and ETA (default: when stderr is a terminal).
     image : bool
         Draw ``top_hits.png``.
+    precision : {"auto", "fp32", "bf16"}
+        Arithmetic of the networks (:func:`molpred.train.device.autocast`). ``"auto"``:
+        mixed precision on CUDA, float32 on the CPU. ``"bf16"`` on a CPU with bfloat16
+        units (Intel AMX, AVX512-BF16) more than halves the network's time; predictions
+        move by about 1e-3 of the training labels' standard deviation.
 
     Returns
     -------
@@ -225,7 +231,7 @@ def screen(
         progress = sys.stderr.isatty()
 
     source = open_library(library, smiles_col, id_col)
-    model_set = ModelSet(load_models(models), coverage)
+    model_set = ModelSet(load_models(models), coverage, precision)
     filter_cfg = filters if isinstance(filters, FilterConfig) else parse_filters(filters)
     available = model_set.columns + [p for p in PROPERTIES if p not in model_set.columns]
     spec = parse_score(score, available, model_set.z_stats(), model_set.target_columns()[0])
@@ -236,7 +242,7 @@ def screen(
     settings = {
         "chunk_size": int(chunk_size), "score": spec.text(), "filters": asdict(filter_cfg),
         "standardize": model_set.std_config.to_dict(), "coverage": coverage,
-        "properties": list(properties),
+        "properties": list(properties), "precision": precision,
     }
     manifest = {
         "library": source.identity(),

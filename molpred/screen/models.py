@@ -119,11 +119,18 @@ class ModelSet:
     models : list of ScreenModel
     coverage : float, optional
         Nominal coverage of conformal intervals (default: each model's own ``coverage``).
+    precision : {"auto", "fp32", "bf16"}
+        Arithmetic of the networks' forward pass (:func:`molpred.train.device.autocast`).
     """
 
-    def __init__(self, models: list[ScreenModel], coverage: float | None = None):
+    def __init__(self, models: list[ScreenModel], coverage: float | None = None, precision: str = "auto"):
+        from molpred.train.device import PRECISIONS
+
+        if precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}; got {precision!r}")
         self.models = models
         self.coverage = coverage
+        self.precision = precision
         self.std_config: StandardizeConfig = models[0].estimator.std_config_
         keys, self.featurizers, self.domains = [], [], []
         self._feat_of, self._dom_of = [], []
@@ -196,7 +203,7 @@ class ModelSet:
         Graphs go to the networks as batches of ``NETWORK_BATCH`` built straight from the
         packed arrays (:meth:`PackedGraphs.batch`), ``PREDICT_GROUP`` molecules at a time.
         Predictions equal :meth:`predict_frame`'s up to float rounding (its batches are
-        larger).
+        larger) when ``precision`` is the same (``"auto"`` for ``predict_frame``).
         """
         from molpred.predict import member_outputs, prediction_columns
         from molpred.train.loop import Batches
@@ -215,7 +222,7 @@ class ModelSet:
                                                 for b in range(lo, hi, NETWORK_BATCH))
                     else:
                         data_cache[f] = [r.to_pyg() for r in feats[lo:hi]]
-                outputs[i].append(member_outputs(sm.estimator, data_cache[f]))
+                outputs[i].append(member_outputs(sm.estimator, data_cache[f], precision=self.precision))
         cols: dict = {}
         for i, sm in enumerate(self.models):
             est = sm.estimator

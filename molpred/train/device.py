@@ -1,10 +1,10 @@
-"""Device choice: CUDA when present (with mixed precision), else CPU."""
+"""Device choice: CUDA when present (with mixed precision), else CPU; and the forward's precision."""
 
 from __future__ import annotations
 
 import torch
 
-__all__ = ["resolve_device", "autocast"]
+__all__ = ["PRECISIONS", "resolve_device", "autocast", "cpu_has_fast_bf16"]
 
 
 def resolve_device(device: str = "auto") -> torch.device:
@@ -17,9 +17,36 @@ def resolve_device(device: str = "auto") -> torch.device:
     return dev
 
 
-def autocast(device: torch.device):
-    """Mixed precision (bf16/fp16 autocast) on CUDA; a no-op context on CPU, where bf16 is slower."""
-    if device.type == "cuda":
+PRECISIONS = ("auto", "fp32", "bf16")
+"""Arithmetic of the networks' forward pass (see :func:`autocast`)."""
+
+
+def autocast(device: torch.device, precision: str = "auto"):
+    """Autocast context for a forward pass on ``device``.
+
+    Parameters
+    ----------
+    device : torch.device
+    precision : {"auto", "fp32", "bf16"}
+        ``"auto"``: mixed precision on CUDA (bf16, or fp16 where bf16 is missing), float32
+        on the CPU. ``"fp32"``: float32 everywhere. ``"bf16"``: bfloat16 matrix products on
+        any device; on CPUs with AMX or AVX512-BF16 units (:func:`cpu_has_fast_bf16`) this
+        more than halves a D-MPNN's inference time, at a cost of about 1e-3 in scaled output
+        units, and elsewhere it is slower than float32.
+    """
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}; got {precision!r}")
+    if precision == "bf16":
+        return torch.autocast(device.type, dtype=torch.bfloat16)
+    if precision == "auto" and device.type == "cuda":
         dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
         return torch.autocast("cuda", dtype=dtype)
-    return torch.autocast("cpu", enabled=False)
+    return torch.autocast(device.type, enabled=False)
+
+
+def cpu_has_fast_bf16() -> bool:
+    """True when this CPU has bfloat16 matrix units (Intel AMX or AVX512-BF16)."""
+    try:
+        return bool(torch.cpu._is_amx_tile_supported() or torch.cpu._is_avx512_bf16_supported())
+    except AttributeError:  # private helpers missing in some torch builds
+        return False

@@ -104,7 +104,7 @@ def _loader(data: list, batch_size: int, shuffle: bool, generator: torch.Generat
 
 @torch.no_grad()
 def predict_network(model: torch.nn.Module, data: list, device: torch.device, batch_size: int = 256,
-                    dropout: bool = False) -> np.ndarray:
+                    dropout: bool = False, precision: str = "auto") -> np.ndarray:
     """Raw network outputs for ``data``.
 
     Parameters
@@ -113,6 +113,8 @@ def predict_network(model: torch.nn.Module, data: list, device: torch.device, ba
         Graphs (batched ``batch_size`` at a time, in order) or ready-made batches.
     dropout : bool
         Keep dropout active (MC dropout).
+    precision : {"auto", "fp32", "bf16"}
+        Arithmetic of the forward pass (:func:`molpred.train.device.autocast`).
 
     Returns
     -------
@@ -129,7 +131,7 @@ def predict_network(model: torch.nn.Module, data: list, device: torch.device, ba
     batches = data if isinstance(data, Batches) else _loader(data, batch_size, shuffle=False)
     for batch in batches:
         batch = batch.to(device)
-        with autocast(device):
+        with autocast(device, precision):
             outs.append(model(batch).float().cpu())
     if not outs:
         return np.zeros((0, model.head.n_tasks), dtype=np.float64)

@@ -177,6 +177,21 @@ def test_screen_predictions_equal_predict_frame(models, library_smiles, tmp_path
         assert np.allclose(res.loc[ok, c].to_numpy(float), ref.loc[ok, c].to_numpy(float), rtol=1e-5, atol=1e-6), c
 
 
+def test_bf16_precision_stays_close_to_float32_and_is_part_of_the_settings(models, library_smiles, tmp_path):
+    lib = _write(tmp_path / "lib.smi", library_smiles)
+    _run(models[0], lib, tmp_path / "fp32", top_k=5, image=False, precision="fp32")
+    _run(models[0], lib, tmp_path / "bf16", top_k=5, image=False, precision="bf16")
+    a, b = load_results(tmp_path / "fp32"), load_results(tmp_path / "bf16")
+    assert a["status"].tolist() == b["status"].tolist()
+    ok = (a["status"] == "ok").to_numpy()
+    diff = np.abs(a.loc[ok, "logs"].to_numpy(float) - b.loc[ok, "logs"].to_numpy(float))
+    assert 0 < diff.max() < 0.05  # bfloat16 did run, and moved log S by less than 0.05
+    with pytest.raises(ScreenResumeError, match="settings"):
+        _run(models[0], lib, tmp_path / "bf16", top_k=5, image=False, resume=True, precision="fp32")
+    with pytest.raises(ValueError, match="precision"):
+        _run(models[0], lib, tmp_path / "x", precision="fp16")
+
+
 def test_combined_score_over_two_models_with_clashing_names(models, library_smiles, tmp_path):
     lib = _write(tmp_path / "lib.csv", library_smiles)
     expr = "gnn.logs:max:1.0,mlp.logs:min:0.5,desirability:qed:0.2:0.8:2"
