@@ -1,8 +1,9 @@
 """The standardiser's fast path (skip MolStandardize for molecules it cannot change) is exact.
 
 ``_Standardizer(config, fast=False)`` always runs Cleanup, LargestFragmentChooser and
-Uncharger; the default fast path skips them for "plain" molecules. Both must give the same
-molecule, atom for atom and property for property, on real compounds of every kind.
+Uncharger (and a final SanitizeMol); the default fast path skips them for "plain" molecules.
+Both must give the same molecule, atom for atom and property for property (RDKit's computed
+caches aside), on real compounds of every kind.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from rdkit import Chem
 from molpred.chem.standardize import StandardizeConfig, _is_plain, _Standardizer
 
 ROOT = Path(__file__).resolve().parents[2]
-_PICKLE = Chem.PropertyPickleOptions.AllProps
+# every property except RDKit's computed caches (CIP ranks, "stereo perceived"): the full path
+# ends with SanitizeMol, which clears them; the fast path keeps them (and MolToSmiles reuses them)
+_PICKLE = int(Chem.PropertyPickleOptions.AllProps) & ~int(Chem.PropertyPickleOptions.ComputedProps)
 
 # one or more molecules for every MolStandardize rule the fast path must not skip
 _EDGE_CASES = [
