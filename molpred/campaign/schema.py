@@ -216,13 +216,8 @@ def create_database(path: Path, meta: dict, compounds: list[tuple]) -> None:
 def open_database(path: Path) -> sqlite3.Connection:
     """Connect to an existing store after checking that this version can read it.
 
-    Raises
-    ------
-    FileNotFoundError
-        No such file.
-    CampaignStoreError
-        Not an SQLite file, not a molpred campaign store, or written by a newer molpred
-        (schema version above :data:`SCHEMA_VERSION`).
+    Raises ``FileNotFoundError`` or :class:`CampaignStoreError` (the cases are listed in
+    :meth:`molpred.campaign.store.CampaignStore.open`).
     """
     if not path.is_file():
         raise FileNotFoundError(f"no campaign store at {path}")
