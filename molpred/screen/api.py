@@ -190,7 +190,8 @@ def screen(
         Arithmetic of the networks (:func:`molpred.train.device.autocast`). ``"auto"``:
         mixed precision on CUDA, float32 on the CPU. ``"bf16"`` on a CPU with bfloat16
         units (Intel AMX, AVX512-BF16) more than halves the network's time; predictions
-        move by about 1e-3 of the training labels' standard deviation.
+        move by about 0.002 of the training labels' standard deviation (0.006 at most, on
+        1,500 MoleculeACE compounds).
 
     Returns
     -------
