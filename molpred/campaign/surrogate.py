@@ -316,7 +316,8 @@ class GraphEnsembleSurrogate:
             "surrogate": self.config.to_dict() | {"epochs": epochs},
             "seed": self.seed,
             "n_train": int(len(y)),
-            "validation": {"kind": "held-out fraction (early stopping)", **_clean(getattr(est, "val_metrics_", None))},
+            # the same flat keys (n, rmse, r2, spearman) as the fingerprint surrogate's
+            "validation": {"kind": "held-out fraction (early stopping)", **_validation_summary(est)},
             "training": [
                 {k: v for k, v in h.items() if k != "history"} for h in getattr(est, "training_", [])
             ],
@@ -347,6 +348,16 @@ class GraphEnsembleSurrogate:
             m, s = member_outputs(est, [data[j] for j in sel[have]], calibrated=False)
             mean[have], std[have] = m[:, 0], s[:, 0]
         return mean, std
+
+
+def _validation_summary(est) -> dict:
+    """``n`` and the mean-over-targets metrics of the estimator's early-stopping hold-out."""
+    metrics = getattr(est, "val_metrics_", None) or {}
+    out = _clean(metrics.get("mean") or {})
+    per_target = list((metrics.get("per_target") or {}).values())
+    if per_target and "n" in per_target[0]:
+        out["n"] = per_target[0]["n"]
+    return out
 
 
 def _clean(d) -> dict:
