@@ -55,9 +55,9 @@ def _bound_onednn_cache() -> None:
 
     On the CPU, bfloat16 products run as oneDNN primitives, one per input shape, cached (1,024
     by default, several MB each). Molecular batches rarely repeat a shape, so with the default a
-    screen's memory grew with the library (3.3 GB after 10^6 molecules); with 8 entries it stays
-    flat, for a few percent of speed. oneDNN reads the variable when it creates its first
-    primitive, so this must run before that.
+    screen's peak memory went from 2.2 GB at 10^5 molecules to 3.3 GB at 10^6; with 8 entries,
+    1.5 to 1.7 GB, for about 10% of the speed (benchmarks/results/screen_speed*). oneDNN reads
+    the variable when it creates its first primitive, so this must run before that.
     """
     import os
 
