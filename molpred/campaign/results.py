@@ -112,7 +112,7 @@ def add_results(
         The frame has no value column, or neither ``smiles`` nor ``compound_id``.
         (Bad rows never raise: they are rejected.)
     """
-    from molpred.chem import StandardizeConfig, to_mol_record
+    from molpred.chem import StandardizeConfig
 
     meta = store.meta
     if value_column is None:
@@ -145,7 +145,7 @@ def add_results(
         if value is None:
             rejected.append((*raw, f"value {raw[3]!r} is missing or not a finite number"))
             continue
-        match, reason = _match(conn, cid, smi, config, to_mol_record, allow_unknown)
+        match, reason = _match(conn, cid, smi, config, allow_unknown)
         if reason:
             rejected.append((*raw, reason))
         else:
@@ -197,8 +197,10 @@ def add_results(
         warnings=warnings,
     )
 
-def _match(conn: sqlite3.Connection, cid, smi, config, to_mol_record, allow_unknown: bool):
+def _match(conn: sqlite3.Connection, cid, smi, config, allow_unknown: bool):
     """``((compound_id or None, canonical smiles), "")`` or ``(None, reason)``."""
+    from molpred.chem import to_mol_record
+
     cid_text = raw_text(cid)
     if cid_text is not None and cid_text.strip():
         compound_id = as_int(cid_text)

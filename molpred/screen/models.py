@@ -124,13 +124,11 @@ class ModelSet:
     """
 
     def __init__(self, models: list[ScreenModel], coverage: float | None = None, precision: str = "auto"):
-        from molpred.train.device import PRECISIONS
+        from molpred.train.device import check_precision
 
-        if precision not in PRECISIONS:
-            raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}; got {precision!r}")
         self.models = models
         self.coverage = coverage
-        self.precision = precision
+        self.precision = check_precision(precision)  # refused before any work starts
         self.std_config: StandardizeConfig = models[0].estimator.std_config_
         keys, self.featurizers, self.domains = [], [], []
         self._feat_of, self._dom_of = [], []
