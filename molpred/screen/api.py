@@ -190,9 +190,8 @@ def screen(
         Arithmetic of the networks (:func:`molpred.train.device.autocast`). ``"auto"``:
         mixed precision on CUDA, float32 on the CPU. ``"bf16"`` on a CPU with bfloat16
         units (Intel AMX, AVX512-BF16) cuts the network's time by ~45% (the screen's by
-        10-20%; peak memory ~0.3 GB higher); predictions
-        move by about 0.002 of the training labels' standard deviation (0.006 at most, on
-        1,500 MoleculeACE compounds).
+        10-20%; peak memory 0.2-0.4 GB higher); predictions move by about 0.002 of the
+        training labels' standard deviation (0.008 at most; benchmarks/results/bf16_accuracy.md).
 
     Returns
     -------
