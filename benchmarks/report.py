@@ -105,19 +105,40 @@ def summary_markdown(frame: pd.DataFrame, runs: list[dict], label: str) -> str:
         lines += ["## Mean over tasks", "",
                   "Metric means over the tasks each model finished (seeds averaged within a task first). "
                   "`epochs` = `default` means the model's own default. `failed_test_preds` = test molecules "
-                  "the model returned no prediction for (excluded from its metrics).", "",
+                  "the model returned no prediction for (excluded from its metrics)."
+                  + ("" if set(ok["suite"]) == {"moleculeace"} else
+                     " The data sets have different units: compare models within a task (tables below)."),
+                  "",
                   _table(_model_means(ok, n_tasks)), ""]
         lines += _paired(ok)
         lines += _reproduction(ok)
-        headline = ok["headline_metric"].iloc[0]
-        pivot = ok.pivot_table(index="task", columns=["model"], values=headline, aggfunc="mean")
-        lines += [f"## Per task ({headline}, mean over seeds and epochs settings)", "",
-                  _table(pivot.reset_index()), ""]
+        for headline, part in ok.groupby("headline_metric", sort=False):
+            lines += [f"## Per task ({headline}, {_direction(headline)}; mean over seeds and epochs settings"
+                      + ("; +- the standard deviation over seeds" if part["seed"].nunique() > 1 else "") + ")",
+                      "", _table(_per_task(part, headline), float_fmt=str), ""]
         if "rmse_cliff" in ok and ok["rmse_cliff"].notna().any():
             pivot = ok.pivot_table(index="task", columns=["model"], values="rmse_cliff", aggfunc="mean")
             lines += ["## Per task (rmse_cliff)", "", _table(pivot.reset_index()), ""]
     lines += _not_run(frame, n_tasks)
     return "\n".join(lines) + "\n"
+
+
+def _direction(metric: str) -> str:
+    return "higher is better" if metric in ("roc_auc", "pr_auc", "r2") else "lower is better"
+
+
+def _per_task(ok: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """``task x model`` table of ``metric``: the mean over seeds, with ``+- std`` when a task
+    has several seeds (seeds averaged per epochs setting first, as in the means table)."""
+    per_seed = ok.groupby(["task", "model", "seed"])[metric].mean().reset_index()
+    stats = per_seed.groupby(["task", "model"])[metric].agg(["mean", "std", "count"])
+
+    def cell(r) -> str:
+        return f"{r['mean']:.3f}" + (f" +- {r['std']:.3f}" if r["count"] > 1 else "")
+
+    table = stats.apply(cell, axis=1).unstack("model").fillna("")
+    table.index = [t.split("/", 1)[-1] for t in table.index]
+    return table.rename_axis("task").reset_index()
 
 
 def _reproduction(ok: pd.DataFrame) -> list[str]:
@@ -171,11 +192,11 @@ def _plots(ok: pd.DataFrame, out_dir: Path, label: str, runs: list[dict]) -> lis
     import matplotlib.pyplot as plt
 
     written = []
-    headline = ok["headline_metric"].iloc[0]
-    for metric in dict.fromkeys([headline, "rmse_cliff"]):
+    for metric in dict.fromkeys([*ok["headline_metric"].unique(), "rmse_cliff"]):
         if metric not in ok or ok[metric].isna().all():
             continue
-        pivot = ok.pivot_table(index="task", columns="model", values=metric, aggfunc="mean")
+        rows = ok if metric == "rmse_cliff" else ok[ok["headline_metric"] == metric]
+        pivot = rows.pivot_table(index="task", columns="model", values=metric, aggfunc="mean")
         pivot.index = [t.split("/", 1)[-1] for t in pivot.index]
         fig, ax = plt.subplots(figsize=(min(20, max(6, 0.1 * len(pivot) * len(pivot.columns) + 2)), 5))
         pivot.plot.bar(ax=ax, width=0.8)
@@ -191,28 +212,42 @@ def _plots(ok: pd.DataFrame, out_dir: Path, label: str, runs: list[dict]) -> lis
     pred_dir = out_dir / "predictions" / label
     files = sorted(pred_dir.glob("*.csv.gz")) if pred_dir.is_dir() else []
     if files:
-        by_model: dict[str, list[pd.DataFrame]] = {}
-        for f in files:
-            model = f.name.split("__")[1]
-            by_model.setdefault(model, []).append(pd.read_csv(f))
-        n = len(by_model)
-        fig, axes = plt.subplots(1, n, figsize=(3.2 * n, 3.6), squeeze=False)
-        for ax, (model, parts) in zip(axes[0], sorted(by_model.items())):
-            d = pd.concat(parts).dropna(subset=["y_pred"])
+        path = _parity_plot(files, out_dir / f"{label}_parity.png", runs, pool=ok["suite"].eq("moleculeace").all())
+        written.append(path)
+    return written
+
+
+def _parity_plot(files: list[Path], path: Path, runs: list[dict], pool: bool) -> Path:
+    """Measured vs predicted test values, one panel per model; one row per data set unless
+    ``pool`` (MoleculeACE: every target is a log potency, so its targets share a panel)."""
+    import matplotlib.pyplot as plt
+
+    groups: dict[tuple[str, str], list[pd.DataFrame]] = {}
+    for f in files:
+        task, model = f.name.split("__")[:2]
+        groups.setdefault(("all targets" if pool else task.split("_", 1)[-1], model), []).append(pd.read_csv(f))
+    tasks = sorted({t for t, _ in groups})
+    models = sorted({m for _, m in groups})
+    fig, axes = plt.subplots(len(tasks), len(models), figsize=(3.2 * len(models), 3.4 * len(tasks)), squeeze=False)
+    for i, task in enumerate(tasks):
+        for j, model in enumerate(models):
+            ax = axes[i][j]
+            if (task, model) not in groups:
+                ax.set_axis_off()
+                continue
+            d = pd.concat(groups[task, model]).dropna(subset=["y_pred"])
             ax.scatter(d["y_true"], d["y_pred"], s=3, alpha=0.3)
             lo, hi = np.nanmin(d[["y_true", "y_pred"]].to_numpy()), np.nanmax(d[["y_true", "y_pred"]].to_numpy())
             ax.plot([lo, hi], [lo, hi], "k--", lw=0.8)
             rmse = float(np.sqrt(np.mean((d["y_true"] - d["y_pred"]) ** 2)))
-            ax.set_title(f"{model}\npooled RMSE {rmse:.3f}", fontsize=8)
-            ax.set_xlabel("measured")
-        axes[0][0].set_ylabel("predicted")
-        fig.tight_layout(rect=(0, 0.05, 1, 1))
-        _footer(fig, runs)
-        path = out_dir / f"{label}_parity.png"
-        fig.savefig(path, dpi=110)
-        plt.close(fig)
-        written.append(path)
-    return written
+            ax.set_title(f"{model} ({task})\npooled RMSE {rmse:.3f}", fontsize=8)
+            ax.set_xlabel("measured", fontsize=7)
+        axes[i][0].set_ylabel("predicted")
+    fig.tight_layout(rect=(0, 0.05 / len(tasks), 1, 1))
+    _footer(fig, runs)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
 
 
 def write_report(frame: pd.DataFrame, out_dir, label: str) -> Path:

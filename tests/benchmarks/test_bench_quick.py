@@ -17,11 +17,8 @@ from benchmarks.tasks import QUICK_TASKS, get_task, resolve  # noqa: E402
 
 @pytest.fixture(scope="module")
 def quick_run(tmp_path_factory):
-    mp = pytest.MonkeyPatch()
-    mp.setenv("MOLPRED_DATA_DIR", "/work/shared/data")
-    out = tmp_path_factory.mktemp("bench")
+    out = tmp_path_factory.mktemp("bench")  # MOLPRED_DATA_DIR: set by conftest (../shared/data)
     frame = run("moleculeace", quick=True, out_dir=out, command="python -m benchmarks moleculeace --quick")
-    mp.undo()
     return out, frame
 
 

@@ -1,0 +1,52 @@
+"""The benchmark report on a suite mixing regression and classification tasks and seeds."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+pytest.importorskip("matplotlib")
+
+from benchmarks.report import summary_markdown, write_report  # noqa: E402
+
+
+def _frame() -> pd.DataFrame:
+    rows = []
+    for task, metric, values in (("moleculenet/esol", "rmse", {"svm": (1.0, 1.2, 1.4), "rf": (2.0, 2.0, 2.0)}),
+                                 ("moleculenet/bbbp", "roc_auc", {"svm": (0.9, 0.8, 0.7), "rf": (0.6, 0.6, 0.6)})):
+        for model, per_seed in values.items():
+            for seed, v in enumerate(per_seed):
+                rows.append({"task": task, "suite": "moleculenet", "model": model, "epochs": "default", "seed": seed,
+                             "status": "ok", "headline_metric": metric, "rmse": v if metric == "rmse" else np.nan,
+                             "rmse_cliff": np.nan, "roc_auc": v if metric == "roc_auc" else np.nan, "r2": np.nan,
+                             "train_time_s": 1.0, "predict_mol_per_s": 10.0})
+    return pd.DataFrame(rows)
+
+
+def _section(text: str, title: str) -> str:
+    return text.split(title, 1)[1].split("\n## ", 1)[0]
+
+
+def test_each_headline_metric_gets_its_own_per_task_table_with_seed_spread():
+    text = summary_markdown(_frame(), [], "moleculenet")
+    rmse = _section(text, "## Per task (rmse, lower is better")
+    auc = _section(text, "## Per task (roc_auc, higher is better")
+    assert "| esol | 2.000 +- 0.000 | 1.200 +- 0.200 |" in rmse and "bbbp" not in rmse
+    assert "| bbbp | 0.600 +- 0.000 | 0.800 +- 0.100 |" in auc and "esol" not in auc
+    assert "different units" in text  # a multi-data-set mean is flagged as such
+
+
+def test_report_writes_one_bar_plot_per_headline_metric_and_a_per_data_set_parity_grid(tmp_path):
+    pred = tmp_path / "predictions" / "moleculenet"
+    pred.mkdir(parents=True)
+    for task in ("esol", "freesolv"):
+        pd.DataFrame({"y_true": [1.0, 2.0], "y_pred": [1.5, 2.5]}).to_csv(
+            pred / f"moleculenet_{task}__svm__s0.csv.gz", index=False)
+    summary = write_report(_frame(), tmp_path, "moleculenet").read_text()
+    for name in ("moleculenet_rmse_per_task.png", "moleculenet_roc_auc_per_task.png", "moleculenet_parity.png"):
+        assert (tmp_path / name).stat().st_size > 1000 and name in summary
+    from PIL import Image
+
+    w, h = Image.open(tmp_path / "moleculenet_parity.png").size
+    assert h > w  # two data sets stacked in rows, one model column
