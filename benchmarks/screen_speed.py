@@ -36,6 +36,8 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+from benchmarks.environment import CpuShare, sharing_note
+
 __all__ = ["main"]
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -169,7 +171,7 @@ def _measure(args: list[str], nice: int) -> dict:
     if nice:
         cmd = ["nice", "-n", str(nice), *cmd]
     load0 = os.getloadavg()[0]
-    busy0, own0 = _busy_cpu_seconds(), _children_cpu_seconds()
+    share = CpuShare().start()
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env=dict(os.environ, PYTHONPATH=str(ROOT)))
@@ -192,7 +194,7 @@ def _measure(args: list[str], nice: int) -> dict:
     wall = time.perf_counter() - t0
     # CPU used by anything but the measured process tree (its workers are reaped by the child,
     # so their time is in the child's, and hence our, RUSAGE_CHILDREN).
-    other = max(0.0, (_busy_cpu_seconds() - busy0) - (_children_cpu_seconds() - own0))
+    other = share.other_cores()
     line = next((ln for ln in stdout.splitlines() if ln.startswith("@@")), None)
     if line is None:
         tail = (stderr or stdout).strip().splitlines()[-3:]
@@ -200,24 +202,8 @@ def _measure(args: list[str], nice: int) -> dict:
     res = json.loads(line[2:])
     res.update(status="ok", wall_s=round(wall, 1), peak_tree_rss_mib=round(peak_tree, 1),
                load_avg_start=round(load0, 2), load_avg_end=round(os.getloadavg()[0], 2),
-               other_cpu_cores=round(other / wall, 2))
+               other_cpu_cores=other)
     return res
-
-
-def _busy_cpu_seconds() -> float:
-    """CPU seconds the whole machine has spent busy since boot (all processes)."""
-    import psutil
-
-    t = psutil.cpu_times()
-    return sum(t) - t.idle - getattr(t, "iowait", 0.0)
-
-
-def _children_cpu_seconds() -> float:
-    """User + system CPU seconds of this process's reaped children (the measured runs)."""
-    import resource
-
-    r = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return r.ru_utime + r.ru_stime
 
 
 def moleculeace_deck(path: Path) -> Path:
@@ -401,15 +387,10 @@ def _write(out: Path, rows: list[dict], prof: dict, started, wall: float, argv, 
 
 
 def _load_note(frame, machine: dict) -> str:
-    """Whether other jobs shared the machine, from the CPU used outside each measured process tree."""
+    """Whether other jobs shared the machine (:func:`benchmarks.environment.sharing_note`)."""
     if "other_cpu_cores" not in frame:
         return ""
-    top = float(frame["other_cpu_cores"].astype(float).max())
-    if top <= 0.1:
-        return (f"No other jobs ran (`other_cpu_cores`, the CPU used outside the measured process tree, "
-                f"at most {top:.2f} cores).")
-    return (f"The machine was shared with other jobs (`other_cpu_cores` up to {top:.2f} of {machine['n_cores']} "
-            "cores): absolute numbers are noisy; compare ratios within this run.")
+    return sharing_note(frame["other_cpu_cores"].astype(float), machine["n_cores"])
 
 
 if __name__ == "__main__":

@@ -19,7 +19,6 @@ step) and ``x_of_rdkit_floor`` (throughput / RDKit parsing).
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
@@ -29,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from benchmarks.environment import machine_info, versions
+from benchmarks.environment import CpuShare, machine_info, sharing_note, versions
 
 __all__ = ["run_speed", "speed_molecules", "SPEED_MODELS"]
 
@@ -119,12 +118,14 @@ def _measure(step: str, n: int, epochs: int) -> dict:
             "logging.disable(logging.WARNING); from benchmarks.speed import _worker; "
             f"print('@@' + json.dumps(_worker({step!r}, {n}, {epochs})))")
     root = Path(__file__).resolve().parent.parent
+    share = CpuShare().start()
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root)
+    other = share.other_cores()
     for line in proc.stdout.splitlines():
         if line.startswith("@@"):
-            return {**json.loads(line[2:]), "status": "ok", "message": ""}
+            return {**json.loads(line[2:]), "status": "ok", "message": "", "other_cpu_cores": other}
     tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
-    return {"step": step, "status": "error", "message": tail[0][:300]}
+    return {"step": step, "status": "error", "message": tail[0][:300], "other_cpu_cores": other}
 
 
 def run_speed(models=None, quick: bool = False, out_dir=None, command: str = "", n: int | None = None,
@@ -142,7 +143,6 @@ def run_speed(models=None, quick: bool = False, out_dir=None, command: str = "",
     epochs = epochs or (TRAIN_EPOCHS_QUICK if quick else TRAIN_EPOCHS)
     models = [get_model(m).name for m in (models or SPEED_MODELS)]
     start, started = time.perf_counter(), datetime.now(timezone.utc)
-    load_start = os.getloadavg()[0]
     steps = ["rdkit_parse", "rdkit_morgan"]
     skipped = []
     for m in models:
@@ -168,20 +168,17 @@ def run_speed(models=None, quick: bool = False, out_dir=None, command: str = "",
     frame["command"] = command
     wall = time.perf_counter() - start
     frame["wall_time_s"] = round(wall, 1)
-    frame["load_avg_start"], frame["load_avg_end"] = round(load_start, 2), round(os.getloadavg()[0], 2)
     frame.to_csv(out_dir / f"{label}_results.csv", index=False)
     m, v = machine_info(), versions()
     cols = [c for c in ("step", "n_molecules", "mol_per_s", "peak_rss_mib", "x_vs_chemprop", "x_of_rdkit_floor",
-                        "status") if c in frame]
+                        "other_cpu_cores", "status") if c in frame]
     from benchmarks.report import _table
 
     text = "\n".join([
         f"# Speed: {label}", "",
         f"Command: `{command}` ({started.isoformat(timespec='seconds')}, wall time {wall:.0f} s)",
         f"Machine: {m['cpu_model']}, {m['n_cores']} cores, {m['ram_gib']} GiB RAM, {m['os']}, Python {m['python']}. "
-        f"Load average {frame['load_avg_start'].iat[0]} at the start, {frame['load_avg_end'].iat[0]} at the end "
-        f"(each step runs alone: a load well above {m['n_cores']} would mean other jobs shared the machine "
-        "and made absolute numbers noisy; compare ratios within this run).",
+        "Each step runs alone, in a fresh process. " + sharing_note(frame["other_cpu_cores"], m["n_cores"]),
         "Versions: " + ", ".join(f"{k} {val}" for k, val in v.items()), "",
         f"{n} unique MoleculeACE molecules. `train` = molecules x epochs per second over {epochs} epoch(s) "
         "(featurisation included); `predict` = SMILES -> prediction; each step in a fresh process, "
