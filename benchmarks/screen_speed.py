@@ -139,8 +139,37 @@ def _child_profile(model: str, library: str, n: int = 3000) -> dict:
     stage("collate + forward (member_outputs, 1 thread)", lambda xs: member_outputs(est, xs), data)
     stage("collate + forward, bf16 (member_outputs, 1 thread)",
           lambda xs: member_outputs(est, xs, precision="bf16"), data)
+    for dtype, label in ((torch.float32, "fp32"), (torch.bfloat16, "bf16")):
+        products = _encoder_products(est, data, dtype)
+        stage(f"encoder matrix products alone, {label} (the forward's floor)",
+              lambda xs, ps=products: [a @ b for a, b in ps], data)
     stage("PAINS + Brenk filters (optional)", lambda xs: apply_filters(xs, "pains,brenk"), mols[:500])
     return {"cpu_us_per_mol": out, "n": len(smiles)}
+
+
+def _encoder_products(est, data: list, dtype) -> list:
+    """The D-MPNN encoder's matrix products at the shapes the screen's batches give, as
+    ``(left, right)`` operand pairs (random values; timing them times only the dense algebra).
+
+    Per batch of ``NETWORK_BATCH`` molecules with ``n`` atoms and ``e`` directed bonds:
+    ``e x (d_atom + d_bond)`` by ``W_i``, ``depth - 1`` times ``e x hidden`` by ``W_h``, and
+    ``n x (d_atom + hidden)`` by ``W_o`` (the readout and the FFN head, one row per molecule,
+    are left out). Any implementation of this network spends at least this time.
+    """
+    import torch
+
+    from molpred.screen.models import NETWORK_BATCH
+
+    enc = est.members_[0].encoder
+    w_i, w_h, w_o = (lin.weight.detach().t().contiguous().to(dtype) for lin in (enc.W_i, enc.W_h, enc.W_o))
+    products = []
+    for b in range(0, len(data), NETWORK_BATCH):
+        part = data[b:b + NETWORK_BATCH]
+        n, e = sum(d.num_nodes for d in part), sum(d.num_edges for d in part)
+        products.append((torch.rand(e, w_i.shape[0]).to(dtype), w_i))
+        products += [(torch.rand(e, w_h.shape[0]).to(dtype), w_h)] * (enc.depth - 1)
+        products.append((torch.rand(n, w_o.shape[0]).to(dtype), w_o))
+    return products
 
 
 def _child(argv: list[str]) -> None:

@@ -141,9 +141,21 @@ class PackedGraphs:
         """``n_graphs + 1`` start positions of each graph's atoms and edges (computed once)."""
         return np.concatenate([[0], np.cumsum(self.n_atoms)]), np.concatenate([[0], np.cumsum(self.n_edges)])
 
-    def batch(self, start: int, stop: int):
+    def batch(self, start: int, stop: int, bucket: int = 0):
         """Graphs ``start:stop`` as one PyG ``Batch``, equal to ``Batch.from_data_list`` of the
         unpacked graphs' ``to_pyg()`` but built from the packed arrays in a few numpy calls.
+
+        Parameters
+        ----------
+        start, stop : int
+        bucket : int
+            If > 0, pad the atom and edge rows up to multiples of ``bucket`` with one extra,
+            disconnected graph (zero features, self-loop edges on its first atom) and set
+            ``batch.n_real`` to the number of real graphs. Matrix products then see a few
+            distinct shapes instead of new ones in every batch: oneDNN builds a kernel per
+            shape (its bfloat16 path on the CPU ran 3x slower when every batch had new
+            shapes). The filler graph's output row is dropped by ``predict_network``; it
+            cannot change the real graphs' outputs, as it shares no edge with them.
         """
         import torch
         from torch_geometric.data import Batch
@@ -153,12 +165,25 @@ class PackedGraphs:
         n_atoms, n_edges = self.n_atoms[start:stop], self.n_edges[start:stop]
         shift = np.repeat(a[start:stop] - a[start], n_edges)  # local -> batch atom indices
         index = self.edge_index[:, e[start]:e[stop]].astype(np.int64) + shift
+        x, attr = self.x.rows(a[start], a[stop]), self.edge_attr.rows(e[start], e[stop])
+        batch, ptr = np.repeat(np.arange(stop - start), n_atoms), a[start:stop + 1] - a[start]
+        extra = {}
+        if bucket > 0:
+            n, m, g = len(x), index.shape[1], stop - start
+            pad_n, pad_m = -(-(n + 1) // bucket) * bucket - n, -(-m // bucket) * bucket - m  # >= 1 atom
+            x = np.concatenate([x, np.zeros((pad_n, x.shape[1]), np.float32)])
+            attr = np.concatenate([attr, np.zeros((pad_m, attr.shape[1]), np.float32)])
+            index = np.concatenate([index, np.full((2, pad_m), n, np.int64)], axis=1)
+            batch = np.concatenate([batch, np.full(pad_n, g)])
+            ptr = np.append(ptr, n + pad_n)
+            extra["n_real"] = g
         return Batch(
-            x=torch.from_numpy(self.x.rows(a[start], a[stop])),
+            x=torch.from_numpy(x),
             edge_index=torch.from_numpy(index),
-            edge_attr=torch.from_numpy(self.edge_attr.rows(e[start], e[stop])),
-            batch=torch.from_numpy(np.repeat(np.arange(stop - start), n_atoms)),
-            ptr=torch.from_numpy(a[start:stop + 1] - a[start]),
+            edge_attr=torch.from_numpy(attr),
+            batch=torch.from_numpy(batch),
+            ptr=torch.from_numpy(ptr),
+            **extra,
         )
 
     def __len__(self) -> int:

@@ -132,7 +132,9 @@ def predict_network(model: torch.nn.Module, data: list, device: torch.device, ba
     for batch in batches:
         batch = batch.to(device)
         with autocast(device, precision):
-            outs.append(model(batch).float().cpu())
+            out = model(batch).float().cpu()
+        n_real = getattr(batch, "n_real", None)  # padded batches (PackedGraphs.batch) end with a filler graph
+        outs.append(out if n_real is None else out[:n_real])
     if not outs:
         return np.zeros((0, model.head.n_tasks), dtype=np.float64)
     return torch.cat(outs).double().numpy()

@@ -232,3 +232,26 @@ def test_an_empty_chunk_gives_an_empty_result():
     r = process_chunk(plan, LibraryChunk(0, 0, [], None))
     assert r.status == [] and len(r.ok_index) == 0 and len(r.features[0]) == 0
     assert r.domain[0].shape[0] == 0 and r.properties["qed"].shape == (0,)
+
+
+@pytest.mark.parametrize("arch", ["dmpnn", "gine", "attentivefp"])
+def test_padded_batches_give_the_same_outputs_for_the_real_graphs(arch):
+    import torch
+
+    from molpred.nn.model import ModelSpec, build_model
+    from molpred.screen.packing import PackedGraphs
+    from molpred.train.loop import Batches, predict_network
+
+    graphs = _graphs(["CCO", "c1ccccc1C(=O)O", "C", "FC(F)(F)c1ccc(Br)cn1", "N#CC#N", "O=S(=O)(N)c1ccccc1"])
+    packed = PackedGraphs.pack(graphs, 46, 14)
+    padded = packed.batch(0, 6, bucket=16)
+    assert padded.n_real == 6 and padded.num_graphs == 7
+    assert padded.x.shape[0] % 16 == 0 and padded.edge_index.shape[1] % 16 == 0
+    assert padded.x.shape[0] > packed.batch(0, 6).x.shape[0]  # always at least one filler atom
+    torch.manual_seed(0)
+    model = build_model(ModelSpec(arch, 46, 14, n_tasks=2, hidden=32, ffn_hidden=16))
+    cpu = torch.device("cpu")
+    plain = predict_network(model, Batches([packed.batch(0, 4), packed.batch(4, 6)]), cpu)
+    pads = predict_network(model, Batches([packed.batch(0, 4, bucket=16), packed.batch(4, 6, bucket=16)]), cpu)
+    assert pads.shape == plain.shape == (6, 2)
+    np.testing.assert_allclose(pads, plain, rtol=1e-5, atol=1e-6)
