@@ -7,11 +7,13 @@ label pairs that BRICS allows (``rdkit.Chem.BRICS.reactionDefs``): a random root
 then, for each open attachment point, a random compatible fragment, until the tree reaches
 a size drawn from the fragment-count distribution of the source molecules.
 
-Assembly works on SMILES text, not on RDKit molecules: every fragment is compiled once
-into a template of literals, ring-closure slots (renumbered per use so rings never clash)
-and attachment slots. Molecular weight and heavy-atom count are sums over fragments
-(dummy atoms weigh 0), so most out-of-window products are rejected before RDKit sees
-them; survivors are parsed (sanitised), canonicalised and de-duplicated with a table of
+Fragmentation lives in :mod:`benchmarks.library_fragments`, assembly in
+:mod:`benchmarks.library_assembly`; this module draws, de-duplicates and writes. Assembly
+works on SMILES text, not on RDKit molecules: every fragment is compiled once into a
+template of literals, ring-closure slots (renumbered per use so rings never clash) and
+attachment slots. Molecular weight and heavy-atom count are sums over fragments (dummy
+atoms weigh 0), so most out-of-window products are rejected before RDKit sees them;
+survivors are parsed (sanitised), canonicalised and de-duplicated with a table of
 8-byte hashes (134 MB for 10^7 molecules; a false "duplicate" has probability ~1e-6 at
 that size and only drops one molecule). Molecules carry no double-bond stereo; atom
 chirality of the source fragments is kept.
@@ -29,29 +31,25 @@ is the id), ``.csv[.gz]`` (columns ``id,smiles``), ``.parquet`` (same columns).
 from __future__ import annotations
 
 import argparse
-import bisect
 import contextlib
 import gzip
 import hashlib
 import itertools
 import os
 import random
-import re
 import sys
 import time
-from collections import Counter, deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections import deque
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
-from itertools import accumulate
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
-from rdkit import Chem, rdBase
-from rdkit.Chem import BRICS, Descriptors
+from rdkit import rdBase
 
-from molpred.exceptions import DataFileError, MolpredError
+from benchmarks.library_assembly import Assembler, LibraryConfig
+from benchmarks.library_fragments import FragmentLibrary, default_sources
+from molpred.exceptions import MolpredError
 
 __all__ = [
     "FragmentLibrary",
@@ -62,360 +60,12 @@ __all__ = [
     "write_library",
 ]
 
-_REPO = Path(__file__).resolve().parents[1]
-# real data beside the checkout (../shared/data), or wherever MOLPRED_DATA_DIR points
-_SHARED = Path(os.environ.get("MOLPRED_DATA_DIR", Path(__file__).resolve().parents[2] / "shared" / "data"))
-_CACHE_VERSION = 1
 _BATCH = 1024
 _BARREN_BATCHES = 20
-_RING = [str(i) for i in range(1, 10)] + [f"%{i}" for i in range(10, 100)]
-_TOKEN = re.compile(r"\[[^\]]+\]|%\d\d|\d|.")
-_DUMMY = re.compile(r"\[(\d+)\*\]")
-_BONDS = "-=#:/\\"
 
 
 class LibraryExhaustedError(MolpredError, RuntimeError):
     """The fragment set cannot produce the requested number of unique molecules."""
-
-
-@dataclass(frozen=True)
-class LibraryConfig:
-    """What the generator keeps and how it samples.
-
-    Parameters
-    ----------
-    mw_min, mw_max : float
-        Inclusive molecular-weight window (``Descriptors.MolWt``), Da.
-    max_heavy_atoms : int
-        Largest heavy-atom count kept.
-    max_fragments : int
-        Cap on fragments per molecule (the count is drawn from the sources' distribution).
-    max_attachments : int
-        Fragments with more attachment points than this are not used.
-    max_fragment_heavy_atoms : int
-        Larger fragments are not used.
-    frequency_power : float
-        Fragments are drawn with weight ``count ** frequency_power``: 1 follows the
-        sources (common amides, phenyls), 0 is uniform over distinct fragments (exotic).
-    """
-
-    mw_min: float = 150.0
-    mw_max: float = 600.0
-    max_heavy_atoms: int = 50
-    max_fragments: int = 8
-    max_attachments: int = 4
-    max_fragment_heavy_atoms: int = 25
-    frequency_power: float = 0.5
-
-
-def default_sources() -> list[Path]:
-    """The bundled and shared data files used when ``sources`` is None (those that exist)."""
-    paths = sorted((_REPO / "datasets" / "moleculeace").glob("*.csv"))
-    paths += [
-        _SHARED / "moleculenet" / "delaney-processed.csv",
-        _SHARED / "moleculenet" / "Lipophilicity.csv",
-        _SHARED / "molpal" / "Enamine50k.csv.gz",
-        _SHARED / "molpal" / "Enamine10k.csv.gz",
-    ]
-    return [p for p in paths if p.exists()]
-
-
-def _read_smiles(path: Path) -> list[str]:
-    name = path.name.lower()
-    if name.endswith((".smi", ".smi.gz", ".txt", ".txt.gz")):
-        opener = gzip.open if name.endswith(".gz") else open
-        with opener(path, "rt") as fh:
-            return [line.split()[0] for line in fh if line.strip()]
-    try:
-        frame = pd.read_csv(path, usecols=lambda c: str(c).lower() == "smiles")
-    except (OSError, ValueError) as exc:
-        raise DataFileError(f"cannot read SMILES from {path}: {exc}") from exc
-    if frame.shape[1] != 1:
-        raise DataFileError(f"{path} has no 'smiles' column")
-    return frame.iloc[:, 0].dropna().astype(str).tolist()
-
-
-def _brics_pieces(smiles: str) -> list[str] | None:
-    """Fragment SMILES (with ``[L*]`` dummies) of the largest component, or None."""
-    mol = Chem.MolFromSmiles(smiles)
-    if mol is None or mol.GetNumAtoms() == 0:
-        return None
-    frags = Chem.GetMolFrags(mol, asMols=True)
-    mol = max(frags, key=lambda m: m.GetNumHeavyAtoms()) if len(frags) > 1 else mol
-    for bond in mol.GetBonds():  # double-bond stereo would leave / and \ next to dummies
-        bond.SetStereo(Chem.BondStereo.STEREONONE)
-        bond.SetBondDir(Chem.BondDir.NONE)
-    return Chem.MolToSmiles(BRICS.BreakBRICSBonds(mol)).split(".")
-
-
-def _fragment_chunk(smiles: list[str]) -> tuple[Counter[str], Counter[int]]:
-    counts: Counter[str] = Counter()
-    sizes: Counter[int] = Counter()
-    with rdBase.BlockLogs():
-        for smi in smiles:
-            pieces = _brics_pieces(smi)
-            if pieces is not None and len(pieces) >= 2:
-                counts.update(pieces)
-                sizes[len(pieces)] += 1
-    return counts, sizes
-
-
-@dataclass(frozen=True)
-class FragmentLibrary:
-    """BRICS fragments with their counts, and how many fragments source molecules have.
-
-    Attributes
-    ----------
-    fragments : tuple of (str, int)
-        Canonical fragment SMILES with ``[L*]`` attachment dummies, and occurrence count,
-        sorted by SMILES.
-    sizes : tuple of (int, int)
-        ``(fragments per molecule, number of source molecules)``, for molecules with >= 2.
-    """
-
-    fragments: tuple[tuple[str, int], ...]
-    sizes: tuple[tuple[int, int], ...]
-
-    @classmethod
-    def from_smiles(cls, smiles: Iterable[str], workers: int = 1) -> FragmentLibrary:
-        """Fragment molecules; unparsable SMILES are skipped (about 1 ms per molecule)."""
-        unique = sorted(set(smiles))
-        chunks = [unique[i : i + 2000] for i in range(0, len(unique), 2000)]
-        if workers > 1 and len(chunks) > 1:
-            with ProcessPoolExecutor(workers) as ex:
-                parts = list(ex.map(_fragment_chunk, chunks))
-        else:
-            parts = [_fragment_chunk(c) for c in chunks]
-        counts: Counter[str] = Counter()
-        sizes: Counter[int] = Counter()
-        for c, z in parts:
-            counts.update(c)
-            sizes.update(z)
-        canon: Counter[str] = Counter()
-        with rdBase.BlockLogs():
-            for frag, c in counts.items():  # canonical per fragment, not per molecule
-                mol = Chem.MolFromSmiles(frag)
-                if mol is not None:
-                    canon[Chem.MolToSmiles(mol)] += c
-        return cls(tuple(sorted(canon.items())), tuple(sorted(sizes.items())))
-
-    @classmethod
-    def from_files(
-        cls,
-        paths: Sequence[str | os.PathLike],
-        cache_dir: str | os.PathLike | None = "auto",
-        workers: int = 1,
-    ) -> FragmentLibrary:
-        """Fragment the ``smiles`` column of CSV / ``.smi`` files, with an on-disk cache.
-
-        ``cache_dir="auto"`` uses ``$MOLPRED_CACHE_DIR`` or ``~/.cache/molpred``; None
-        disables caching. The cache key covers the files' paths, sizes and mtimes and
-        the RDKit version.
-        """
-        paths = [Path(p) for p in paths]
-        missing = [str(p) for p in paths if not p.exists()]
-        if missing:
-            raise DataFileError(f"source files not found: {', '.join(missing)}")
-        cache = None
-        if cache_dir is not None:
-            root = Path(
-                os.environ.get("MOLPRED_CACHE_DIR", Path.home() / ".cache" / "molpred")
-                if cache_dir == "auto"
-                else cache_dir
-            )
-            key = repr(
-                [_CACHE_VERSION, rdBase.rdkitVersion]
-                + [(str(p.resolve()), p.stat().st_size, p.stat().st_mtime_ns) for p in paths]
-            )
-            cache = root / f"brics-fragments-{hashlib.sha256(key.encode()).hexdigest()[:16]}.tsv.gz"
-            if cache.exists():
-                return cls.load(cache)
-        smiles = [s for p in paths for s in _read_smiles(p)]
-        print(f"library_gen: fragmenting {len(smiles)} source molecules", file=sys.stderr)
-        lib = cls.from_smiles(smiles, workers=workers)
-        if cache is not None:
-            try:
-                cache.parent.mkdir(parents=True, exist_ok=True)
-                lib.save(cache)
-            except OSError:
-                pass  # a read-only home only costs the next run the fragmentation time
-        return lib
-
-    def save(self, path: str | os.PathLike) -> None:
-        """Write as gzipped TSV: a ``#sizes`` line, then ``smiles<TAB>count`` lines."""
-        tmp = Path(f"{path}.tmp{os.getpid()}")
-        with gzip.open(tmp, "wt") as fh:
-            fh.write("#sizes\t" + ",".join(f"{k}:{v}" for k, v in self.sizes) + "\n")
-            fh.writelines(f"{s}\t{c}\n" for s, c in self.fragments)
-        tmp.replace(path)
-
-    @classmethod
-    def load(cls, path: str | os.PathLike) -> FragmentLibrary:
-        with gzip.open(path, "rt") as fh:
-            head = fh.readline().rstrip("\n").split("\t")[1]
-            sizes = tuple(tuple(int(x) for x in kv.split(":")) for kv in head.split(",") if kv)
-            frags = []
-            for line in fh:
-                s, c = line.rstrip("\n").split("\t")
-                frags.append((s, int(c)))
-        return cls(tuple(frags), sizes)
-
-
-def _compile(smiles: str) -> tuple[list, int]:
-    """Template items (str literal, int ring slot, (label, bond) attachment) and ring count."""
-    items: list = []
-    rings: dict[str, int] = {}
-    for tok in _TOKEN.findall(smiles):
-        dummy = _DUMMY.fullmatch(tok)
-        if dummy:
-            bond = ""
-            if items and isinstance(items[-1], str) and items[-1][-1] in _BONDS:
-                bond, items[-1] = items[-1][-1], items[-1][:-1]
-                if not items[-1]:
-                    items.pop()
-            items.append((int(dummy[1]), bond))
-        elif tok[0] == "%" or tok.isdigit():
-            items.append(rings.setdefault(tok, len(rings)))
-        elif items and isinstance(items[-1], str):
-            items[-1] += tok
-        else:
-            items.append(tok)
-    return items, len(rings)
-
-
-def _compatible() -> dict[int, set[int]]:
-    pairs: dict[int, set[int]] = {}
-    for group in BRICS.reactionDefs:
-        for a, b, _ in group:
-            a, b = int(a.rstrip("ab")), int(b.rstrip("ab"))
-            pairs.setdefault(a, set()).add(b)
-            pairs.setdefault(b, set()).add(a)
-    return pairs
-
-
-class _Abort(Exception):
-    pass
-
-
-class _Assembler:
-    """Compiled fragment templates and the weighted pools to draw them from."""
-
-    def __init__(self, library: FragmentLibrary, config: LibraryConfig):
-        self.config = config
-        self.cores, self.subs, self.attach, self.mw, self.heavy = [], [], [], [], []
-        weights = []
-        with rdBase.BlockLogs():
-            for smi, count in library.fragments:
-                mol = Chem.MolFromSmiles(smi)
-                if mol is None:
-                    continue
-                dummies = [a.GetIdx() for a in mol.GetAtoms() if a.GetAtomicNum() == 0]
-                heavy = mol.GetNumHeavyAtoms()
-                if not 1 <= len(dummies) <= config.max_attachments:
-                    continue
-                if not 0 < heavy <= config.max_fragment_heavy_atoms:
-                    continue
-                root = next(a.GetIdx() for a in mol.GetAtoms() if a.GetAtomicNum() != 0)
-                self.cores.append(_compile(Chem.MolToSmiles(mol, rootedAtAtom=root)))
-                subs = []
-                for d in dummies:  # rooted at the dummy: drop it and the bond after it
-                    items, n_rings = _compile(Chem.MolToSmiles(mol, rootedAtAtom=d))
-                    label = items[0][0]
-                    rest = items[1:]
-                    if rest and isinstance(rest[0], str):
-                        rest[0] = rest[0].lstrip(_BONDS)
-                    subs.append((label, rest, n_rings))
-                self.subs.append(subs)
-                self.attach.append(len(dummies))
-                self.mw.append(Descriptors.MolWt(mol))
-                self.heavy.append(heavy)
-                weights.append(float(count) ** config.frequency_power)
-        if not self.cores:
-            raise DataFileError("no usable BRICS fragments in the sources")
-        max_a = config.max_attachments
-        self.roots = {
-            a: self._pool([(i, -1) for i in range(len(self.cores)) if self.attach[i] <= a], weights)
-            for a in range(1, max_a + 1)
-        }
-        compat = _compatible()
-        self.pools: dict[tuple[int, int], tuple[list, list] | None] = {}
-        for label in compat:
-            for extra in range(max_a):
-                forms = [
-                    (i, j)
-                    for i, subs in enumerate(self.subs)
-                    if self.attach[i] - 1 <= extra
-                    for j, (lab, _, _) in enumerate(subs)
-                    if lab in compat[label]
-                ]
-                self.pools[label, extra] = self._pool(forms, weights)
-        sizes = [(min(k, config.max_fragments), v) for k, v in library.sizes] or [(3, 1)]
-        self.size_values = [max(k, 2) for k, _ in sizes]
-        self.size_cum = list(accumulate(v for _, v in sizes))
-
-    @staticmethod
-    def _pool(forms: list, weights: list) -> tuple[list, list] | None:
-        if not forms:
-            return None
-        return forms, list(accumulate(weights[i] for i, _ in forms))
-
-    @staticmethod
-    def _draw(rng: random.Random, pool: tuple[list, list]):
-        forms, cum = pool
-        return forms[bisect.bisect_right(cum, rng.random() * cum[-1], 0, len(cum) - 1)]
-
-    def sample(self, rng: random.Random) -> str | None:
-        """One canonical SMILES, or None when the draw is rejected."""
-        cfg = self.config
-        cum = self.size_cum
-        target = self.size_values[bisect.bisect_right(cum, rng.random() * cum[-1], 0, len(cum) - 1)]
-        pool = self.roots[min(target - 1, cfg.max_attachments)]
-        if pool is None:
-            return None
-        root, _ = self._draw(rng, pool)
-        # state: [fragments used, open attachment points, next ring number, mw, heavy atoms]
-        state = [1, self.attach[root], 0, self.mw[root], self.heavy[root]]
-        out: list[str] = []
-        try:
-            self._render(*self.cores[root], out, state, target, rng)
-        except _Abort:
-            return None
-        if not cfg.mw_min <= state[3] <= cfg.mw_max:
-            return None
-        mol = Chem.MolFromSmiles("".join(out))
-        if mol is None or mol.GetNumHeavyAtoms() > cfg.max_heavy_atoms:
-            return None
-        if not cfg.mw_min <= Descriptors.MolWt(mol) <= cfg.mw_max:
-            return None
-        return Chem.MolToSmiles(mol)
-
-    def _render(self, items, n_rings, out, state, target, rng) -> None:
-        base = state[2]
-        state[2] += n_rings
-        if state[2] > len(_RING):
-            raise _Abort
-        for item in items:
-            kind = type(item)
-            if kind is str:
-                out.append(item)
-            elif kind is int:
-                out.append(_RING[base + item])
-            else:
-                label, bond = item
-                extra = min(target - state[0] - state[1], self.config.max_attachments - 1)
-                pool = self.pools.get((label, max(extra, 0)))
-                if pool is None:
-                    raise _Abort
-                frag, j = self._draw(rng, pool)
-                state[0] += 1
-                state[1] += self.attach[frag] - 2
-                state[3] += self.mw[frag]
-                state[4] += self.heavy[frag]
-                if state[4] > self.config.max_heavy_atoms or state[3] > self.config.mw_max:
-                    raise _Abort
-                out.append(bond or ("=" if label == 7 else "-"))
-                _, sub_items, sub_rings = self.subs[frag][j]
-                self._render(sub_items, sub_rings, out, state, target, rng)
 
 
 class _HashSet64:
@@ -514,15 +164,15 @@ def generate_library(
                     return
 
 
-_WORKER: _Assembler | None = None
+_WORKER: Assembler | None = None
 
 
 def _init_worker(library: FragmentLibrary, config: LibraryConfig) -> None:
     global _WORKER
-    _WORKER = _Assembler(library, config)
+    _WORKER = Assembler(library, config)
 
 
-def _batch(assembler: _Assembler, seed: int, index: int) -> list[str]:
+def _batch(assembler: Assembler, seed: int, index: int) -> list[str]:
     # One RNG per batch index: the output does not depend on how batches are spread
     # over worker processes.
     rng = random.Random(f"{seed}/{index}")
@@ -539,7 +189,7 @@ def _batches(
 ) -> Iterator[list[str]]:
     """Candidate batches 0, 1, 2, ... in order, computed here or in ``workers`` processes."""
     if workers <= 1:
-        assembler = _Assembler(library, config)
+        assembler = Assembler(library, config)
         for index in itertools.count():
             yield _batch(assembler, seed, index)
         return

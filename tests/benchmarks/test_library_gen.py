@@ -19,6 +19,7 @@ from benchmarks.library_gen import (
     generate_library,
     write_library,
 )
+from molpred.exceptions import DataFileError
 
 SOURCE = Path(__file__).resolve().parents[2] / "datasets" / "moleculeace" / "CHEMBL204_Ki.csv"
 
@@ -128,7 +129,7 @@ def test_save_load_and_file_cache(tmp_path, source_smiles, fragments):
 
 
 def test_missing_source_file(tmp_path):
-    with pytest.raises(lg.DataFileError, match="not found"):
+    with pytest.raises(DataFileError, match="not found"):
         FragmentLibrary.from_files([tmp_path / "nope.csv"], cache_dir=None)
 
 
