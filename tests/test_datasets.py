@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 from molpred import datasets
+from molpred.datasets import cards, files
 from molpred.exceptions import DataFileError
 
 SHARED_DATA = Path("/work/shared/data")
@@ -59,7 +60,7 @@ def http_root(tmp_path):
 
 def _set_card(monkeypatch, name, **changes):
     c = datasets.card(name)
-    monkeypatch.setitem(datasets._registry(), c.name.lower(), replace(c, **changes))
+    monkeypatch.setitem(cards._registry(), c.name.lower(), replace(c, **changes))
     return datasets.card(name)
 
 
@@ -126,7 +127,7 @@ def test_every_dataset_resolves_and_verifies(name):
     file = datasets.path(name)
     assert file.name == c.file and file.stat().st_size == c.n_bytes
     assert hashlib.sha256(file.read_bytes()).hexdigest() == c.sha256
-    assert datasets._schema_problem(c, file) is None
+    assert files.schema_problem(c, file) is None
 
 
 def test_load_esol_keeps_file_columns():
@@ -203,8 +204,8 @@ def test_checksums_are_hashed_once(monkeypatch):
         calls.append(1)
         return real(*args)
 
-    monkeypatch.setattr(datasets.hashlib, "sha256", counting)
-    monkeypatch.setattr(datasets, "_HASHES", {})
+    monkeypatch.setattr(files.hashlib, "sha256", counting)
+    monkeypatch.setattr(files, "_HASHES", {})
     for _ in range(3):
         datasets.path("freesolv")
     assert len(calls) == 1
