@@ -53,18 +53,20 @@ def autocast(device: torch.device, precision: str = "auto"):
     return torch.autocast(device.type, enabled=False)
 
 
-ONEDNN_CACHE_CAPACITY = "8"
+ONEDNN_CACHE_CAPACITY = "32"
 """Primitive cache size molpred asks oneDNN for before its first bfloat16 product on the CPU."""
 
 
 def _bound_onednn_cache() -> None:
-    """Keep oneDNN's primitive cache small (unless the user set its size).
+    """Keep oneDNN's primitive cache bounded (unless the user set its size).
 
     On the CPU, bfloat16 products run as oneDNN primitives, one per input shape, cached (1,024
-    by default, several MB each). Molecular batches rarely repeat a shape, so with the default a
-    screen's peak memory went from 2.2 GB at 10^5 molecules to 3.3 GB at 10^6; with 8 entries,
-    1.5 to 1.7 GB, for about 10% of the speed (benchmarks/results/screen_speed*). oneDNN reads
-    the variable when it creates its first primitive, so this must run before that.
+    by default, several MB each). Unpadded molecular batches rarely repeat a shape: with the
+    default a screen's peak memory went from 2.2 GB at 10^5 molecules to 3.3 GB at 10^6. The
+    screen pads its batches to a few shapes (``molpred.screen.models.BF16_ROW_BUCKET``: about
+    15 primitives for a D-MPNN), which 32 entries hold; other callers' shapes are bounded by
+    the cap. oneDNN reads the variable when it creates its first primitive, so this must run
+    before that.
     """
     os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", ONEDNN_CACHE_CAPACITY)
 
