@@ -6,7 +6,7 @@ Each logical operation (create, add compounds, record a round, add a results fil
 SQLite transaction, and the database runs in WAL mode, so a process killed at any moment
 (SIGKILL, power cut with ``synchronous=FULL``) leaves either the whole operation or nothing.
 The tables are described in :mod:`molpred.campaign.schema`; results files are matched and
-stored by :mod:`molpred.campaign.results`.
+stored by :mod:`molpred.campaign.results`; reads are in :mod:`molpred.campaign.queries`.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from molpred.campaign import queries
 from molpred.campaign.results import ResultsSummary, add_results
 from molpred.campaign.schema import (
     APPLICATION_ID,
@@ -379,39 +380,9 @@ class CampaignStore:
                 raise CampaignStoreError(f"no round {round}")
 
     def proposals(self, round: int | None = None) -> pd.DataFrame:
-        """Proposed compounds with their measured values so far.
-
-        Parameters
-        ----------
-        round : int, optional
-            One round; ``None`` gives every round.
-
-        Returns
-        -------
-        pandas.DataFrame
-            Columns ``round, rank, compound_id, smiles, canonical_smiles, acquisition,
-            mean, std, n_measurements, value`` (``value`` is the mean measurement, NaN while
-            pending), sorted by round then rank.
-        """
-        query = (
-            "SELECT p.round, p.rank, p.compound_id, c.smiles, c.canonical_smiles, "
-            "p.acquisition, p.mean, p.std, COUNT(r.id) AS n_measurements, AVG(r.value) AS value "
-            "FROM proposals p JOIN compounds c ON c.id = p.compound_id "
-            "LEFT JOIN results r ON r.compound_id = p.compound_id "
-            "{where} GROUP BY p.round, p.compound_id ORDER BY p.round, p.rank"
-        )
-        params: tuple = ()
-        where = ""
-        if round is not None:
-            where, params = "WHERE p.round = ?", (int(round),)
-        frame = pd.read_sql_query(query.format(where=where), self.conn, params=params)
-        for col in ("acquisition", "mean", "std", "value"):
-            frame[col] = frame[col].astype("float64")
-        for col in ("round", "rank", "compound_id", "n_measurements"):
-            frame[col] = frame[col].astype("int64")
-        return frame
-
-    # ------------------------------------------------------------------ results
+        """Proposed compounds with their measured values so far, one round or all
+        (:func:`molpred.campaign.queries.proposals` gives the columns)."""
+        return queries.proposals(self.conn, round)
 
     # ------------------------------------------------------------------ results
     def add_results(
@@ -433,62 +404,15 @@ class CampaignStore:
         return add_results(self, frame, source, value_column=value_column, allow_unknown=allow_unknown)
 
     def measured(self) -> pd.DataFrame:
-        """One row per measured molecule, repeated measurements averaged.
-
-        Returns
-        -------
-        pandas.DataFrame
-            Columns ``compound_id`` (nullable ``Int64``: ``<NA>`` for molecules outside the
-            library), ``smiles`` (canonical), ``value`` (mean), ``n_measurements``,
-            ``value_std`` (0 for a single measurement), sorted by first measurement.
-        """
-        frame = pd.read_sql_query(
-            "SELECT compound_id, smiles, AVG(value) AS value, COUNT(*) AS n_measurements, "
-            "AVG(value * value) - AVG(value) * AVG(value) AS var, MIN(id) AS first "
-            "FROM results GROUP BY compound_id, CASE WHEN compound_id IS NULL THEN smiles END "
-            "ORDER BY first",
-            self.conn,
-        )
-        frame["value_std"] = np.sqrt(np.clip(frame.pop("var").astype("float64"), 0, None))
-        frame = frame.drop(columns="first")
-        frame["compound_id"] = frame["compound_id"].astype("Int64")
-        frame["value"] = frame["value"].astype("float64")
-        frame["n_measurements"] = frame["n_measurements"].astype("int64")
-        return frame
+        """One row per measured molecule, repeated measurements averaged
+        (:func:`molpred.campaign.queries.measured`)."""
+        return queries.measured(self.conn)
 
     def results(self, rejected: bool = False) -> pd.DataFrame:
         """Every stored measurement row (or every rejected row with its reason)."""
-        table = "rejected_results" if rejected else "results"
-        return pd.read_sql_query(f"SELECT * FROM {table} ORDER BY id", self.conn)
+        return queries.results(self.conn, rejected)
 
     def history(self) -> pd.DataFrame:
-        """Progress per round.
-
-        Returns
-        -------
-        pandas.DataFrame
-            One row per round: ``round, created_at, state, n_train, n_proposed,
-            n_measured`` (proposals of that round with at least one result),
-            ``best_in_round`` (best measured value among them) and ``best_so_far`` (best
-            over all results attributed to rounds up to this one, plus results not tied to
-            any proposal, such as starting data). "Best" follows ``meta["direction"]``.
-        """
-        direction = self.meta.get("direction", "max")
-        agg = "MAX" if direction == "max" else "MIN"
-        frame = pd.read_sql_query(
-            f"""
-            SELECT r.round, r.created_at, r.state, r.n_train, r.n_proposed,
-                   (SELECT COUNT(DISTINCT p.compound_id) FROM proposals p
-                      JOIN results x ON x.compound_id = p.compound_id
-                     WHERE p.round = r.round) AS n_measured,
-                   (SELECT {agg}(x.value) FROM results x WHERE x.round = r.round) AS best_in_round,
-                   (SELECT {agg}(x.value) FROM results x
-                     WHERE x.round IS NULL OR x.round <= r.round) AS best_so_far
-            FROM rounds r ORDER BY r.round
-            """,
-            self.conn,
-        )
-        frame["n_train"] = frame["n_train"].astype("Int64")
-        for col in ("best_in_round", "best_so_far"):
-            frame[col] = frame[col].astype("float64")
-        return frame
+        """Progress per round, best values following ``meta["direction"]``
+        (:func:`molpred.campaign.queries.history` gives the columns)."""
+        return queries.history(self.conn, self.meta.get("direction", "max"))
