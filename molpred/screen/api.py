@@ -189,9 +189,10 @@ def screen(
     precision : {"auto", "fp32", "bf16"}
         Arithmetic of the networks (:func:`molpred.train.device.autocast`). ``"auto"``:
         mixed precision on CUDA, float32 on the CPU. ``"bf16"`` on a CPU with bfloat16
-        units (Intel AMX, AVX512-BF16) cuts the network's time by ~45% (the screen's by
-        10-20%; peak memory 0.2-0.4 GB higher); predictions move by about 0.002 of the
-        training labels' standard deviation (0.008 at most; benchmarks/results/bf16_accuracy.md).
+        units (Intel AMX, AVX512-BF16) about halves the network's time (the screen's by
+        5-20%; network batches are padded to a few shapes, so peak memory stays flat);
+        predictions move by about 0.002 of the training labels' standard deviation (0.008
+        at most; benchmarks/results/bf16_accuracy.md).
 
     Returns
     -------
