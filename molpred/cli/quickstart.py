@@ -43,3 +43,22 @@ def _print_screen(res) -> None:
         print(top[cols].to_string(index=False))
     print(f"all {s.n_hits} hits: {s.out}/top_hits.csv   picture: {s.out}/top_hits.png   "
           f"every row: {s.out}/shards/")
+    if "in_domain" in top and not top["in_domain"].fillna(False).astype(bool).all():
+        _print_in_domain(res, pred, f"{kind}_nM", cols)
+
+
+def _print_in_domain(res, pred: str, nm: str, cols: list[str]) -> None:
+    """The best-scored molecules inside the model's applicability domain, read from the shards."""
+    from molpred.screen import load_results
+
+    s = res.screen
+    rows = load_results(s.out)
+    inside = rows[rows["in_domain"].fillna(False).astype(bool) & rows["score"].notna()]
+    best = inside.sort_values(["score", "row"], ascending=[False, True]).head(5).copy()
+    best["rank"] = [int((rows["score"] > v).sum()) + 1 for v in best["score"]]  # among all ranked rows
+    best[nm] = 10.0 ** -best[pred]
+    print(f"\n{len(inside)} of {s.n_ranked} ranked compounds are inside the model's applicability domain; "
+          f"the best {len(best)} of them (rank among all):")
+    with pd.option_context("display.width", 200, "display.max_colwidth", 70, "display.precision", 2):
+        print(best[[c for c in cols if c in best]].to_string(index=False) if len(best) else "(none)")
+    print(f"rank only these in your screens: molpred screen {res.model_dir} LIBRARY --out DIR --hits-in-domain")

@@ -53,6 +53,8 @@ def register(sub) -> argparse.ArgumentParser:
     p.add_argument("--no-image", action="store_true", help="do not draw top_hits.png")
     p.add_argument("--precision", choices=["auto", "fp32", "bf16"], default="auto",
                    help="network arithmetic: auto = mixed on CUDA, fp32 on CPU; bf16 is faster on AMX CPUs")
+    p.add_argument("--hits-in-domain", action="store_true",
+                   help="rank only molecules inside every model's applicability domain")
     return p
 
 
@@ -66,6 +68,7 @@ def cmd_screen(args) -> int:
         workers=args.workers, chunk_size=args.chunk_size, ray_address=args.ray_address,
         smiles_col=args.smiles_col, id_col=args.id_col,
         progress=False if args.no_progress else None, image=not args.no_image, precision=args.precision,
+        hits_in_domain=args.hits_in_domain,
     )
     counts = ", ".join(f"{k}={v}" for k, v in summary.counts.items() if v)
     resumed = f" ({summary.n_chunks_resumed} of {summary.n_chunks} chunks from an earlier run)" if summary.n_chunks_resumed else ""

@@ -12,7 +12,7 @@ import pandas as pd
 
 from molpred.exceptions import MolpredError
 from molpred.screen.engine import ENGINES, ShardBuilder, run_local, run_ray
-from molpred.screen.models import BASE_COLUMNS, ModelSet, load_models
+from molpred.screen.models import BASE_COLUMNS, ModelSet, domain_columns, load_models
 from molpred.screen.ranking import TopPool, draw_top_hits, select_hits, write_top_hits
 from molpred.screen.reader import open_library
 from molpred.screen.scoring import parse_score
@@ -137,6 +137,7 @@ def screen(
     progress: bool | None = None,
     image: bool = True,
     precision: str = "auto",
+    hits_in_domain: bool = False,
 ) -> ScreenSummary:
     """Predict, filter and rank every molecule of a library, streaming, with resumable output.
 
@@ -193,6 +194,10 @@ def screen(
         5-20%; network batches are padded to a few shapes, so peak memory stays flat);
         predictions move by about 0.002 of the training labels' standard deviation (0.008
         at most; benchmarks/results/bf16_accuracy.md).
+    hits_in_domain : bool
+        Rank only rows inside every model's applicability domain (``in_domain`` True):
+        the others keep their predictions but get no score and cannot be hits. Needs a
+        model fitted with a domain (the default for molpred's estimators).
 
     Returns
     -------
@@ -239,12 +244,16 @@ def screen(
     spec = parse_score(score, available, model_set.z_stats(), model_set.target_columns()[0])
     properties = tuple(c for c in spec.columns if c in PROPERTIES and c not in model_set.columns)
     plan = model_set.plan(None if filter_cfg.is_empty else filter_cfg, properties)
-    build = ShardBuilder(model_set, properties, source.has_ids, spec)
+    if hits_in_domain and not domain_columns(model_set.columns):
+        raise ValueError("hits_in_domain needs a model with an applicability domain (in_domain column); "
+                         "these models have none")
+    build = ShardBuilder(model_set, properties, source.has_ids, spec, bool(hits_in_domain))
 
     settings = {
         "chunk_size": int(chunk_size), "score": spec.text(), "filters": asdict(filter_cfg),
         "standardize": model_set.std_config.to_dict(), "coverage": coverage,
         "properties": list(properties), "precision": precision,
+        **({"hits_in_domain": True} if hits_in_domain else {}),  # absent when off: older screens still resume
     }
     manifest = {
         "library": source.identity(),

@@ -42,10 +42,12 @@ class ShardBuilder:
     properties: tuple
     has_ids: bool
     score: object
+    hits_in_domain: bool = False
 
     def __call__(self, result) -> pd.DataFrame:
         cols = self.models.predict(result)
-        return chunk_frame(result, cols, self.models.columns, self.properties, self.has_ids, self.score)
+        return chunk_frame(result, cols, self.models.columns, self.properties, self.has_ids, self.score,
+                           self.hits_in_domain)
 
 
 def run_local(chunks: Iterable, plan: ChunkPlan, build: ShardBuilder, workers: int) -> Iterator[tuple[int, pd.DataFrame]]:

@@ -253,7 +253,7 @@ class ModelSet:
 
 
 def chunk_frame(result: ChunkResult, model_cols: dict, columns: list[str], properties: tuple,
-                has_ids: bool, score) -> pd.DataFrame:
+                has_ids: bool, score, hits_in_domain: bool = False) -> pd.DataFrame:
     """The shard table of one chunk: base columns, properties, model columns, score.
 
     Parameters
@@ -267,6 +267,8 @@ def chunk_frame(result: ChunkResult, model_cols: dict, columns: list[str], prope
     has_ids : bool
     score : callable
         :class:`~molpred.screen.scoring.ScoreSpec`.
+    hits_in_domain : bool
+        Leave rows unscored (NaN, so never a hit) unless every ``in_domain`` column is True.
     """
     n = len(result)
     data = {"row": np.arange(result.start, result.start + n, dtype=np.int64)}
@@ -283,4 +285,12 @@ def chunk_frame(result: ChunkResult, model_cols: dict, columns: list[str], prope
         data[c] = model_cols[c]
     frame = pd.DataFrame(data)
     frame["score"] = score(frame) if n else np.zeros(0)
+    if hits_in_domain and n:
+        inside = np.logical_and.reduce([frame[c].fillna(False).to_numpy(bool) for c in domain_columns(columns)])
+        frame.loc[~inside, "score"] = np.nan
     return frame
+
+
+def domain_columns(columns: list[str]) -> list[str]:
+    """The applicability-domain flags among a screen's model columns."""
+    return [c for c in columns if c == "in_domain" or c.endswith(".in_domain")]

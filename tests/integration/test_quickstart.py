@@ -58,3 +58,9 @@ def test_cli_quickstart_prints_metrics_and_top_hits(tmp_path, monkeypatch, capsy
     table = out.split("top 7 by predicted CHEMBL2835_Ki")[1]
     assert "Ki_nM" in table and "in_domain" in table and table.count("CHEMBL") >= 7
     assert len(pd.read_csv(tmp_path / "screen" / "top_hits.csv")) == 7
+    shards = pd.read_parquet(tmp_path / "screen" / "shards")
+    n_inside = int((shards["in_domain"].fillna(False).astype(bool) & shards["score"].notna()).sum())
+    hits = pd.read_csv(tmp_path / "screen" / "top_hits.csv")
+    if not hits["in_domain"].all():  # out-of-domain hits: the in-domain alternatives are shown
+        assert f"{n_inside} of " in out and "inside the model's applicability domain" in out
+        assert "--hits-in-domain" in out

@@ -192,6 +192,25 @@ def test_bf16_precision_stays_close_to_float32_and_is_part_of_the_settings(model
         _run(models[0], lib, tmp_path / "x", precision="fp16")
 
 
+def test_hits_in_domain_ranks_only_in_domain_rows_and_keeps_every_prediction(models, library_smiles, tmp_path):
+    lib = _write(tmp_path / "lib.smi", library_smiles)
+    every = _run(models[0], lib, tmp_path / "all", top_k=300, image=False)
+    inside = _run(models[0], lib, tmp_path / "in", top_k=300, image=False, hits_in_domain=True)
+    a, b = load_results(tmp_path / "all"), load_results(tmp_path / "in")
+    ok = (a["status"] == "ok").to_numpy()
+    flags = b["in_domain"].fillna(False).to_numpy(bool)
+    assert 0 < flags.sum() < ok.sum()  # ESOL-trained model: some ChEMBL ligands in, some out
+    np.testing.assert_array_equal(a["logs"].to_numpy(float), b["logs"].to_numpy(float))  # predictions kept
+    assert b.loc[~flags, "score"].isna().all() and b.loc[flags, "score"].notna().all()
+    assert inside.n_ranked == flags.sum() < every.n_ranked
+    hits = pd.read_csv(tmp_path / "in" / "top_hits.csv")
+    assert set(hits["row"]) == set(b.loc[flags, "row"]) and hits["in_domain"].all()
+    with pytest.raises(ScreenResumeError, match="settings"):  # part of what --resume checks
+        _run(models[0], lib, tmp_path / "in", top_k=300, image=False, resume=True)
+    with pytest.raises(ValueError, match="applicability domain"):
+        _run(models[1], lib, tmp_path / "mlp", hits_in_domain=True)  # fitted without a domain
+
+
 def test_combined_score_over_two_models_with_clashing_names(models, library_smiles, tmp_path):
     lib = _write(tmp_path / "lib.csv", library_smiles)
     expr = "gnn.logs:max:1.0,mlp.logs:min:0.5,desirability:qed:0.2:0.8:2"
