@@ -101,6 +101,7 @@ def summary_markdown(frame: pd.DataFrame, runs: list[dict], label: str) -> str:
                   + (f"; INTERRUPTED: {r['interrupted']}" if r.get("interrupted") else "") + ")"
                   for r in sorted(runs, key=lambda r: r["started"])]
         lines.append("")
+    lines += _unrecorded_commands(frame, runs)
     if len(ok):
         lines += ["## Mean over tasks", "",
                   "Metric means over the tasks each model finished (seeds averaged within a task first). "
@@ -121,6 +122,20 @@ def summary_markdown(frame: pd.DataFrame, runs: list[dict], label: str) -> str:
             lines += ["## Per task (rmse_cliff)", "", _table(pivot.reset_index()), ""]
     lines += _not_run(frame, n_tasks)
     return "\n".join(lines) + "\n"
+
+
+def _unrecorded_commands(frame: pd.DataFrame, runs: list[dict]) -> list[str]:
+    """Commands that wrote rows but have no entry in the runs log (killed, or still running)."""
+    if "command" not in frame or "timestamp" not in frame:
+        return []
+    logged = {r["command"] for r in runs}
+    rows = frame[~frame["command"].isin(logged)]
+    if rows.empty:
+        return []
+    out = ["Commands that wrote rows but recorded no run (killed, or still running; rows, first and last row):", ""]
+    for command, part in rows.groupby("command", sort=False):
+        out.append(f"- `{command}` ({len(part)} rows, {part['timestamp'].min()} to {part['timestamp'].max()})")
+    return out + [""]
 
 
 def _direction(metric: str) -> str:

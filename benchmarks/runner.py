@@ -199,45 +199,52 @@ def run(suite_or_task: str, models=None, seeds=None, quick: bool = False, out_di
         available[m] = ok
         if not ok:
             _log(f"model {m} skipped: {info}")
-    n_new = 0
-    for task in tasks:
-        task_seeds = list(seeds) if seeds else ([0] if (quick or not task.seeded_split) else [0, 1, 2])
-        for seed in task_seeds:
-            todo = [m for m in models if available[m]
-                    and (task.name, get_model(m).name, seed, str(epochs or "default")) not in done]
-            if not todo:
-                continue
-            data = load_task(task, seed=seed)
-            for m in todo:
-                name = get_model(m).name
-                _log(f"{task.name} seed={seed} model={name} (train {len(data.smiles_train)}, test {len(data.smiles_test)})")
-                base = {"task": task.name, "suite": task.suite, "dataset": task.dataset, "model": name,
-                        "family": get_model(m).family, "seed": seed, "epochs": str(epochs or "default"),
-                        "split": task.split, "task_type": task.task_type, "headline_metric": task.metrics[0],
-                        "n_train": len(data.smiles_train), "n_val": len(data.smiles_val),
-                        "n_test": len(data.smiles_test), "n_targets": len(data.target_names)}
-                try:
-                    metrics, pred = _run_one(data, name, seed, epochs)
-                    row = {**base, "status": "ok", "message": "", **metrics}
-                    _save_predictions(out_dir, label, data, name, seed, pred)
-                except MemoryError as exc:  # a documented size limit: not run, said so
-                    row = {**base, "status": "skipped", "message": str(exc)}
-                except Exception as exc:  # noqa: BLE001 - one failing model must not stop the suite
-                    row = {**base, "status": "error", "message": f"{type(exc).__name__}: {exc}"}
-                    traceback.print_exc()
-                row = {**{c: np.nan for c in METRIC_COLUMNS}, **row}
-                row = {**row, **{c: row.get(c, np.nan) for c in TIMING_COLUMNS}}
-                row.update(env, command=command, timestamp=datetime.now(timezone.utc).isoformat(timespec="seconds"))
-                _append(csv_path, row)
-                n_new += 1
-                _log(f"  -> {row['status']} " + " ".join(f"{k}={row[k]:.4f}" for k in task.metrics
-                                                          if isinstance(row.get(k), float)))
+    n_new, interrupted = 0, None
+    try:
+        for task in tasks:
+            task_seeds = list(seeds) if seeds else ([0] if (quick or not task.seeded_split) else [0, 1, 2])
+            for seed in task_seeds:
+                todo = [m for m in models if available[m]
+                        and (task.name, get_model(m).name, seed, str(epochs or "default")) not in done]
+                if not todo:
+                    continue
+                data = load_task(task, seed=seed)
+                for m in todo:
+                    name = get_model(m).name
+                    _log(f"{task.name} seed={seed} model={name} (train {len(data.smiles_train)}, test {len(data.smiles_test)})")
+                    base = {"task": task.name, "suite": task.suite, "dataset": task.dataset, "model": name,
+                            "family": get_model(m).family, "seed": seed, "epochs": str(epochs or "default"),
+                            "split": task.split, "task_type": task.task_type, "headline_metric": task.metrics[0],
+                            "n_train": len(data.smiles_train), "n_val": len(data.smiles_val),
+                            "n_test": len(data.smiles_test), "n_targets": len(data.target_names)}
+                    try:
+                        metrics, pred = _run_one(data, name, seed, epochs)
+                        row = {**base, "status": "ok", "message": "", **metrics}
+                        _save_predictions(out_dir, label, data, name, seed, pred)
+                    except MemoryError as exc:  # a documented size limit: not run, said so
+                        row = {**base, "status": "skipped", "message": str(exc)}
+                    except Exception as exc:  # noqa: BLE001 - one failing model must not stop the suite
+                        row = {**base, "status": "error", "message": f"{type(exc).__name__}: {exc}"}
+                        traceback.print_exc()
+                    row = {**{c: np.nan for c in METRIC_COLUMNS}, **row}
+                    row = {**row, **{c: row.get(c, np.nan) for c in TIMING_COLUMNS}}
+                    row.update(env, command=command, timestamp=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+                    _append(csv_path, row)
+                    n_new += 1
+                    _log(f"  -> {row['status']} " + " ".join(f"{k}={row[k]:.4f}" for k in task.metrics
+                                                              if isinstance(row.get(k), float)))
+    except KeyboardInterrupt:  # Ctrl-C / SIGINT: finished rows are kept; say the run stopped early
+        interrupted = f"KeyboardInterrupt after {n_new} new rows"
+        _log(f"interrupted: {interrupted}")
     wall = time.perf_counter() - start_wall
     with open(out_dir / f"{label}_runs.jsonl", "a", encoding="utf-8") as fh:
         fh.write(json.dumps({"command": command, "started": started.isoformat(timespec="seconds"),
                              "wall_time_s": round(wall, 1), "rows_added": n_new, "models": models,
                              "unavailable": [m for m, ok in available.items() if not ok],
-                             "epochs": epochs, "machine": machine_info(), "versions": versions()}) + "\n")
+                             "epochs": epochs, "machine": machine_info(), "versions": versions(),
+                             **({"interrupted": interrupted} if interrupted else {})}) + "\n")
+    if interrupted:
+        raise KeyboardInterrupt(interrupted)
     frame = pd.read_csv(csv_path) if csv_path.is_file() else pd.DataFrame()
     if report and len(frame):
         from benchmarks.report import write_report

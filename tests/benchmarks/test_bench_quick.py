@@ -71,3 +71,24 @@ def test_unknown_names_fail_with_suggestion(capsys):
     assert main(["moleculeacee", "--quick", "--out", "/nonexistent-not-used"]) == 2
     assert "did you mean" in capsys.readouterr().err
     assert len(resolve("moleculeace")) == 30
+
+
+def test_an_interrupted_run_keeps_its_rows_and_says_so(tmp_path, monkeypatch):
+    import benchmarks.runner as runner
+
+    calls = []
+
+    def stop_on_second(data, name, seed, epochs):
+        calls.append(name)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return {"rmse": 1.0, "rmse_cliff": 1.0, "train_time_s": 0.0}, None
+
+    monkeypatch.setattr(runner, "_run_one", stop_on_second)
+    monkeypatch.setattr(runner, "_save_predictions", lambda *a: None)
+    with pytest.raises(KeyboardInterrupt):
+        run("moleculeace", quick=True, out_dir=tmp_path, models=["svm", "rf"], report=False)
+    rows = pd.read_csv(tmp_path / "moleculeace_quick_results.csv")
+    assert rows["model"].tolist() == ["svm"]
+    log = [json.loads(line) for line in (tmp_path / "moleculeace_quick_runs.jsonl").read_text().splitlines()]
+    assert log[-1]["interrupted"] == "KeyboardInterrupt after 1 new rows" and log[-1]["rows_added"] == 1

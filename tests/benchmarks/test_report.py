@@ -50,3 +50,10 @@ def test_report_writes_one_bar_plot_per_headline_metric_and_a_per_data_set_parit
 
     w, h = Image.open(tmp_path / "moleculenet_parity.png").size
     assert h > w  # two data sets stacked in rows, one model column
+
+
+def test_commands_without_a_recorded_run_are_listed_with_their_rows():
+    frame = _frame().assign(command="python -m benchmarks moleculenet --models svm rf",
+                            timestamp="2026-11-29T20:00:00+00:00")
+    text = summary_markdown(frame, [], "moleculenet")
+    assert "recorded no run" in text and "`python -m benchmarks moleculenet --models svm rf` (12 rows" in text
