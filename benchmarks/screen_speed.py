@@ -19,7 +19,8 @@ that step alone):
   (BondMessagePassing 300/3, mean aggregation, RegressionFFN); timed from the SMILES list to
   the prediction tensor.
 * ``rdkit-parse``: ``Chem.MolFromSmiles`` alone on one core, the floor of any SMILES-in pipeline.
-* ``profile``: CPU time per molecule of each stage of the screening hot path, on one core.
+* ``profile``: CPU time per molecule of each stage of the screening hot path, on one core
+  (:mod:`benchmarks.screen_profile`).
 
 Peak memory is the largest sum of RSS over the process and its children, sampled every
 0.2 s (``psutil``), plus the main process's own ``ru_maxrss``.
@@ -107,77 +108,6 @@ def _child_rdkit(library: str) -> dict:
     return {"rows": len(smiles), "seconds": seconds, "mol_per_s": len(smiles) / seconds}
 
 
-def _child_profile(model: str, library: str, n: int = 3000) -> dict:
-    """CPU microseconds per molecule of each hot-path stage, one thread."""
-    import numpy as np
-    import torch
-    from rdkit import Chem
-
-    import molpred
-    from molpred.chem import morgan_fingerprints, to_mol
-    from molpred.chem.filters import apply_filters
-    from molpred.predict import member_outputs
-    from molpred.screen.models import BF16_ROW_BUCKET, NETWORK_BATCH
-    from molpred.screen.packing import PackedGraphs
-    from molpred.train.loop import Batches
-
-    torch.set_num_threads(1)
-    smiles = [s for s in _read_smiles(library)[:n] if s]
-    est = molpred.load(model)
-    out = {}
-
-    def stage(name, fn, items, warm_all=False):
-        # warm-up: lazy imports, first-call setup; the network stages run once in full, so
-        # oneDNN's kernels for every batch shape exist (as they do a few chunks into a screen)
-        fn(items if warm_all else items[:20])
-        t0 = time.process_time()
-        res = fn(items)
-        out[name] = round((time.process_time() - t0) / len(items) * 1e6, 1)
-        return res
-
-    stage("parse (MolFromSmiles)", lambda xs: [Chem.MolFromSmiles(s) for s in xs], smiles)
-    mols = stage("parse + standardise (to_mol)", lambda xs: [to_mol(s) for s in xs], smiles)
-    stage("canonical SMILES", lambda xs: [Chem.MolToSmiles(m) for m in xs], mols)
-    graphs = stage("featurise (MolGraphFeaturizer)", lambda xs: [est.featurizer_(m) for m in xs], mols)
-    stage("domain fingerprints", lambda xs: np.packbits(morgan_fingerprints(xs), axis=1), mols)
-    f = est.featurizer_
-    packed = stage("pack (PackedGraphs)", lambda xs: PackedGraphs.pack(xs, f.d_atom, f.d_bond), graphs)
-    for precision, bucket in (("fp32", 0), ("bf16", BF16_ROW_BUCKET)):
-        def batches(xs, bucket=bucket):
-            return Batches(packed.batch(b, b + NETWORK_BATCH, bucket) for b in range(0, len(xs), NETWORK_BATCH))
-
-        stage(f"batches + forward, {precision} (as the screen builds them)",
-              lambda xs, p=precision, bs=batches: member_outputs(est, bs(xs), precision=p), graphs, True)
-        dtype = torch.float32 if precision == "fp32" else torch.bfloat16
-        products = _encoder_products(est, batches(graphs), dtype)
-        stage(f"encoder matrix products alone, {precision} (the forward's floor)",
-              lambda xs, ps=products: [a @ b for a, b in ps], graphs, True)
-    stage("PAINS + Brenk filters (optional)", lambda xs: apply_filters(xs, "pains,brenk"), mols[:500])
-    return {"cpu_us_per_mol": out, "n": len(smiles)}
-
-
-def _encoder_products(est, batches: list, dtype) -> list:
-    """The D-MPNN encoder's matrix products at the shapes of ``batches``, as ``(left, right)``
-    operand pairs (random values; timing them times only the dense algebra).
-
-    Per batch with ``n`` atom rows and ``e`` edge rows: ``e x (d_atom + d_bond)`` by ``W_i``,
-    ``depth - 1`` times ``e x hidden`` by ``W_h``, and ``n x (d_atom + hidden)`` by ``W_o``
-    (the readout and the FFN head, one row per molecule, are left out). Any implementation of
-    this network spends at least this time.
-    """
-    import torch
-
-    enc = est.members_[0].encoder
-    w_i, w_h, w_o = (lin.weight.detach().t().contiguous().to(dtype) for lin in (enc.W_i, enc.W_h, enc.W_o))
-    products = []
-    for batch in batches:
-        n, e = batch.x.shape[0], batch.edge_index.shape[1]
-        products.append((torch.rand(e, w_i.shape[0]).to(dtype), w_i))
-        products += [(torch.rand(e, w_h.shape[0]).to(dtype), w_h)] * (enc.depth - 1)
-        products.append((torch.rand(n, w_o.shape[0]).to(dtype), w_o))
-    return products
-
-
 def _child(argv: list[str]) -> None:
     kind, *rest = argv
     if kind == "model":
@@ -190,7 +120,9 @@ def _child(argv: list[str]) -> None:
     elif kind == "rdkit":
         res = _child_rdkit(rest[0])
     else:
-        res = _child_profile(rest[0], rest[1])
+        from benchmarks.screen_profile import profile_stages
+
+        res = profile_stages(rest[0], rest[1])
     import resource
 
     res["main_maxrss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
@@ -345,34 +277,6 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-HOT_PATH = ("parse + standardise (to_mol)", "canonical SMILES", "featurise (MolGraphFeaturizer)",
-            "domain fingerprints", "pack (PackedGraphs)")
-
-
-def _profile_text(prof: dict, frame, n_cores: int) -> str:
-    """The stage table, and the throughput its sum allows on ``n_cores`` (against 5x Chemprop)."""
-    if prof.get("status") != "ok":
-        return ""
-    items = prof["cpu_us_per_mol"]
-    lines = ["| stage | CPU us / molecule |", "|---|---|", *[f"| {k} | {v} |" for k, v in items.items()], ""]
-    chemprop = frame.loc[frame["step"] == "chemprop-predict", "mol_per_s"] if "mol_per_s" in frame else []
-    for precision in ("fp32", "bf16"):
-        forward = items.get(f"batches + forward, {precision} (as the screen builds them)")
-        if forward is None or any(k not in items for k in HOT_PATH):
-            continue
-        total = sum(items[k] for k in HOT_PATH) + forward
-        lines.append(f"Hot path of the default screen, {precision} (parse + standardise, canonical SMILES, featurise, "
-                     "domain fingerprints, pack, batches + forward): "
-                     f"{total:.0f} us of CPU per molecule, so at most {n_cores * 1e6 / total:,.0f} molecules/s on "
-                     f"{n_cores} cores even if reading, ranking, writing and the hand-offs between processes cost "
-                     "nothing.")
-    if len(chemprop):
-        rate = 5 * float(chemprop.iloc[0])
-        lines.append(f"5x Chemprop's rate in this run is {rate:,.0f} molecules/s: {n_cores * 1e6 / rate:.0f} us of "
-                     f"CPU per molecule on {n_cores} cores, everything included.")
-    return "\n".join(lines)
-
-
 def _screen_step(precision: str) -> str:
     return "molpred-screen" if precision == "auto" else f"molpred-screen ({precision})"
 
@@ -418,7 +322,9 @@ def _write(out: Path, rows: list[dict], prof: dict, started, wall: float, argv, 
                 line += (f" At {big} rows (worker start-up amortised): {screens.loc[big, 'mol_per_s'] / chem:.2f}x "
                          f"Chemprop's rate on {small}.")
             speed.append(line)
-    profile = _profile_text(prof, frame, machine["n_cores"])
+    from benchmarks.screen_profile import profile_text
+
+    profile = profile_text(prof, frame, machine["n_cores"])
     text = "\n".join([
         "# Screening speed and memory", "",
         f"Command: `{command}` (started {started.isoformat(timespec='seconds')}, wall time {wall:.0f} s; "

@@ -28,8 +28,8 @@ BASE_COLUMNS = ("row", "id", "smiles", "smiles_std", "status", "error", "filter_
 NETWORK_BATCH = 128  # molecules per network batch: bounds the forward pass temporaries (~50 MB)
 PREDICT_GROUP = 4 * NETWORK_BATCH  # molecules converted to tensors at a time
 # bfloat16 on the CPU: pad each batch's atom and edge rows to multiples of this, so oneDNN
-# reuses a few kernels instead of building one per batch shape (forward -22% measured with
-# benchmarks/screen_speed.py's profile; padding costs ~3% more rows, outputs unchanged)
+# reuses a few kernels instead of building one per batch shape (unpadded, nearly every batch
+# had new shapes); padding adds ~3% rows on average and leaves the real graphs' outputs unchanged
 BF16_ROW_BUCKET = 512
 
 
