@@ -11,7 +11,14 @@ import sqlite3
 import numpy as np
 import pandas as pd
 
-__all__ = ["proposals", "measured", "results", "history"]
+__all__ = ["compounds", "proposals", "measured", "results", "history"]
+
+
+def compounds(conn: sqlite3.Connection) -> pd.DataFrame:
+    """The library: columns ``id, smiles, canonical_smiles, status, error``, by id."""
+    frame = pd.read_sql_query("SELECT id, smiles, canonical_smiles, status, error FROM compounds ORDER BY id", conn)
+    frame["id"] = frame["id"].astype("int64")
+    return frame
 
 
 def proposals(conn: sqlite3.Connection, round: int | None = None) -> pd.DataFrame:

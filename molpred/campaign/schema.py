@@ -1,4 +1,4 @@
-"""The campaign store's SQLite schema, file checks and transaction helper.
+"""The campaign store's SQLite schema, file checks, transaction helper and the rows it stores.
 
 Schema (version :data:`SCHEMA_VERSION`, stored in ``PRAGMA user_version``; the file is
 tagged with ``PRAGMA application_id`` = :data:`APPLICATION_ID`):
@@ -38,6 +38,7 @@ __all__ = [
     "APPLICATION_ID",
     "SCHEMA_VERSION",
     "CampaignStoreError",
+    "compound_rows",
     "create_database",
     "open_database",
     "transaction",
@@ -257,3 +258,42 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
         conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
+
+
+def compound_rows(frame: pd.DataFrame, start_id: int, meta: dict, progress: bool) -> list[tuple]:
+    """Rows ``(id, smiles, canonical_smiles, status, error)`` for the ``compounds`` table.
+
+    ``frame`` needs ``smiles``; ``id`` (unique integers) is optional, else ids count from
+    ``start_id``. Without ``canonical_smiles`` and ``status`` columns the SMILES are
+    standardised with ``meta["standardize"]``.
+    """
+    from molpred.chem import StandardizeConfig, standardize_many
+
+    if "smiles" not in frame.columns:
+        raise CampaignStoreError(f"compounds need a 'smiles' column; got {list(frame.columns)}")
+    n = len(frame)
+    if "id" in frame.columns:
+        ids = pd.to_numeric(frame["id"], errors="coerce")
+        if ids.isna().any() or (ids != ids.round()).any():
+            raise CampaignStoreError("compound ids must be integers")
+        ids = ids.astype("int64").to_numpy()
+        if len(np.unique(ids)) != n:
+            raise CampaignStoreError("compound ids must be unique")
+    else:
+        ids = np.arange(start_id, start_id + n, dtype=np.int64)
+    smiles = ["" if raw_text(s) is None else str(s) for s in frame["smiles"]]
+    if "canonical_smiles" in frame.columns and "status" in frame.columns:
+        canon = [raw_text(c) for c in frame["canonical_smiles"]]
+        status = [str(s) for s in frame["status"]]
+        errors = (
+            ["" if raw_text(e) is None else str(e) for e in frame["error"]]
+            if "error" in frame.columns
+            else [""] * n
+        )
+    else:
+        config = StandardizeConfig.from_dict(meta.get("standardize") or {})
+        records = standardize_many(smiles, config, progress=progress)
+        canon = [r.smiles for r in records]
+        status = [r.status for r in records]
+        errors = [r.error for r in records]
+    return list(zip(ids.tolist(), smiles, canon, status, errors))

@@ -25,12 +25,12 @@ from molpred.campaign.schema import (
     APPLICATION_ID,
     SCHEMA_VERSION,
     CampaignStoreError,
+    compound_rows,
     create_database,
     dumps,
     now,
     open_database,
     opt_float,
-    raw_text,
     transaction,
 )
 from molpred.types import PathType
@@ -126,7 +126,7 @@ class CampaignStore:
         meta.setdefault("molpred_version", molpred.__version__)
         meta.setdefault("created_at", now())
         meta["schema_version"] = SCHEMA_VERSION
-        rows = cls._compound_rows(compounds, start_id=0, meta=meta, progress=progress)
+        rows = compound_rows(compounds, start_id=0, meta=meta, progress=progress)
         create_database(path, meta, rows)
         return cls.open(path)
 
@@ -214,39 +214,6 @@ class CampaignStore:
             )
 
     # ------------------------------------------------------------------ compounds
-    @staticmethod
-    def _compound_rows(frame: pd.DataFrame, start_id: int, meta: dict, progress: bool) -> list[tuple]:
-        from molpred.chem import StandardizeConfig, standardize_many
-
-        if "smiles" not in frame.columns:
-            raise CampaignStoreError(f"compounds need a 'smiles' column; got {list(frame.columns)}")
-        n = len(frame)
-        if "id" in frame.columns:
-            ids = pd.to_numeric(frame["id"], errors="coerce")
-            if ids.isna().any() or (ids != ids.round()).any():
-                raise CampaignStoreError("compound ids must be integers")
-            ids = ids.astype("int64").to_numpy()
-            if len(np.unique(ids)) != n:
-                raise CampaignStoreError("compound ids must be unique")
-        else:
-            ids = np.arange(start_id, start_id + n, dtype=np.int64)
-        smiles = ["" if raw_text(s) is None else str(s) for s in frame["smiles"]]
-        if "canonical_smiles" in frame.columns and "status" in frame.columns:
-            canon = [raw_text(c) for c in frame["canonical_smiles"]]
-            status = [str(s) for s in frame["status"]]
-            errors = (
-                ["" if raw_text(e) is None else str(e) for e in frame["error"]]
-                if "error" in frame.columns
-                else [""] * n
-            )
-        else:
-            config = StandardizeConfig.from_dict(meta.get("standardize") or {})
-            records = standardize_many(smiles, config, progress=progress)
-            canon = [r.smiles for r in records]
-            status = [r.status for r in records]
-            errors = [r.error for r in records]
-        return list(zip(ids.tolist(), smiles, canon, status, errors))
-
     def add_compounds(self, compounds: pd.DataFrame, progress: bool = False) -> np.ndarray:
         """Append candidates to the library (one transaction).
 
@@ -267,7 +234,7 @@ class CampaignStore:
             An id already exists.
         """
         start = self.conn.execute("SELECT COALESCE(MAX(id) + 1, 0) FROM compounds").fetchone()[0]
-        rows = self._compound_rows(compounds, start, self.meta, progress)
+        rows = compound_rows(compounds, start, self.meta, progress)
         try:
             with self.transaction() as conn:
                 conn.executemany(
@@ -280,12 +247,7 @@ class CampaignStore:
 
     def compounds_frame(self) -> pd.DataFrame:
         """The library: columns ``id, smiles, canonical_smiles, status, error``, by id."""
-        frame = pd.read_sql_query(
-            "SELECT id, smiles, canonical_smiles, status, error FROM compounds ORDER BY id",
-            self.conn,
-        )
-        frame["id"] = frame["id"].astype("int64")
-        return frame
+        return queries.compounds(self.conn)
 
     # ------------------------------------------------------------------ rounds and proposals
     def open_round(self) -> int | None:
