@@ -128,11 +128,14 @@ class ModelSet:
     """
 
     def __init__(self, models: list[ScreenModel], coverage: float | None = None, precision: str = "auto"):
-        from molpred.train.device import check_precision
+        from molpred.train.device import check_precision, resolve_device
 
         self.models = models
         self.coverage = coverage
         self.precision = check_precision(precision)  # refused before any work starts
+        # bfloat16 on the CPU: network batches padded to a few shapes (see BF16_ROW_BUCKET)
+        on_cpu = any(resolve_device(sm.estimator.device).type == "cpu" for sm in models)
+        self._bucket = BF16_ROW_BUCKET if self.precision == "bf16" and on_cpu else 0
         self.std_config: StandardizeConfig = models[0].estimator.std_config_
         keys, self.featurizers, self.domains = [], [], []
         self._feat_of, self._dom_of = [], []
@@ -199,12 +202,6 @@ class ModelSet:
         """The worker plan for these models."""
         return ChunkPlan(self.std_config, tuple(self.featurizers), filters, tuple(properties), tuple(self.domains))
 
-    def _pads(self, sm: ScreenModel) -> bool:
-        """Whether this model's batches are padded to :data:`BF16_ROW_BUCKET` rows (bfloat16 on the CPU)."""
-        from molpred.train.device import resolve_device
-
-        return self.precision == "bf16" and resolve_device(sm.estimator.device).type == "cpu"
-
     def predict(self, result: ChunkResult) -> dict:
         """Model columns (``len(result)`` rows each, NaN/NA where not predicted) for one chunk.
 
@@ -226,8 +223,7 @@ class ModelSet:
                 if f not in data_cache:
                     feats = result.features[f]
                     if isinstance(feats, PackedGraphs):
-                        bucket = BF16_ROW_BUCKET if self._pads(sm) else 0
-                        data_cache[f] = Batches(feats.batch(b, min(b + NETWORK_BATCH, hi), bucket)
+                        data_cache[f] = Batches(feats.batch(b, min(b + NETWORK_BATCH, hi), self._bucket)
                                                 for b in range(lo, hi, NETWORK_BATCH))
                     else:
                         data_cache[f] = [r.to_pyg() for r in feats[lo:hi]]
