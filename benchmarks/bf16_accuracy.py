@@ -13,7 +13,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -62,8 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         "max_abs_diff_label_units": float(diff.max() * sd),
         "spearman_fp32_bf16": float(spearmanr(fp32[:, 0], bf16[:, 0]).statistic),
         "cpu_bf16_units": cpu_has_fast_bf16(), "wall_s": round(time.perf_counter() - t0, 1),
-        "command": command_line(["bf16_accuracy"] + (sys.argv[1:] if argv is None else argv)).replace(
-            " bf16_accuracy", ".bf16_accuracy", 1),
+        "command": command_line(argv, module="benchmarks.bf16_accuracy"),
         **machine_info(), **{f"{k}_version": v for k, v in versions().items()},
     }
     out = Path(args.out)

@@ -68,10 +68,11 @@ def versions() -> dict:
     return out
 
 
-def command_line(argv: list[str] | None = None) -> str:
-    """The command as a user would retype it (``python -m benchmarks ...``)."""
+def command_line(argv: list[str] | None = None, module: str = "benchmarks") -> str:
+    """The command as a user would retype it (``python -m <module> ...``; default arguments:
+    this process's)."""
     args = sys.argv[1:] if argv is None else argv
-    return "python -m benchmarks " + " ".join(shlex.quote(a) for a in args)
+    return " ".join([f"python -m {module}", *(shlex.quote(a) for a in args)])
 
 
 class CpuShare:

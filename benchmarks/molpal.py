@@ -170,7 +170,7 @@ def cmd_run(args) -> int:
                 rec = {"library": args.library, "method": method, "seed": seed, "top_k": k,
                        "batch_size": size, "n_library": n, "final": rec["round"] == args.rounds,
                        "surrogate": _surrogate_record(sur), "elapsed": round(time.perf_counter() - t0, 2),
-                       "command": command_line(["molpal"] + sys.argv[1:]).replace(" molpal", ".molpal", 1),
+                       "command": command_line(module="benchmarks.molpal"),
                        **rec}
                 with out.open("a") as fh:
                     fh.write(json.dumps(rec) + "\n")

@@ -116,10 +116,9 @@ def summary_markdown(frame: pd.DataFrame, runs: list[dict], label: str) -> str:
         for headline, part in ok.groupby("headline_metric", sort=False):
             lines += [f"## Per task ({headline}, {_direction(headline)}; mean over seeds and epochs settings"
                       + ("; +- the standard deviation over seeds" if part["seed"].nunique() > 1 else "") + ")",
-                      "", _table(_per_task(part, headline), float_fmt=str), ""]
+                      "", _table(_per_task(part, headline)), ""]
         if "rmse_cliff" in ok and ok["rmse_cliff"].notna().any():
-            pivot = ok.pivot_table(index="task", columns=["model"], values="rmse_cliff", aggfunc="mean")
-            lines += ["## Per task (rmse_cliff)", "", _table(pivot.reset_index()), ""]
+            lines += ["## Per task (rmse_cliff)", "", _table(_per_task(ok, "rmse_cliff")), ""]
     lines += _not_run(frame, n_tasks)
     return "\n".join(lines) + "\n"
 

@@ -116,6 +116,29 @@ def _save_predictions(out_dir: Path, label: str, data: TaskData, model: str, see
     frame.to_csv(folder / f"{safe}.csv.gz", index=False)
 
 
+def _row(task: Task, data: TaskData, m: str, seed: int, epochs: int | None, out_dir: Path, label: str) -> dict:
+    """Fit and score model ``m`` on one task and seed: the results row (status ok, skipped or
+    error, never an exception: one failing model must not stop the suite)."""
+    name = get_model(m).name
+    _log(f"{task.name} seed={seed} model={name} (train {len(data.smiles_train)}, test {len(data.smiles_test)})")
+    base = {"task": task.name, "suite": task.suite, "dataset": task.dataset, "model": name,
+            "family": get_model(m).family, "seed": seed, "epochs": str(epochs or "default"),
+            "split": task.split, "task_type": task.task_type, "headline_metric": task.metrics[0],
+            "n_train": len(data.smiles_train), "n_val": len(data.smiles_val),
+            "n_test": len(data.smiles_test), "n_targets": len(data.target_names)}
+    try:
+        metrics, pred = _run_one(data, name, seed, epochs)
+        row = {**base, "status": "ok", "message": "", **metrics}
+        _save_predictions(out_dir, label, data, name, seed, pred)
+    except MemoryError as exc:  # a documented size limit: not run, said so
+        row = {**base, "status": "skipped", "message": str(exc)}
+    except Exception as exc:  # noqa: BLE001 - one failing model must not stop the suite
+        row = {**base, "status": "error", "message": f"{type(exc).__name__}: {exc}"}
+        traceback.print_exc()
+    row = {**{c: np.nan for c in METRIC_COLUMNS}, **row}
+    return {**row, **{c: row.get(c, np.nan) for c in TIMING_COLUMNS}}
+
+
 def _run_one(data: TaskData, model_name: str, seed: int, epochs: int | None) -> tuple[dict, np.ndarray | None]:
     entry = get_model(model_name)
     model = entry.build(data.task.task_type, seed, epochs)
@@ -210,24 +233,7 @@ def run(suite_or_task: str, models=None, seeds=None, quick: bool = False, out_di
                     continue
                 data = load_task(task, seed=seed)
                 for m in todo:
-                    name = get_model(m).name
-                    _log(f"{task.name} seed={seed} model={name} (train {len(data.smiles_train)}, test {len(data.smiles_test)})")
-                    base = {"task": task.name, "suite": task.suite, "dataset": task.dataset, "model": name,
-                            "family": get_model(m).family, "seed": seed, "epochs": str(epochs or "default"),
-                            "split": task.split, "task_type": task.task_type, "headline_metric": task.metrics[0],
-                            "n_train": len(data.smiles_train), "n_val": len(data.smiles_val),
-                            "n_test": len(data.smiles_test), "n_targets": len(data.target_names)}
-                    try:
-                        metrics, pred = _run_one(data, name, seed, epochs)
-                        row = {**base, "status": "ok", "message": "", **metrics}
-                        _save_predictions(out_dir, label, data, name, seed, pred)
-                    except MemoryError as exc:  # a documented size limit: not run, said so
-                        row = {**base, "status": "skipped", "message": str(exc)}
-                    except Exception as exc:  # noqa: BLE001 - one failing model must not stop the suite
-                        row = {**base, "status": "error", "message": f"{type(exc).__name__}: {exc}"}
-                        traceback.print_exc()
-                    row = {**{c: np.nan for c in METRIC_COLUMNS}, **row}
-                    row = {**row, **{c: row.get(c, np.nan) for c in TIMING_COLUMNS}}
+                    row = _row(task, data, m, seed, epochs, out_dir, label)
                     row.update(env, command=command, timestamp=datetime.now(timezone.utc).isoformat(timespec="seconds"))
                     _append(csv_path, row)
                     n_new += 1

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 
-__all__ = ["profile_stages", "profile_text", "HOT_PATH"]
+__all__ = ["profile_stages", "profile_text", "forward_stage", "HOT_PATH"]
 
 
 def profile_stages(model: str, library: str, n: int = 3000) -> dict:
@@ -20,6 +20,7 @@ def profile_stages(model: str, library: str, n: int = 3000) -> dict:
     from rdkit import Chem
 
     import molpred
+    from benchmarks.screen_speed import _read_smiles
     from molpred.chem import morgan_fingerprints, to_mol
     from molpred.chem.filters import apply_filters
     from molpred.predict import member_outputs
@@ -28,8 +29,6 @@ def profile_stages(model: str, library: str, n: int = 3000) -> dict:
     from molpred.train.loop import Batches
 
     torch.set_num_threads(1)
-    from benchmarks.screen_speed import _read_smiles
-
     smiles = [s for s in _read_smiles(library)[:n] if s]
     est = molpred.load(model)
     out = {}
@@ -54,7 +53,7 @@ def profile_stages(model: str, library: str, n: int = 3000) -> dict:
         def batches(xs, bucket=bucket):
             return Batches(packed.batch(b, b + NETWORK_BATCH, bucket) for b in range(0, len(xs), NETWORK_BATCH))
 
-        stage(f"batches + forward, {precision} (as the screen builds them)",
+        stage(forward_stage(precision),
               lambda xs, p=precision, bs=batches: member_outputs(est, bs(xs), precision=p), graphs, True)
         dtype = torch.float32 if precision == "fp32" else torch.bfloat16
         products = _encoder_products(est, batches(graphs), dtype)
@@ -90,6 +89,11 @@ def _encoder_products(est, batches: list, dtype) -> list:
     return products
 
 
+def forward_stage(precision: str) -> str:
+    """Name of the profile's network stage for ``precision``."""
+    return f"batches + forward, {precision} (as the screen builds them)"
+
+
 HOT_PATH = ("parse + standardise (to_mol)", "canonical SMILES", "featurise (MolGraphFeaturizer)",
             "domain fingerprints", "pack (PackedGraphs)")
 
@@ -102,7 +106,7 @@ def profile_text(prof: dict, frame, n_cores: int) -> str:
     lines = ["| stage | CPU us / molecule |", "|---|---|", *[f"| {k} | {v} |" for k, v in items.items()], ""]
     chemprop = frame.loc[frame["step"] == "chemprop-predict", "mol_per_s"] if "mol_per_s" in frame else []
     for precision in ("fp32", "bf16"):
-        forward = items.get(f"batches + forward, {precision} (as the screen builds them)")
+        forward = items.get(forward_stage(precision))
         if forward is None or any(k not in items for k in HOT_PATH):
             continue
         total = sum(items[k] for k in HOT_PATH) + forward

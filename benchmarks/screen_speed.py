@@ -37,7 +37,7 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from benchmarks.environment import CpuShare, sharing_note
+from benchmarks.environment import CpuShare, command_line, sharing_note
 
 __all__ = ["main"]
 
@@ -292,7 +292,7 @@ def _write(out: Path, rows: list[dict], prof: dict, started, wall: float, argv, 
     floor = rate.get(("rdkit-parse", small))
     frame["x_vs_chemprop"] = [round(r.mol_per_s / chem, 2) if chem and r.status == "ok" else None for r in frame.itertuples()]
     frame["x_of_rdkit_floor"] = [round(r.mol_per_s / floor, 3) if floor and r.status == "ok" else None for r in frame.itertuples()]
-    command = "python -m benchmarks.screen_speed " + " ".join(argv)
+    command = command_line(argv, module="benchmarks.screen_speed")
     frame["command"] = command
     for k, v in machine.items():
         frame[k] = v
