@@ -190,10 +190,10 @@ def screen(
     precision : {"auto", "fp32", "bf16"}
         Arithmetic of the networks (:func:`molpred.train.device.autocast`). ``"auto"``:
         mixed precision on CUDA, float32 on the CPU. ``"bf16"`` on a CPU with bfloat16
-        units (Intel AMX, AVX512-BF16) about halves the network's time (the screen's by
-        5-20%; network batches are padded to a few shapes, so peak memory stays flat);
-        predictions move by about 0.002 of the training labels' standard deviation (0.008
-        at most; benchmarks/results/bf16_accuracy.md).
+        units (Intel AMX, AVX512-BF16) about halves the network's time and the screen's by
+        5-11% (benchmarks/results/screen_speed.md); network batches are padded to a few
+        shapes, so peak memory stays flat. Predictions move by about 0.002 of the training
+        labels' standard deviation (0.008 at most; benchmarks/results/bf16_accuracy.md).
     hits_in_domain : bool
         Rank only rows inside every model's applicability domain (``in_domain`` True):
         the others keep their predictions but get no score and cannot be hits. Needs a
