@@ -51,7 +51,7 @@ def _model_means(ok: pd.DataFrame, n_tasks_total: int) -> pd.DataFrame:
     seeds = ok.groupby(["model", "epochs"])["seed"].nunique().to_numpy()
     out.insert(4, "seeds", seeds)
     if "n_failed_predictions" in ok:
-        out["failed_test_preds"] = ok.groupby(["model", "epochs"])["n_failed_predictions"].sum().to_numpy()
+        out["failed_test_preds"] = ok.groupby(["model", "epochs"])["n_failed_predictions"].sum().astype(int).to_numpy()
     return out.rename(columns={"train_time_s": "mean_train_s", "predict_mol_per_s": "predict_mol/s"})
 
 

@@ -57,3 +57,12 @@ def test_commands_without_a_recorded_run_are_listed_with_their_rows():
                             timestamp="2026-11-29T20:00:00+00:00")
     text = summary_markdown(frame, [], "moleculenet")
     assert "recorded no run" in text and "`python -m benchmarks moleculenet --models svm rf` (12 rows" in text
+
+
+def test_failed_prediction_counts_are_whole_numbers_in_the_means_table():
+    frame = _frame().assign(n_failed_predictions=1.0)  # a float column, as read back from the CSV
+    means = _section(summary_markdown(frame, [], "moleculenet"), "## Mean over tasks")
+    header, _, *rows = [[cell.strip() for cell in line.split("|")] for line in means.splitlines()
+                        if line.startswith("|")]
+    column = header.index("failed_test_preds")
+    assert [row[column] for row in rows] == ["6", "6"]  # 6 rows per model, one failure each
