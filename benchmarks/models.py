@@ -41,19 +41,25 @@ class MolpredModel:
     seed : int
     epochs : int, optional
         ``None`` keeps the estimator's default.
+    standardize : bool
+        molpred's default standardisation (largest fragment, neutralised charges). ``False``
+        reads the SMILES as given, as the peers do (the ``-nostd`` entries: an ablation).
     """
 
-    def __init__(self, arch: str, task_type: str, seed: int = 0, epochs: int | None = None):
+    def __init__(self, arch: str, task_type: str, seed: int = 0, epochs: int | None = None,
+                 standardize: bool = True):
         self.arch = arch
         self.task_type = task_type
         self.seed = seed
         self.epochs = epochs
+        self.standardize = standardize
 
     def fit(self, smiles, y, smiles_val=None, y_val=None) -> MolpredModel:
         from molpred.estimators import MolPropertyClassifier, MolPropertyRegressor
 
         cls = MolPropertyRegressor if self.task_type == "regression" else MolPropertyClassifier
-        kwargs = {"model": self.arch, "seed": self.seed, "device": "cpu", "progress": False}
+        kwargs = {"model": self.arch, "seed": self.seed, "device": "cpu", "progress": False,
+                  "standardize": self.standardize}
         if self.epochs is not None:
             kwargs["epochs"] = self.epochs
         self.estimator_ = cls(**kwargs)
@@ -195,9 +201,9 @@ def _chemprop_build(task_type, seed, epochs):
     return ChempropPeer(task_type, seed, epochs=epochs or 50)
 
 
-def _molpred_builder(arch: str):
+def _molpred_builder(arch: str, standardize: bool = True):
     def build(task_type, seed, epochs):
-        return MolpredModel(arch, task_type, seed, epochs)
+        return MolpredModel(arch, task_type, seed, epochs, standardize=standardize)
 
     return build
 
@@ -211,6 +217,9 @@ MODELS: dict[str, ModelEntry] = {
                            _deepchem_available),
     **{f"molpred-{a}": ModelEntry(f"molpred-{a}", "molpred", _molpred_builder(a),
                                   lambda: _module_available("molpred")) for a in MOLPRED_ARCHS},
+    # ablation: SMILES as given (charges and salts kept), the input every peer sees
+    **{f"molpred-{a}-nostd": ModelEntry(f"molpred-{a}-nostd", "molpred", _molpred_builder(a, standardize=False),
+                                        lambda: _module_available("molpred")) for a in MOLPRED_ARCHS},
 }
 DEFAULT_MODELS = ("svm", "rf", "knn", "molpred-mlp", "molpred-dmpnn")
 QUICK_MODELS = ("svm", "molpred-mlp", "molpred-dmpnn")
