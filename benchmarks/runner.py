@@ -239,8 +239,8 @@ def run(suite_or_task: str, models=None, seeds=None, quick: bool = False, out_di
                     n_new += 1
                     _log(f"  -> {row['status']} " + " ".join(f"{k}={row[k]:.4f}" for k in task.metrics
                                                               if isinstance(row.get(k), float)))
-    except KeyboardInterrupt:  # Ctrl-C / SIGINT: finished rows are kept; say the run stopped early
-        interrupted = f"KeyboardInterrupt after {n_new} new rows"
+    except (KeyboardInterrupt, SystemExit) as exc:  # Ctrl-C (Lightning turns it into SystemExit)
+        interrupted = f"{type(exc).__name__} after {n_new} new rows"  # finished rows are kept
         _log(f"interrupted: {interrupted}")
     wall = time.perf_counter() - start_wall
     with open(out_dir / f"{label}_runs.jsonl", "a", encoding="utf-8") as fh:

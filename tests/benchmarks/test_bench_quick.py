@@ -73,7 +73,8 @@ def test_unknown_names_fail_with_suggestion(capsys):
     assert len(resolve("moleculeace")) == 30
 
 
-def test_an_interrupted_run_keeps_its_rows_and_says_so(tmp_path, monkeypatch):
+@pytest.mark.parametrize("stop", [KeyboardInterrupt(), SystemExit(1)])  # SystemExit: Ctrl-C inside Lightning
+def test_an_interrupted_run_keeps_its_rows_and_says_so(tmp_path, monkeypatch, stop):
     import benchmarks.runner as runner
 
     calls = []
@@ -81,7 +82,7 @@ def test_an_interrupted_run_keeps_its_rows_and_says_so(tmp_path, monkeypatch):
     def stop_on_second(data, name, seed, epochs):
         calls.append(name)
         if len(calls) == 2:
-            raise KeyboardInterrupt
+            raise stop
         return {"rmse": 1.0, "rmse_cliff": 1.0, "train_time_s": 0.0}, None
 
     monkeypatch.setattr(runner, "_run_one", stop_on_second)
@@ -91,4 +92,4 @@ def test_an_interrupted_run_keeps_its_rows_and_says_so(tmp_path, monkeypatch):
     rows = pd.read_csv(tmp_path / "moleculeace_quick_results.csv")
     assert rows["model"].tolist() == ["svm"]
     log = [json.loads(line) for line in (tmp_path / "moleculeace_quick_runs.jsonl").read_text().splitlines()]
-    assert log[-1]["interrupted"] == "KeyboardInterrupt after 1 new rows" and log[-1]["rows_added"] == 1
+    assert log[-1]["interrupted"] == f"{type(stop).__name__} after 1 new rows" and log[-1]["rows_added"] == 1
