@@ -107,7 +107,7 @@ def summary_markdown(frame: pd.DataFrame, runs: list[dict], label: str) -> str:
                   "Metric means over the tasks each model finished (seeds averaged within a task first). "
                   "`epochs` = `default` means the model's own default. `failed_test_preds` = test molecules "
                   "the model returned no prediction for (excluded from its metrics)."
-                  + ("" if set(ok["suite"]) == {"moleculeace"} else
+                  + ("" if set(ok["suite"]) == {"moleculeace"} or ok["task"].nunique() == 1 else
                      " The data sets have different units: compare models within a task (tables below)."),
                   "",
                   _table(_model_means(ok, n_tasks)), ""]
