@@ -86,6 +86,34 @@ def _locked(csv_path: Path):
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
+@contextmanager
+def _claim(out_dir: Path, label: str, key: tuple):
+    """Hold a lock on one results row while it is computed; yields False if another process holds it.
+
+    Runs sharing ``--out`` (two lanes, or a run started twice) each skip a row the other is
+    computing. The lock is an ``flock`` on a file under ``out_dir/.claims``: the system releases
+    it when its process ends, however it ends, so no stale claim survives a crash.
+    """
+    try:
+        import fcntl
+    except ImportError:  # not on Unix: concurrent runs need separate --out directories
+        yield True
+        return
+    folder = out_dir / ".claims"
+    folder.mkdir(parents=True, exist_ok=True)
+    name = re.sub(r"[^\w.-]+", "_", "__".join(map(str, (label, *key))))
+    with open(folder / f"{name}.lock", "a") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 def _append(csv_path: Path, row: dict) -> None:
     with _locked(csv_path):
         _append_unlocked(csv_path, row)
@@ -227,15 +255,22 @@ def run(suite_or_task: str, models=None, seeds=None, quick: bool = False, out_di
         for task in tasks:
             task_seeds = list(seeds) if seeds else ([0] if (quick or not task.seeded_split) else [0, 1, 2])
             for seed in task_seeds:
-                todo = [m for m in models if available[m]
-                        and (task.name, get_model(m).name, seed, str(epochs or "default")) not in done]
+                keys = {m: (task.name, get_model(m).name, seed, str(epochs or "default")) for m in models}
+                todo = [m for m in models if available[m] and keys[m] not in done]
                 if not todo:
                     continue
                 data = load_task(task, seed=seed)
                 for m in todo:
-                    row = _row(task, data, m, seed, epochs, out_dir, label)
-                    row.update(env, command=command, timestamp=datetime.now(timezone.utc).isoformat(timespec="seconds"))
-                    _append(csv_path, row)
+                    key = keys[m]
+                    with _claim(out_dir, label, key) as mine:
+                        if not mine or key in _done_keys(csv_path):  # another run has it or finished it
+                            _log(f"{task.name} seed={seed} model={key[1]}: "
+                                 f"{'being run' if not mine else 'finished'} by another process, skipped here")
+                            continue
+                        row = _row(task, data, m, seed, epochs, out_dir, label)
+                        row.update(env, command=command,
+                                   timestamp=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+                        _append(csv_path, row)
                     n_new += 1
                     _log(f"  -> {row['status']} " + " ".join(f"{k}={row[k]:.4f}" for k in task.metrics
                                                               if isinstance(row.get(k), float)))

@@ -93,3 +93,24 @@ def test_an_interrupted_run_keeps_its_rows_and_says_so(tmp_path, monkeypatch, st
     assert rows["model"].tolist() == ["svm"]
     log = [json.loads(line) for line in (tmp_path / "moleculeace_quick_runs.jsonl").read_text().splitlines()]
     assert log[-1]["interrupted"] == f"{type(stop).__name__} after 1 new rows" and log[-1]["rows_added"] == 1
+
+
+def test_a_row_another_process_is_computing_is_skipped_not_repeated(tmp_path, monkeypatch):
+    import benchmarks.runner as runner
+
+    computed = []
+
+    def fake_run_one(data, name, seed, epochs):
+        computed.append(name)
+        return {"rmse": 1.0, "rmse_cliff": 1.0, "train_time_s": 0.0}, None
+
+    monkeypatch.setattr(runner, "_run_one", fake_run_one)
+    monkeypatch.setattr(runner, "_save_predictions", lambda *a: None)
+    task = QUICK_TASKS[0]
+    key = (task, "svm", 0, str(QUICK_EPOCHS))
+    with runner._claim(tmp_path, runner._label(task, quick=True), key) as mine:  # as if a second lane were fitting it
+        assert mine
+        run(task, quick=True, out_dir=tmp_path, models=["svm", "rf"], report=False)
+    assert computed == ["rf"]
+    run(task, quick=True, out_dir=tmp_path, models=["svm", "rf"], report=False)  # the claim is released
+    assert computed == ["rf", "svm"]
