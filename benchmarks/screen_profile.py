@@ -20,7 +20,7 @@ def profile_stages(model: str, library: str, n: int = 3000) -> dict:
     from rdkit import Chem
 
     import molpred
-    from benchmarks.screen_speed import _read_smiles
+    from benchmarks.screen_speed import read_library_smiles
     from molpred.chem import morgan_fingerprints, to_mol
     from molpred.chem.filters import apply_filters
     from molpred.predict import member_outputs
@@ -29,7 +29,7 @@ def profile_stages(model: str, library: str, n: int = 3000) -> dict:
     from molpred.train.loop import Batches
 
     torch.set_num_threads(1)
-    smiles = [s for s in _read_smiles(library)[:n] if s]
+    smiles = [s for s in read_library_smiles(library)[:n] if s]
     est = molpred.load(model)
     out = {}
 

@@ -67,7 +67,9 @@ def _child_screen(model: str, library: str, out: str, workers: int | None, chunk
     return {"rows": s.n_rows, "seconds": s.seconds, "mol_per_s": s.rows_per_second, "counts": s.counts}
 
 
-def _read_smiles(library: str) -> list[str]:
+def read_library_smiles(library: str) -> list[str]:
+    """SMILES of a ``.smi`` library, one per line (first column; a blank line gives ``""``, so
+    row numbers match the file's)."""
     with open(library) as fh:
         return [line.split()[0] if line.strip() else "" for line in fh]
 
@@ -82,7 +84,7 @@ def _child_chemprop(library: str) -> dict:
     from chemprop import data, featurizers, models, nn
     from lightning import pytorch as pl
 
-    smiles = _read_smiles(library)
+    smiles = read_library_smiles(library)
     torch.manual_seed(0)
     mpnn = models.MPNN(nn.BondMessagePassing(), nn.MeanAggregation(), nn.RegressionFFN())
     trainer = pl.Trainer(logger=False, enable_progress_bar=False, accelerator="cpu", devices=1,
@@ -100,7 +102,7 @@ def _child_rdkit(library: str) -> dict:
     from rdkit import Chem, RDLogger
 
     RDLogger.DisableLog("rdApp.*")
-    smiles = _read_smiles(library)
+    smiles = read_library_smiles(library)
     t0 = time.perf_counter()
     for s in smiles:
         Chem.MolFromSmiles(s)
