@@ -38,8 +38,13 @@ METRIC_COLUMNS = ("rmse", "rmse_cliff", "mae", "r2", "spearman", "roc_auc", "pr_
 TIMING_COLUMNS = ("train_time_s", "predict_time_s", "train_mol_per_s", "predict_mol_per_s", "n_failed_predictions")
 
 
+def _safe(text: str) -> str:
+    """``text`` as a file name: runs of other characters than letters, digits, ``.-_`` become ``_``."""
+    return re.sub(r"[^\w.-]+", "_", text)
+
+
 def _label(suite_or_task: str, quick: bool) -> str:
-    base = suite_or_task if suite_or_task in SUITES or suite_or_task == "speed" else re.sub(r"[^\w.-]+", "_", suite_or_task)
+    base = suite_or_task if suite_or_task in SUITES or suite_or_task == "speed" else _safe(suite_or_task)
     return f"{base}_quick" if quick else base
 
 
@@ -71,40 +76,17 @@ def _done_keys(csv_path: Path) -> set[tuple]:
 
 
 @contextmanager
-def _locked(csv_path: Path):
-    """Exclusive lock on ``csv_path`` (via a ``.lock`` file): runs sharing ``--out`` append safely."""
-    try:
-        import fcntl
-    except ImportError:  # not on Unix: concurrent runs need separate --out directories
-        yield
-        return
-    with open(csv_path.with_name(csv_path.name + ".lock"), "a") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
-
-
-@contextmanager
-def _claim(out_dir: Path, label: str, key: tuple):
-    """Hold a lock on one results row while it is computed; yields False if another process holds it.
-
-    Runs sharing ``--out`` (two lanes, or a run started twice) each skip a row the other is
-    computing. The lock is an ``flock`` on a file under ``out_dir/.claims``: the system releases
-    it when its process ends, however it ends, so no stale claim survives a crash.
-    """
+def _flock(path: Path, wait: bool = True):
+    """Exclusive ``flock`` on ``path``; yields whether it is held (``False`` only when ``wait`` is
+    off and another process holds it). The system drops it when its process ends, however it ends."""
     try:
         import fcntl
     except ImportError:  # not on Unix: concurrent runs need separate --out directories
         yield True
         return
-    folder = out_dir / ".claims"
-    folder.mkdir(parents=True, exist_ok=True)
-    name = re.sub(r"[^\w.-]+", "_", "__".join(map(str, (label, *key))))
-    with open(folder / f"{name}.lock", "a") as fh:
+    with open(path, "a") as fh:
         try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fh, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
         except BlockingIOError:
             yield False
             return
@@ -112,6 +94,22 @@ def _claim(out_dir: Path, label: str, key: tuple):
             yield True
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _locked(csv_path: Path):
+    """Exclusive lock on ``csv_path`` (via a ``.lock`` file): runs sharing ``--out`` append safely."""
+    return _flock(csv_path.with_name(csv_path.name + ".lock"))
+
+
+def _claim(out_dir: Path, label: str, key: tuple):
+    """Lock one results row while it is computed; yields ``False`` if another process holds it.
+
+    Runs sharing ``--out`` (two lanes, or a run started twice) each skip a row the other is
+    computing; the lock files live under ``out_dir/.claims``.
+    """
+    folder = out_dir / ".claims"
+    folder.mkdir(parents=True, exist_ok=True)
+    return _flock(folder / f"{_safe('__'.join(map(str, (label, *key))))}.lock", wait=False)
 
 
 def _append(csv_path: Path, row: dict) -> None:
@@ -140,8 +138,7 @@ def _save_predictions(out_dir: Path, label: str, data: TaskData, model: str, see
     frame = pd.DataFrame({"smiles": data.smiles_test, "y_true": data.y_test[:, 0], "y_pred": pred[:, 0]})
     if data.cliff_test is not None:
         frame["cliff_mol"] = data.cliff_test.astype(int)
-    safe = re.sub(r"[^\w.-]+", "_", f"{data.task.name}__{model}__s{seed}")
-    frame.to_csv(folder / f"{safe}.csv.gz", index=False)
+    frame.to_csv(folder / f"{_safe(f'{data.task.name}__{model}__s{seed}')}.csv.gz", index=False)
 
 
 def _row(task: Task, data: TaskData, m: str, seed: int, epochs: int | None, out_dir: Path, label: str) -> dict:
