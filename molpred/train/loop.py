@@ -112,7 +112,7 @@ def predict_network(model: torch.nn.Module, data: list, device: torch.device, ba
     data : list of Data or Batches
         Graphs (batched ``batch_size`` at a time, in order) or ready-made batches.
     dropout : bool
-        Keep dropout active (MC dropout).
+        Keep dropout active (MC dropout, :func:`molpred.nn.dropout.enable_mc_dropout`).
     precision : {"auto", "fp32", "bf16"}
         Arithmetic of the forward pass (:func:`molpred.train.device.autocast`).
 
@@ -124,9 +124,9 @@ def predict_network(model: torch.nn.Module, data: list, device: torch.device, ba
     """
     model.eval()
     if dropout:
-        for m in model.modules():
-            if isinstance(m, torch.nn.Dropout):
-                m.train()
+        from molpred.nn.dropout import enable_mc_dropout
+
+        enable_mc_dropout(model)  # nn.Dropout and PyG's functional dropout, never BatchNorm
     outs = []
     batches = data if isinstance(data, Batches) else _loader(data, batch_size, shuffle=False)
     for batch in batches:
