@@ -57,6 +57,7 @@ def _deduplicate(est, data: list, y: np.ndarray, mols: list, keys: list):
     rows, y_out = rows[labelled], y_out[labelled]
     summary = report.to_dict()
     summary["n_unlabelled_after_merge"] = int((~labelled).sum())
+    summary["n_val_in_train"] = 0  # explicit X_val molecules also in training (left out of validation)
     if report.n_groups:
         warnings.warn(
             f"{report.n_groups} molecules occur more than once after standardisation "
