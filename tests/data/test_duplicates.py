@@ -130,3 +130,16 @@ def test_split_sees_the_molecules_the_model_sees(esol, monkeypatch, standardize)
 
     n_salts = sum(len(Chem.GetMolFrags(m)) > 1 for m in seen)
     assert n_salts == (0 if standardize else 5)
+
+
+def test_user_given_split_is_kept_and_its_overlap_counted():
+    from molpred.chem.standardize import StandardizeConfig
+    from molpred.workflow import split_by_molecule
+
+    frame = pd.DataFrame({"smiles": ["CCO", "OCC", "c1ccccc1", "CCN", "CC(=O)O.[Na]"],
+                          "part": ["train", "test", "train", "val", "test"]})
+    with pytest.warns(UserWarning, match="1 molecules on more than one side"):
+        part, overlap = split_by_molecule(frame["smiles"].tolist(), "column:part", frame, (0.8, 0.1, 0.1), 0,
+                                          StandardizeConfig())
+    assert overlap == 1  # ethanol written twice, once in train and once in test
+    assert part.train.tolist() == [0, 2] and part.val.tolist() == [3] and part.test.tolist() == [1, 4]
