@@ -45,7 +45,6 @@ def main(argv: list[str] | None = None) -> int:
     import torch
     from scipy.stats import spearmanr
 
-    import molpred.train.loop as loop
     from molpred import MolPropertyRegressor
     from molpred.chem.standardize import to_mol_record
     from molpred.data.featurized import featurize_smiles

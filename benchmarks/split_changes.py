@@ -19,8 +19,6 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-import numpy as np
-
 from benchmarks.environment import command_line, machine_info, versions
 
 RESULTS = Path(__file__).resolve().parent / "results"
