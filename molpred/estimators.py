@@ -55,6 +55,17 @@ class _MolEstimator(BaseEstimator):
         Run MolStandardize cleanup/parent/neutralise (parsing always happens).
     tautomer : bool
         Canonicalise tautomers too.
+    max_heavy_atoms : int, optional
+        Refuse (status ``unsupported``) molecules with more heavy atoms; ``None`` scores them
+        all (the domain columns flag the unusual ones). ``150`` restores the old limit.
+    require_carbon : bool
+        Refuse molecules without carbon (inorganic), as molpred did before; off by default.
+    duplicates : {"merge", "keep", "error"}
+        Training rows that standardise to the same molecule: ``"merge"`` trains on one row
+        per molecule (mean label for regression, majority for classification, NaN on a tie),
+        ``"keep"`` keeps every row, ``"error"`` refuses the data. The counts and label
+        conflicts are in ``train_summary_["duplicates"]``. Whatever the policy, the
+        validation hold-out never shares a molecule with training.
     seed : int
     device : str
         ``"auto"`` (CUDA with mixed precision when present), ``"cpu"`` or ``"cuda"``.
@@ -85,6 +96,9 @@ class _MolEstimator(BaseEstimator):
         applicability_domain: bool = True,
         standardize: bool = True,
         tautomer: bool = False,
+        max_heavy_atoms: int | None = None,
+        require_carbon: bool = False,
+        duplicates: str = "merge",
         seed: int = 0,
         device: str = "auto",
         progress: bool = False,
@@ -108,6 +122,9 @@ class _MolEstimator(BaseEstimator):
         self.applicability_domain = applicability_domain
         self.standardize = standardize
         self.tautomer = tautomer
+        self.max_heavy_atoms = max_heavy_atoms
+        self.require_carbon = require_carbon
+        self.duplicates = duplicates
         self.seed = seed
         self.device = device
         self.progress = progress
@@ -115,12 +132,15 @@ class _MolEstimator(BaseEstimator):
     # ------------------------------------------------------------------ configuration
     def _standardize_config(self) -> StandardizeConfig:
         on = bool(self.standardize)
-        return StandardizeConfig(cleanup=on, parent_fragment=on, neutralize=on, tautomer=bool(self.tautomer))
+        return StandardizeConfig(cleanup=on, parent_fragment=on, neutralize=on, tautomer=bool(self.tautomer),
+                                 max_heavy_atoms=self.max_heavy_atoms, require_carbon=bool(self.require_carbon))
 
     def _check_params(self) -> None:
+        from molpred.data.duplicates import check_duplicate_policy
         from molpred.nn.model import check_architecture
 
         check_architecture(self.model)
+        check_duplicate_policy(self.duplicates)
         if self.uncertainty not in UNCERTAINTY_METHODS:
             raise ValueError(f"uncertainty must be one of {UNCERTAINTY_METHODS}, got {self.uncertainty!r}")
         if self.uncertainty == "ensemble" and self.ensemble < 2:

@@ -17,7 +17,7 @@ from molpred.data.tables import read_table, resolve_column, write_table
 from molpred.exceptions import DataFileError
 from molpred.types import PathType
 
-__all__ = ["TrainOutcome", "train_table", "evaluate_table", "predict_file", "target_matrix"]
+__all__ = ["TrainOutcome", "train_table", "evaluate_table", "predict_file", "target_matrix", "split_by_molecule"]
 
 
 @dataclass
@@ -80,8 +80,6 @@ def train_table(
     **params
         Further estimator parameters (``epochs``, ``ensemble``, ``uncertainty``...).
     """
-    from molpred.chem.standardize import StandardizeConfig, to_mol_record
-    from molpred.data.splits import make_split
     from molpred.estimators import MolPropertyClassifier, MolPropertyRegressor
     from molpred.train.metrics import task_metrics
 
@@ -91,19 +89,9 @@ def train_table(
     col = resolve_column(frame, smiles_col, path)
     y = target_matrix(frame, targets, path)
     smiles = frame[col].tolist()
-    # scaffold/cluster splits need molecules; invalid rows go to train and are skipped there
-    config = StandardizeConfig(tautomer=bool(params.get("tautomer", False)))
-    records = [to_mol_record(s, config) for s in smiles]
-    ok = np.array([r.ok for r in records])
-    kind = split.partition(":")[0]
-    if kind in ("scaffold", "cluster"):
-        part = make_split(split, [records[i].mol for i in np.flatnonzero(ok)], frame, fractions, seed)
-        ok_idx = np.flatnonzero(ok)
-        part = type(part)(ok_idx[part.train], ok_idx[part.val], ok_idx[part.test])
-    else:
-        part = make_split(split, smiles, frame, fractions, seed)
     cls = MolPropertyRegressor if task == "regression" else MolPropertyClassifier
     est = cls(model=model, seed=seed, **params)
+    part, overlap = split_by_molecule(smiles, split, frame, fractions, seed, est._standardize_config())
     sm = np.asarray(smiles, dtype=object)
     x_val = sm[part.val].tolist() if len(part.val) else None
     names = [str(t) for t in targets]
@@ -115,12 +103,66 @@ def train_table(
         pred = _scores(est, sm[part.test].tolist())
         metrics["test"] = task_metrics(task, y[part.test], pred, names)
     metrics["val"] = est.val_metrics_
+    metrics["duplicates"] = {**(est.train_summary_ or {}).get("duplicates", {}),
+                             "molecules_on_both_sides_of_split": overlap}
     metrics["train_seconds"] = round(time.perf_counter() - start, 2)
     if out is not None:
         from molpred.io import save
 
         save(est, out, metrics=metrics)
     return TrainOutcome(est, metrics, metrics["sizes"], time.perf_counter() - start)
+
+
+def split_by_molecule(smiles: list, split: str, frame: pd.DataFrame | None, fractions, seed: int,
+                      config) -> tuple[object, int]:
+    """Split rows so that every standardised molecule lands on one side.
+
+    Rows are standardised with the model's own ``config`` (with ``standardize=False`` the split
+    sees the molecules the model sees). Random, scaffold and cluster splits are drawn over
+    distinct molecules, then every row follows its molecule; rows that do not standardise are
+    each their own group (they go wherever the split puts them and are skipped by ``fit``).
+    Column and time splits are the user's: they are kept, and molecules they put on two
+    sides are counted (and warned about).
+
+    Returns
+    -------
+    part : Split
+        Row indices.
+    overlap : int
+        Molecules with rows in more than one part (0 except for column/time splits).
+    """
+    import warnings
+
+    from molpred.chem.standardize import to_mol_record
+    from molpred.data.duplicates import group_ids
+    from molpred.data.splits import Split, make_split
+
+    records = [to_mol_record(s, config) for s in smiles]
+    gid = group_ids([r.smiles for r in records])
+    kind = split.partition(":")[0]
+    if kind in ("column", "time"):
+        part = make_split(split, smiles, frame, fractions, seed)
+    else:
+        first = np.unique(gid, return_index=True)[1]  # one representative row per group
+        if kind in ("scaffold", "cluster"):
+            # molecule-based splits need molecules; rows that failed go to train (skipped there)
+            rep_ok = first[[records[i].ok for i in first]]
+            sub = make_split(split, [records[i].mol for i in rep_ok], frame, fractions, seed)
+            bad = first[[not records[i].ok for i in first]]
+            groups = Split(np.concatenate([gid[rep_ok[sub.train]], gid[bad]]), gid[rep_ok[sub.val]],
+                           gid[rep_ok[sub.test]])
+        else:
+            sub = make_split(split, [smiles[i] for i in first], frame, fractions, seed)
+            groups = Split(gid[first[sub.train]], gid[first[sub.val]], gid[first[sub.test]])
+        idx = np.arange(len(smiles))
+        part = Split(*(idx[np.isin(gid, g)] for g in (groups.train, groups.val, groups.test)))
+    sides = pd.DataFrame({"g": gid, "side": np.zeros(len(gid), dtype=np.int64)})
+    for k, rows in enumerate((part.train, part.val, part.test)):
+        sides.loc[rows, "side"] = k
+    overlap = int((sides.groupby("g")["side"].nunique() > 1).sum())
+    if overlap:
+        warnings.warn(f"split {split!r} puts {overlap} molecules on more than one side", stacklevel=3)
+    return part, overlap
 
 
 def _scores(est, smiles: list) -> np.ndarray:

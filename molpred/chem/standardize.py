@@ -63,21 +63,31 @@ class StandardizeConfig:
         Neutralise charges where a neutral form exists (``Uncharger``).
     tautomer : bool
         Replace the molecule by RDKit's canonical tautomer (slow; off by default).
-    max_heavy_atoms : int
-        Molecules with more heavy atoms are ``unsupported`` (peptides, polymers...).
+    max_heavy_atoms : int or None
+        Molecules with more heavy atoms are ``unsupported``. ``None`` (default): no limit;
+        large molecules (peptides, macrocycles) are scored and the applicability-domain
+        columns say how far they are from the training set. Models saved with the old
+        default (150) keep it, so they predict as before.
     max_smiles_length : int
         Longer strings are rejected before parsing, so hostile input cannot stall a batch.
     require_carbon : bool
-        Molecules without carbon (inorganic salts, water, metals) are ``unsupported``.
+        Molecules without carbon (inorganic salts, water, metals) are ``unsupported``. Off by
+        default: they can be featurised, so they are scored and flagged by the domain check.
+
+    Notes
+    -----
+    Whatever happens to these options, a molecule with no heavy atom left after
+    standardisation (``[H][H]``, ``[H+]``) is ``unsupported``: it has no atom to build a
+    graph from.
     """
 
     cleanup: bool = True
     parent_fragment: bool = True
     neutralize: bool = True
     tautomer: bool = False
-    max_heavy_atoms: int = 150
+    max_heavy_atoms: int | None = None
     max_smiles_length: int = 2000
-    require_carbon: bool = True
+    require_carbon: bool = False
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -224,7 +234,8 @@ def to_mol(smiles: str, config: StandardizeConfig | None = None) -> Chem.Mol:
     StandardizationError
         MolStandardize failed on a parsed molecule.
     UnsupportedMoleculeError
-        No heavy atoms, or more than ``config.max_heavy_atoms``.
+        No heavy atoms; or, when the config asks for it, more than ``config.max_heavy_atoms``
+        or no carbon.
 
     Examples
     --------
@@ -257,7 +268,7 @@ def to_mol(smiles: str, config: StandardizeConfig | None = None) -> Chem.Mol:
         raise UnsupportedMoleculeError("no heavy atoms after standardisation")
     if config.require_carbon and not mol.HasSubstructMatch(_CARBON):
         raise UnsupportedMoleculeError("no carbon atoms (inorganic); not a drug-like molecule")
-    if n_heavy > config.max_heavy_atoms:
+    if config.max_heavy_atoms is not None and n_heavy > config.max_heavy_atoms:
         raise UnsupportedMoleculeError(
             f"{n_heavy} heavy atoms (limit {config.max_heavy_atoms})"
         )

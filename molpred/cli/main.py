@@ -46,6 +46,12 @@ def _add_train(sub) -> None:
     p.add_argument("--device", default="auto", help="auto | cpu | cuda")
     p.add_argument("--no-domain", action="store_true",
                    help="do not store training fingerprints (no applicability-domain columns)")
+    p.add_argument("--duplicates", choices=["merge", "keep", "error"], default="merge",
+                   help="rows that standardise to one molecule: merge labels (default), keep all, or refuse")
+    p.add_argument("--max-heavy-atoms", type=int, default=None,
+                   help="refuse molecules with more heavy atoms (default: no limit; 150 was the old limit)")
+    p.add_argument("--require-carbon", action="store_true",
+                   help="refuse molecules without carbon (inorganic), as molpred did before")
 
 
 def _add_predict(sub) -> None:

@@ -21,9 +21,14 @@ def cmd_train(args) -> int:
         frame, args.smiles_col, args.target, task=args.task, split=args.split, model=args.model,
         seed=args.seed, out=args.out, path=args.data, epochs=args.epochs, batch_size=args.batch_size,
         ensemble=args.ensemble, uncertainty=args.uncertainty, device=args.device,
-        applicability_domain=not args.no_domain, progress=sys.stderr.isatty(),
+        applicability_domain=not args.no_domain, progress=sys.stderr.isatty(), duplicates=args.duplicates,
+        max_heavy_atoms=args.max_heavy_atoms, require_carbon=args.require_carbon,
     )
     print(f"split {args.split}: {outcome.split_sizes}; trained in {outcome.seconds:.1f} s")
+    dup = outcome.metrics.get("duplicates", {})
+    if dup.get("n_groups"):
+        print(f"duplicates ({dup['policy']}): {dup['n_groups']} molecules occurred more than once in training, "
+              f"{dup['n_conflicting']} with conflicting labels (details in metrics.json)")
     if "test" in outcome.metrics:
         _print_metrics("test", outcome.metrics["test"])
     print(f"model written to {args.out} (metrics in {args.out}/metrics.json)")

@@ -44,15 +44,20 @@ def random_split(n: int, fractions=(0.8, 0.1, 0.1), seed: int = 0) -> Split:
     return _sorted(perm[:n_train], perm[n_train:n_train + n_val], perm[n_train + n_val:])
 
 
-def murcko_scaffold(mol, generic: bool = False) -> str:
-    """Bemis-Murcko scaffold SMILES of an RDKit Mol ("" for acyclic molecules)."""
+def murcko_scaffold(mol, generic: bool = False, include_chirality: bool = False) -> str:
+    """Bemis-Murcko scaffold SMILES of an RDKit Mol ("" for acyclic molecules).
+
+    Stereo-free by default, as in Chemprop (``includeChirality=False``): enantiomers and
+    cis/trans isomers of one series share a scaffold, so a scaffold split keeps them together.
+    ``include_chirality=True`` gives the isomeric scaffold.
+    """
     from rdkit import Chem
     from rdkit.Chem.Scaffolds import MurckoScaffold
 
     core = MurckoScaffold.GetScaffoldForMol(mol)
     if generic:
         core = MurckoScaffold.MakeScaffoldGeneric(core)
-    return Chem.MolToSmiles(core)
+    return Chem.MolToSmiles(core, isomericSmiles=include_chirality)
 
 
 def _group_split(groups: Sequence, fractions, seed: int, balanced: bool) -> Split:

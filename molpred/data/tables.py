@@ -50,16 +50,18 @@ def _check_exists(p: Path) -> None:
 
 
 def _read_smi(p: Path, gz: bool) -> pd.DataFrame:
-    """SMILES file: first token is the SMILES, optional second token a name; no header."""
+    """SMILES file: first token is the SMILES, the rest of the line a name.
+
+    Every line is a row, as in the screening reader (:mod:`molpred.screen.reader`): a blank
+    line is a row with an empty SMILES (status ``empty`` downstream), so output row ``i`` is
+    input line ``i``. Only a first line whose first token is ``smiles``/``smi`` is a header.
+    """
     opener = gzip.open if gz else open
     smiles, names = [], []
-    with opener(p, "rt", encoding="utf-8", errors="replace") as fh:
+    with opener(p, "rt", encoding="utf-8-sig", errors="replace") as fh:
         for line in fh:
-            line = line.rstrip("\r\n")
-            if not line.strip() or line.lstrip().startswith("#"):
-                continue
-            parts = line.split(None, 1)
-            smiles.append(parts[0])
+            parts = line.rstrip("\r\n").split(None, 1)
+            smiles.append(parts[0] if parts else "")
             names.append(parts[1].strip() if len(parts) > 1 else "")
     if smiles and smiles[0].lower() in ("smiles", "smi"):
         smiles, names = smiles[1:], names[1:]
@@ -111,10 +113,11 @@ def read_table(path: PathType) -> pd.DataFrame:
     fmt, gz = detect_format(p)
     _check_exists(p)
     try:
+        # skip_blank_lines=False: a blank line is a row (all missing), never silently dropped
         if fmt == "csv":
-            frame = pd.read_csv(p, compression="gzip" if gz else None)
+            frame = pd.read_csv(p, compression="gzip" if gz else None, skip_blank_lines=False)
         elif fmt == "tsv":
-            frame = pd.read_csv(p, sep="\t", compression="gzip" if gz else None)
+            frame = pd.read_csv(p, sep="\t", compression="gzip" if gz else None, skip_blank_lines=False)
         elif fmt == "smi":
             frame = _read_smi(p, gz)
         elif fmt == "sdf":

@@ -35,6 +35,40 @@ def _holdout(n: int, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray
     return np.sort(perm[n_val:]), np.sort(perm[:n_val])
 
 
+def _grouped_holdout(keys: list, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_holdout` over distinct molecules: every row of one molecule lands on one side.
+
+    With distinct ``keys`` this is exactly ``_holdout(len(keys), fraction, seed)``.
+    """
+    from molpred.data.duplicates import group_ids
+
+    gid = group_ids(keys)
+    g_tr, g_va = _holdout(int(gid.max()) + 1 if len(gid) else 0, fraction, seed)
+    in_val = np.isin(gid, g_va)
+    return np.flatnonzero(~in_val), np.flatnonzero(in_val)
+
+
+def _deduplicate(est, data: list, y: np.ndarray, mols: list, keys: list):
+    """Apply ``est.duplicates`` to the usable training rows; returns them and a summary dict."""
+    from molpred.data.duplicates import merge_duplicates
+
+    rows, y_out, report = merge_duplicates(keys, y, est._task, est.duplicates)
+    labelled = ~np.all(np.isnan(y_out), axis=1)  # a classification tie on every task leaves no label
+    rows, y_out = rows[labelled], y_out[labelled]
+    summary = report.to_dict()
+    summary["n_unlabelled_after_merge"] = int((~labelled).sum())
+    summary["n_val_in_train"] = 0  # explicit X_val molecules also in training (left out of validation)
+    if report.n_groups:
+        warnings.warn(
+            f"{report.n_groups} molecules occur more than once after standardisation "
+            f"({report.n_rows_in_groups} rows, {report.n_conflicting} with conflicting labels); "
+            f"duplicates={report.policy!r}", stacklevel=4,
+        )
+    if len(rows) < 2:
+        raise ValueError("fewer than 2 usable training molecules after merging duplicates")
+    return ([data[i] for i in rows], y_out, [mols[i] for i in rows], [keys[i] for i in rows], summary)
+
+
 def fit_estimator(est, smiles: list, y: np.ndarray, names: list[str] | None, val) -> None:
     """Train ``est`` in place.
 
@@ -72,14 +106,23 @@ def fit_estimator(est, smiles: list, y: np.ndarray, names: list[str] | None, val
     data = [fs.data[i] for i in usable]
     y_used = y[fs.index[usable]]
     mols = [fs.records[i].mol for i in fs.index[usable]]
+    keys = [fs.records[i].smiles for i in fs.index[usable]]  # standardised canonical SMILES
+    data, y_used, mols, keys, dup_summary = _deduplicate(est, data, y_used, mols, keys)
     if val is None:
-        tr, va = _holdout(len(data), est.val_fraction, est.seed)
+        tr, va = _grouped_holdout(keys, est.val_fraction, est.seed)
         train_data, train_y, train_mols = [data[i] for i in tr], y_used[tr], [mols[i] for i in tr]
         val_data, val_y, val_mols = [data[i] for i in va], y_used[va], [mols[i] for i in va]
     else:
         train_data, train_y, train_mols = data, y_used, mols
         vfs = featurize_smiles(val[0], featurizer, std_cfg)
-        val_data, val_y, val_mols = vfs.data, val[1][vfs.index], vfs.mols
+        seen = set(keys)
+        keep = [j for j, i in enumerate(vfs.index) if vfs.records[i].smiles not in seen]
+        dup_summary["n_val_in_train"] = len(vfs.index) - len(keep)
+        if dup_summary["n_val_in_train"]:
+            warnings.warn(f"{dup_summary['n_val_in_train']} validation molecules are also training molecules "
+                          "(after standardisation); they were left out of validation", stacklevel=3)
+        val_data = [vfs.data[j] for j in keep]
+        val_y, val_mols = val[1][vfs.index[keep]], [vfs.mols[j] for j in keep]
 
     scaler = TargetScaler.fit(train_y) if task == "regression" else TargetScaler.identity(n_tasks)
     train_graphs = attach_targets(train_data, scaler.transform(train_y) if task == "regression" else train_y)
@@ -116,6 +159,7 @@ def fit_estimator(est, smiles: list, y: np.ndarray, names: list[str] | None, val
     est.train_summary_ = {
         "n_input": len(smiles), "n_train": len(train_data), "n_val": len(val_data),
         "statuses": _status_summary(fs.records),
+        "duplicates": dup_summary,
         "label_mean": np.nanmean(train_y, axis=0).tolist() if task == "regression" else None,
         "label_std": np.nanstd(train_y, axis=0).tolist() if task == "regression" else None,
         "positive_rate": np.nanmean(train_y, axis=0).tolist() if task == "classification" else None,

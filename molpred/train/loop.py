@@ -112,7 +112,7 @@ def predict_network(model: torch.nn.Module, data: list, device: torch.device, ba
     data : list of Data or Batches
         Graphs (batched ``batch_size`` at a time, in order) or ready-made batches.
     dropout : bool
-        Keep dropout active (MC dropout).
+        Keep dropout active (MC dropout, :func:`molpred.nn.dropout.enable_mc_dropout`).
     precision : {"auto", "fp32", "bf16"}
         Arithmetic of the forward pass (:func:`molpred.train.device.autocast`).
 
@@ -124,9 +124,9 @@ def predict_network(model: torch.nn.Module, data: list, device: torch.device, ba
     """
     model.eval()
     if dropout:
-        for m in model.modules():
-            if isinstance(m, torch.nn.Dropout):
-                m.train()
+        from molpred.nn.dropout import enable_mc_dropout
+
+        enable_mc_dropout(model)  # nn.Dropout and PyG's functional dropout, never BatchNorm
     outs = []
     batches = data if isinstance(data, Batches) else _loader(data, batch_size, shuffle=False)
     for batch in batches:
@@ -166,10 +166,31 @@ def _val_score(model, val_data, val_y, config: TrainConfig, device, scaler) -> f
     m = task_metrics("classification", val_y, proba, [str(i) for i in range(proba.shape[1])])
     auc = m["mean"]["roc_auc"]
     if auc is None:  # a validation set with one class: fall back to negative log loss
-        y = np.nan_to_num(val_y)
-        eps = 1e-7
-        return float(np.mean(y * np.log(proba + eps) + (1 - y) * np.log(1 - proba + eps)))
+        return binary_log_likelihood(val_y, proba)
     return auc
+
+
+def binary_log_likelihood(y: np.ndarray, proba: np.ndarray, eps: float = 1e-7) -> float:
+    """Mean Bernoulli log-likelihood over the observed labels only.
+
+    Parameters
+    ----------
+    y : numpy.ndarray
+        ``n x t`` 0/1 labels, NaN = missing (a missing label is not a negative).
+    proba : numpy.ndarray
+        ``n x t`` probabilities of class 1.
+
+    Returns
+    -------
+    float
+        Higher is better; NaN when no label is observed.
+    """
+    y = np.asarray(y, dtype=float)
+    seen = ~np.isnan(y)
+    if not seen.any():
+        return float("nan")
+    t, p = y[seen], np.asarray(proba, dtype=float)[seen]
+    return float(np.mean(t * np.log(p + eps) + (1 - t) * np.log(1 - p + eps)))
 
 
 def fit_network(

@@ -44,9 +44,8 @@ def test_tautomer_option_canonicalises():
         ("C1CC", InvalidSmilesError, "invalid_smiles"),
         ("C(C)(C)(C)(C)C", InvalidSmilesError, "invalid_smiles"),  # pentavalent carbon
         ("CC O", InvalidSmilesError, "invalid_smiles"),
-        ("[Na+].[Cl-]", UnsupportedMoleculeError, "unsupported"),
         ("[H][H]", UnsupportedMoleculeError, "unsupported"),
-        ("C" * 200, UnsupportedMoleculeError, "unsupported"),
+        ("[H+]", UnsupportedMoleculeError, "unsupported"),
     ],
 )
 def test_failures_raise_precise_errors_and_statuses(smiles, exc, status):
@@ -54,6 +53,25 @@ def test_failures_raise_precise_errors_and_statuses(smiles, exc, status):
         to_mol(smiles)
     rec = to_mol_record(smiles)
     assert rec.status == status and rec.mol is None and rec.error
+
+
+INORGANICS = ["[Na+].[Cl-]", "O=[Si]=O", "[Gd+3]", "O"]
+BIG = "CC(C)C[C@H](NC(=O)" * 30 + "C" + ")C(=O)O" * 30  # 30 nested leucine-like units, 331 heavy atoms
+
+
+@pytest.mark.parametrize("smiles", [*INORGANICS, BIG])
+def test_inorganic_and_large_molecules_are_scored_by_default(smiles):
+    rec = to_mol_record(smiles)
+    assert rec.ok, rec.error
+    from molpred.featurize import MolGraphFeaturizer
+
+    assert MolGraphFeaturizer()(rec.mol).to_pyg().num_nodes == rec.mol.GetNumAtoms()
+
+
+@pytest.mark.parametrize("smiles, reason", [(INORGANICS[0], "no carbon"), (BIG, "heavy atoms")])
+def test_old_limits_are_an_option(smiles, reason):
+    rec = to_mol_record(smiles, StandardizeConfig(max_heavy_atoms=150, require_carbon=True))
+    assert rec.status == "unsupported" and reason in rec.error
 
 
 def test_non_string_input_is_invalid_not_a_crash():

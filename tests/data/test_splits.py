@@ -84,3 +84,41 @@ def test_make_split_dispatch_and_errors():
         make_split("scafold", [], frame)
     with pytest.raises(ValueError, match="needs a column"):
         make_split("time:date", [], frame)
+
+
+def _enantiomer_series() -> list[str]:
+    """Both enantiomers of 2-/3-aryl saturated heterocycles (stereocentre inside the scaffold)."""
+    cores = ["C1CCN[C@@H]({})C1", "C1CN[C@@H]({})C1", "C1CC[C@@H]({})CN1", "C1COC[C@@H]({})N1",
+             "C1C[C@@H]({})CN1", "C1CCC[C@@H]({})N1"]
+    aryls = ["c2ccc({})cc2", "c2ccc({})nc2", "c2cc({})cs2", "c2ccc({})c3ccccc23"]
+    subst = ["C", "F", "Cl", "OC"]
+    out = []
+    for core in cores:
+        for aryl in aryls:
+            for r in subst:
+                s = core.format(aryl.format(r))
+                out += [Chem.CanonSmiles(s), Chem.CanonSmiles(s.replace("@@", "@"))]
+    return out
+
+
+def test_enantiomers_share_a_stereo_free_scaffold():
+    r = Chem.MolFromSmiles("C1CCN[C@@H](c2ccccc2)C1")
+    s = Chem.MolFromSmiles("C1CCN[C@H](c2ccccc2)C1")
+    assert murcko_scaffold(r) == murcko_scaffold(s) == Chem.CanonSmiles("C1CCNC(c2ccccc2)C1")
+    assert murcko_scaffold(r, include_chirality=True) != murcko_scaffold(s, include_chirality=True)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_scaffold_split_keeps_enantiomers_together(seed):
+    smiles = _enantiomer_series()
+    mols = [Chem.MolFromSmiles(s) for s in smiles]
+    split = scaffold_split(mols, seed=seed)
+    side = {}
+    for name, part in (("train", split.train), ("val", split.val), ("test", split.test)):
+        for i in part:
+            side[i] = name
+    flat = [Chem.MolToSmiles(m, isomericSmiles=False) for m in mols]
+    for i in range(len(mols)):
+        for j in range(i + 1, len(mols)):
+            if flat[i] == flat[j]:
+                assert side[i] == side[j], f"{smiles[i]} ({side[i]}) and {smiles[j]} ({side[j]}) split apart"

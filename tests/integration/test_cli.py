@@ -41,7 +41,7 @@ def test_train_writes_model_and_test_metrics(trained):
 def test_predict_keeps_every_row_in_order(trained):
     tmp, _, out = trained
     inp = tmp / "broken.tsv"
-    rows = pd.DataFrame({"id": range(6), "smiles": ["CCO", "C1CC", "", "c1ccccc1O", "[Na+].[Cl-]", "CC(=O)O.[Na]"]})
+    rows = pd.DataFrame({"id": range(6), "smiles": ["CCO", "C1CC", "", "c1ccccc1O", "[H][H]", "CC(=O)O.[Na]"]})
     rows.to_csv(inp, sep="\t", index=False)
     for suffix in ("csv", "parquet"):
         res_path = tmp / f"pred.{suffix}"
@@ -91,3 +91,16 @@ def test_console_script_help_is_fast_to_import():
     code = "import sys; from molpred.cli.main import build_parser; build_parser(); print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_train_reports_and_can_refuse_duplicates(esol, tmp_path, capsys):
+    frame = esol.iloc[:40][["smiles", ESOL_TARGET]]
+    data = tmp_path / "dups.csv"
+    pd.concat([frame, frame.iloc[:5].assign(smiles=frame["smiles"].iloc[:5] + ".O")]).to_csv(data, index=False)
+    common = ["--data", data, "--target", ESOL_TARGET, "--split", "random", "--model", "mlp", "--epochs", "1"]
+    assert run("train", *common, "--out", tmp_path / "m") == 0
+    assert "molecules occurred more than once" in capsys.readouterr().out
+    dup = json.loads((tmp_path / "m" / "metrics.json").read_text())["duplicates"]
+    assert dup["policy"] == "merge" and dup["molecules_on_both_sides_of_split"] == 0 and dup["n_groups"] >= 1
+    assert run("train", *common, "--out", tmp_path / "m2", "--duplicates", "error") == 2
+    assert "occur more than once" in capsys.readouterr().err

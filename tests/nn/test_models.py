@@ -57,3 +57,44 @@ def test_unknown_model_suggests():
     feat, spec = _spec("dmpnn")
     with pytest.raises(ValueError, match="did you mean 'dmpnn'"):
         build_model(ModelSpec(**{**spec.to_dict(), "arch": "dmpn"}))
+
+
+def _encoder_only_dropout(model):
+    """Silence the head's dropout, so any MC spread must come from the encoder."""
+    for m in model.head.modules():
+        if isinstance(m, torch.nn.Dropout):
+            m.p = 0.0
+    return model
+
+
+@pytest.mark.parametrize("arch", list_models())
+def test_mc_dropout_reaches_every_encoder(arch):
+    from molpred.train.loop import predict_network
+
+    feat, spec = _spec(arch, readout="none" if arch in ("mlp", "attentivefp") else "mean", dropout=0.3)
+    torch.manual_seed(0)
+    model = _encoder_only_dropout(build_model(spec))
+    data = [feat(Chem.MolFromSmiles(s)).to_pyg() for s in SMILES]
+    plain = [predict_network(model, data, torch.device("cpu")) for _ in range(2)]
+    assert (plain[0] == plain[1]).all()  # eval mode is deterministic
+    torch.manual_seed(1)
+    mc = [predict_network(model, data, torch.device("cpu"), dropout=True) for _ in range(2)]
+    assert abs(mc[0] - mc[1]).max() > 1e-4, f"MC dropout passes are identical for {arch}"
+    after = predict_network(model, data, torch.device("cpu"))
+    assert (after == plain[0]).all()  # the next plain prediction is deterministic again
+
+
+def test_mc_dropout_freezes_batchnorm():
+    from molpred.train.loop import predict_network
+
+    feat, spec = _spec("gine", readout="mean", dropout=0.3)
+    torch.manual_seed(0)
+    model = build_model(spec)
+    norms = [m for m in model.modules() if isinstance(m, torch.nn.BatchNorm1d)]
+    assert norms
+    before = [(n.running_mean.clone(), n.num_batches_tracked.clone()) for n in norms]
+    data = [feat(Chem.MolFromSmiles(s)).to_pyg() for s in SMILES]
+    predict_network(model, data, torch.device("cpu"), dropout=True)
+    for n, (mean, count) in zip(norms, before):
+        assert not n.training
+        assert torch.equal(n.running_mean, mean) and torch.equal(n.num_batches_tracked, count)

@@ -134,7 +134,7 @@ def test_worker_statuses_for_hostile_rows():
     from molpred.featurize import MolGraphFeaturizer
     from molpred.screen.reader import LibraryChunk
 
-    records = ["CCO", "", "bad(", "C" * 3000, "CC(=O)[O-].[Na+]", "[Na+].[Cl-]", "O=C1C=CC(=O)C=C1", None]
+    records = ["CCO", "", "bad(", "C" * 3000, "CC(=O)[O-].[Na+]", "[H][H]", "O=C1C=CC(=O)C=C1", None]
     plan = ChunkPlan(StandardizeConfig(), (MolGraphFeaturizer(),), parse_filters("pains,brenk"), ("mw",), ((2, 2048),))
     r = process_chunk(plan, LibraryChunk(0, 0, records, None))
     assert r.status == ["ok", "empty", "invalid_smiles", "invalid_smiles", "ok", "unsupported", "filtered", "empty"]

@@ -126,7 +126,7 @@ def test_domain_flags_foreign_molecules(ensemble, ensemble_frame):
     assert (foreign["status"] == "ok").all()
     assert not foreign["in_domain"].astype(bool).any()
     # molecules the model cannot read get no domain verdict at all (NA), not "in domain"
-    salt = ensemble.predict_frame(["[Na+].[Cl-]"])
+    salt = ensemble.predict_frame(["[H][H]"])
     assert salt.loc[0, "status"] != "ok" and pd.isna(salt.loc[0, "in_domain"])
     assert (foreign["max_sim_train"] < 0.3).all()
     test_sim = ensemble_frame["max_sim_train"].to_numpy(float)
