@@ -82,14 +82,16 @@ class ConformalRegressor:
     - ``"none"``: ``d = 1``, every interval has width ``2 q``.
     - ``"std"``: ``d = std`` (the model's predicted standard deviation).
     - ``"distance"``: ``d = 1 + w * dist / m_dist``.
-    - ``"std+distance"``: ``d = std * (1 + w * dist / m_dist)``.
+    - ``"std+distance"``: ``d = std / m_std + w * dist / m_dist``.
 
     ``dist`` is the distance to the training set, ``1 - max_sim_train`` (Tanimoto on the
-    applicability-domain fingerprints), ``m_dist`` its median on the calibration set and
-    ``w`` is ``distance_weight``. A molecule as far from the training set as a typical
-    calibration molecule thus gets ``1 + w`` times the width it would get next to a training
-    molecule, and one twice as far ``1 + 2 w`` times: the ensemble's own spread can miss
-    that a molecule is foreign (it did for ethanol on a kinase model), the distance cannot.
+    applicability-domain fingerprints); ``m_dist`` and ``m_std`` are the medians of ``dist``
+    and ``std`` on the calibration set and ``w`` is ``distance_weight``. Each term is thus 1
+    for a typical calibration molecule. The sum (rather than a product) keeps the two
+    signals from multiplying when both see the same thing: a mean-variance head already
+    widens for a foreign molecule, and a product would widen it twice. The distance term
+    matters because an ensemble's spread can miss that a molecule is foreign (three MLPs
+    agreed on ethanol on a kinase model), while the distance cannot.
 
     Parameters
     ----------
@@ -108,6 +110,8 @@ class ConformalRegressor:
         Whether scores were divided by ``std`` (kept for callers of the version-1 API).
     median_dist_ : float or None
         ``m_dist`` (distance difficulties only).
+    median_std_ : numpy.ndarray or None
+        ``m_std`` per target (``"std+distance"`` only).
 
     Examples
     --------
@@ -178,6 +182,10 @@ class ConformalRegressor:
             finite = dist[np.isfinite(dist)]
             # a floor keeps the ratio finite when calibration molecules sit on training ones
             self.median_dist_ = float(max(np.median(finite), 1e-3)) if finite.size else 1.0
+        self.median_std_ = None
+        if difficulty == "std+distance":
+            self.median_std_ = np.array([_positive_median(sd2[np.isfinite(y2[:, j]), j])
+                                         for j in range(y2.shape[1])])
         self.difficulty_ = difficulty
         self.normalized_ = "std" in difficulty
         self.one_d_ = one_d
@@ -187,14 +195,15 @@ class ConformalRegressor:
 
     def _difficulty(self, sd2: np.ndarray | None, dist: np.ndarray | None, shape: tuple) -> np.ndarray:
         """``n x t`` difficulties ``d(x)`` (NaN where an input is NaN)."""
-        d = np.ones(shape)
-        if "std" in self.difficulty_:
-            d = d * np.maximum(sd2, _MIN_STD)
-        if "distance" in self.difficulty_:
-            w = float(getattr(self, "distance_weight", 1.0))
-            dist = np.asarray(dist, dtype=np.float64).reshape(-1, 1)
-            d = d * (1.0 + w * np.maximum(dist, 0.0) / self.median_dist_)
-        return d
+        if self.difficulty_ == "none":
+            return np.ones(shape)
+        if self.difficulty_ == "std":
+            return np.maximum(sd2, _MIN_STD)
+        far = self.distance_weight * np.maximum(np.asarray(dist, dtype=np.float64), 0.0) / self.median_dist_
+        far = np.broadcast_to(far.reshape(-1, 1), shape)
+        if self.difficulty_ == "distance":
+            return 1.0 + far
+        return np.maximum(sd2, _MIN_STD) / self.median_std_[None, :] + far
 
     def quantile(self, coverage: float = 0.9) -> np.ndarray:
         """Per-target score quantile ``q`` (``t``); ``inf`` if calibration data are too few."""
@@ -256,6 +265,7 @@ class ConformalRegressor:
             "difficulty": self.difficulty_,
             "distance_weight": float(getattr(self, "distance_weight", 1.0)),
             "median_dist": self.median_dist_,
+            "median_std": None if self.median_std_ is None else [float(v) for v in self.median_std_],
             "scores": [s.tolist() for s in self.scores_],
             "one_d": bool(self.one_d_),
         }
@@ -271,16 +281,22 @@ class ConformalRegressor:
         if isinstance(d, dict) and d.get("version") == 1:
             check_state(d, "ConformalRegressor", 1, ("normalized", "scores", "one_d"))
             obj = cls(difficulty="std" if d["normalized"] else "none")
-            obj.median_dist_ = None
+            obj.median_dist_ = obj.median_std_ = None
         else:
             check_state(d, "ConformalRegressor", 2,
-                        ("difficulty", "distance_weight", "median_dist", "scores", "one_d"))
+                        ("difficulty", "distance_weight", "median_dist", "median_std", "scores", "one_d"))
             if d["difficulty"] not in DIFFICULTIES:
                 raise ModelFileError(f"ConformalRegressor state: unknown difficulty {d['difficulty']!r}")
             obj = cls(difficulty=d["difficulty"], distance_weight=float(d["distance_weight"]))
             obj.median_dist_ = None if d["median_dist"] is None else float(d["median_dist"])
             if "distance" in d["difficulty"] and not (obj.median_dist_ and obj.median_dist_ > 0):
                 raise ModelFileError("ConformalRegressor state: distance difficulty needs median_dist > 0")
+            obj.median_std_ = None
+            if d["difficulty"] == "std+distance":
+                m = np.asarray(d["median_std"], dtype=np.float64)
+                if m.ndim != 1 or len(m) != len(d["scores"]) or not np.all(np.isfinite(m) & (m > 0)):
+                    raise ModelFileError("ConformalRegressor state: median_std must hold one value > 0 per target")
+                obj.median_std_ = m
         obj.difficulty_ = obj.difficulty
         obj.normalized_ = "std" in obj.difficulty_
         obj.scores_ = [_sorted_scores(s, "ConformalRegressor") for s in d["scores"]]
@@ -424,6 +440,12 @@ def _as_class_proba(proba: np.ndarray) -> np.ndarray:
     if p.ndim != 2 or p.shape[1] < 2:
         raise ValueError(f"proba must have shape n or n x n_classes (>= 2), got {p.shape}")
     return p
+
+
+def _positive_median(values: np.ndarray) -> float:
+    """Median of the finite values, floored so a ratio by it stays finite (1 when none)."""
+    v = values[np.isfinite(values)]
+    return float(max(np.median(v), _MIN_STD)) if v.size else 1.0
 
 
 def _sorted_scores(values: object, type_name: str) -> np.ndarray:
