@@ -46,6 +46,11 @@ def _add_train(sub) -> None:
     p.add_argument("--device", default="auto", help="auto | cpu | cuda")
     p.add_argument("--no-domain", action="store_true",
                    help="do not store training fingerprints (no applicability-domain columns)")
+    p.add_argument("--calibration-fraction", type=float, default=0.1,
+                   help="share of the training part held out to calibrate intervals/probabilities "
+                        "(0: calibrate on the early-stopping set)")
+    p.add_argument("--calibration-split", choices=["random", "scaffold", "cluster"], default=None,
+                   help="how the calibration set is drawn (default: like --split when scaffold or cluster, else random)")
 
 
 def _add_predict(sub) -> None:

@@ -22,6 +22,7 @@ def cmd_train(args) -> int:
         seed=args.seed, out=args.out, path=args.data, epochs=args.epochs, batch_size=args.batch_size,
         ensemble=args.ensemble, uncertainty=args.uncertainty, device=args.device,
         applicability_domain=not args.no_domain, progress=sys.stderr.isatty(),
+        calibration_fraction=args.calibration_fraction, calibration_split=args.calibration_split,
     )
     print(f"split {args.split}: {outcome.split_sizes}; trained in {outcome.seconds:.1f} s")
     if "test" in outcome.metrics:
@@ -53,6 +54,8 @@ def cmd_evaluate(args) -> int:
     metrics, preds = evaluate_table(est, frame, args.smiles_col, args.target, path=args.data)
     _print_metrics("metrics", metrics)
     print(json.dumps(metrics["per_target"], indent=2))
+    if "uncertainty" in metrics:
+        print("uncertainty: " + json.dumps(metrics["uncertainty"], indent=2))
     if args.out:
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)
