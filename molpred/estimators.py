@@ -220,6 +220,9 @@ class _MolEstimator(BaseEstimator):
         Returns
         -------
         self
+            With ``fit_positions_``: a dict mapping ``"train"``, ``"calibration"`` and (when
+            held out of ``X``) ``"validation"`` to the positions in ``X`` of the rows used for
+            each role (disjoint; rows that could not be used appear in none).
 
         Raises
         ------
