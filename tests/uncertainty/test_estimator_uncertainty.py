@@ -174,9 +174,9 @@ def test_calibration_molecules_are_disjoint_from_early_stopping_ones(ensemble, d
 
 
 def test_scaffold_calibration_set_holds_whole_scaffolds(data):
+    from molpred.chem.standardize import StandardizeConfig, to_mol_record
     from molpred.data.splits import murcko_scaffold
     from molpred.train.calibrating import calibration_holdout
-    from molpred.chem.standardize import StandardizeConfig, to_mol_record
 
     mols = [to_mol_record(s, StandardizeConfig()).mol for s in data[0]["smiles"]]
     keep, cal = calibration_holdout(mols, 0.1, "scaffold", seed=0)
