@@ -176,6 +176,10 @@ class _MolEstimator(BaseEstimator):
         check_choice(self.calibration_split, CALIBRATION_SPLITS, "calibration_split")
         check_choice(self.variance_scaling, SCALING_METHODS, "variance_scaling")
         check_choice(self.conformal_difficulty, ("auto", *DIFFICULTIES), "conformal_difficulty")
+        if "std" in self.conformal_difficulty and self.uncertainty is None and self._task == "regression":
+            raise ValueError(f"conformal_difficulty={self.conformal_difficulty!r} needs a std: set uncertainty")
+        if "distance" in self.conformal_difficulty and not self.applicability_domain:
+            raise ValueError(f"conformal_difficulty={self.conformal_difficulty!r} needs applicability_domain=True")
         if self.probability_calibration is not None:
             check_choice(self.probability_calibration, CALIBRATION_METHODS, "probability_calibration")
 

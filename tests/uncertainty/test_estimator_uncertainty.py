@@ -254,3 +254,14 @@ def test_model_written_before_the_change_predicts_identically():
         np.testing.assert_allclose(new[col].to_numpy(float), old[col].to_numpy(float),
                                    rtol=1e-6, atol=1e-6, err_msg=col)
     assert new["in_domain"].astype("boolean").equals(old["in_domain"].astype("boolean"))
+
+
+def test_bad_calibration_settings_fail_before_training():
+    with pytest.raises(ValueError, match="Did you mean 'scaffold'"):
+        MolPropertyRegressor(calibration_split="scafold").fit(["CCO", "CCN"], [1.0, 2.0])
+    with pytest.raises(ValueError, match="needs a std"):
+        MolPropertyRegressor(conformal_difficulty="std").fit(["CCO", "CCN"], [1.0, 2.0])
+    with pytest.raises(ValueError, match="needs applicability_domain"):
+        MolPropertyRegressor(conformal_difficulty="distance", applicability_domain=False).fit(["CCO"], [1.0])
+    with pytest.raises(ValueError, match="calibration_fraction"):
+        MolPropertyRegressor(calibration_fraction=0.7).fit(["CCO", "CCN"], [1.0, 2.0])
