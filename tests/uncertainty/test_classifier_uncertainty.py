@@ -1,7 +1,7 @@
 """Calibrated probabilities and conformal prediction sets for classifiers, on real BBBP data.
 
-One fingerprint-MLP ensemble is trained through ``train_table`` with a scaffold split on
-1,000 BBBP molecules; the calibration set is a separate scaffold hold-out of the training
+One fingerprint MLP is trained through ``train_table`` with a scaffold split on 800 BBBP
+molecules; the calibration set is a separate scaffold hold-out of the training
 part. We check the ``<t>_set`` column, the metrics ``evaluate_table`` reports (ECE, Brier,
 set size, coverage), that calibration makes probabilities at least as well calibrated on
 the calibration molecules, and a save/load round trip.
@@ -32,13 +32,13 @@ def one_torch_thread():
 @pytest.fixture(scope="module")
 def bbbp(data_dir) -> pd.DataFrame:
     frame = pd.read_csv(data_dir / "moleculenet" / "BBBP.csv")
-    return frame.sample(n=1000, random_state=0).reset_index(drop=True)
+    return frame.sample(n=800, random_state=0).reset_index(drop=True)
 
 
 @pytest.fixture(scope="module")
 def trained(bbbp):
     outcome = train_table(bbbp, "smiles", ["p_np"], task="classification", split="scaffold", model="mlp",
-                          seed=0, epochs=15, patience=5, ensemble=2, uncertainty="ensemble", device="cpu",
+                          seed=0, epochs=15, patience=5, device="cpu",
                           coverage=COVERAGE)
     return outcome
 
@@ -59,7 +59,7 @@ def test_calibration_set_is_a_scaffold_holdout(trained):
     assert est.calibration_split == "scaffold"  # train_table follows its --split
     summary = est.train_summary_
     assert summary["calibration_set"] == "held out (scaffold)"
-    assert 60 <= summary["n_calibration"] <= 100  # 10% of ~800 training molecules
+    assert 45 <= summary["n_calibration"] <= 80  # 10% of ~640 training molecules
     assert est.prob_calibrator_ is not None and est.prob_calibrator_.method == "platt"
     assert len(est.set_predictors_) == 1
 
@@ -82,7 +82,8 @@ def test_set_column_and_evaluate_metrics(trained, test_part):
         assert u[key] is not None, key
     assert u["probabilities"] == "calibrated (platt)"
     assert 0.0 <= u["ece"] < 0.25 and 0.0 < u["brier"] < 0.25
-    assert 1.0 <= u["mean_set_size"] <= 2.0  # no empty sets at 90% on a 76%-positive task
+    # LAC sets are empty when neither class is plausible enough; rare at 90% coverage
+    assert 0.8 <= u["mean_set_size"] <= 2.0 and u["share_empty"] < 0.2, u
     # ~100 scaffold-split test molecules: sampling and the scaffold shift move coverage
     assert 0.75 <= u["set_coverage"] <= 1.0, u
     # the label inside the set, computed by hand from the column
