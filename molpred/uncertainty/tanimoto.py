@@ -58,7 +58,7 @@ def tanimoto_chunks(query_packed: np.ndarray, train_packed: np.ndarray, chunk_si
     if chunk_size is None:
         chunk_size = int(max(1, min(4096, _CHUNK_BYTES // (_BYTES_PER_PAIR * max(n_train, 1)))))
     sub_t = max(1, min(n_train, _TILE_TRAIN))
-    sub_q = max(1, _TILE_PAIRS // sub_t)
+    sub_q = max(1, min(_TILE_PAIRS // sub_t, chunk_size, q_words.shape[0]))
     tmp_buf = np.empty(sub_q * sub_t, dtype=np.uint64)
     cnt_buf = np.empty(sub_q * sub_t, dtype=np.uint8)
     for start in range(0, q_words.shape[0], chunk_size):
