@@ -1,11 +1,19 @@
 """How trustworthy are molpred's uncertainties? Calibration on the 30 MoleculeACE targets.
 
 For every target (shipped train/test split) one model is trained with the default
-uncertainty setup below; the estimator holds out 10% of the training part (seeded) for early
-stopping, variance scaling and split-conformal calibration. On the test part we report the
-coverage and mean width of the 90% conformal intervals, the Gaussian NLL, the
-miscalibration area, Spearman(std, |error|), RMSE (all and activity-cliff molecules) and the
-applicability-domain flag (share in domain, RMSE inside/outside).
+uncertainty setup below; the estimator holds out 10% of the training part (seeded, random)
+as a calibration set, never trained or early-stopped on, for the robust (median) variance
+scaling and the normalised split-conformal intervals (difficulty ``std / m_std + dist /
+m_dist``, ``dist = 1 - max_sim_train``), and another 10% of the rest for early stopping.
+On the test part we report the coverage and mean width of the 90% conformal intervals
+(overall, on activity-cliff molecules, in and out of the applicability domain), the
+Gaussian NLL, the miscalibration area, Spearman(std, |error|) and Spearman(width, |error|),
+RMSE (all and activity-cliff molecules) and the applicability-domain flag.
+
+``*_old`` columns: the procedure before issue 16 applied to the *same* networks: variance
+scaling by mean z^2 and std-normalised conformal scores, both fitted on the early-stopping
+(validation) molecules. The difference between a column and its ``_old`` twin is thus due to
+the calibration procedure alone.
 
 Default setup: a deep ensemble of 3 fingerprint MLPs with mean-variance heads
 (``model="mlp", ensemble=3, uncertainty="mve"``, 50 epochs, patience 10); the law of total
@@ -56,6 +64,44 @@ def _coverage(y: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> float:
     return float(np.mean((y[ok] >= lo[ok]) & (y[ok] <= hi[ok]))) if ok.any() else float("nan")
 
 
+def _old_procedure(est, train, test_frame) -> dict:
+    """Intervals as molpred made them before issue 16, for the same fitted networks.
+
+    Variance scaling (mean z^2) and std-normalised conformal scores fitted on the
+    early-stopping molecules; returns ``lo``, ``hi`` and ``std`` for the test rows.
+    """
+    from molpred.predict import member_outputs
+    from molpred.uncertainty import ConformalRegressor, VarianceScaler
+
+    rows = est.fit_positions_["validation"]
+    val_smiles = train["smiles"].to_numpy()[rows].tolist()
+    fs, _, _ = est._predict_raw(val_smiles)
+    mean_v, std_v = member_outputs(est, fs.data, calibrated=False)
+    y_v = train["y"].to_numpy(dtype=float)[rows][fs.index][:, None]
+    scaler = VarianceScaler("mean").fit(y_v, mean_v, std_v)
+    cp = ConformalRegressor("std").fit(y_v, mean_v, scaler.transform(std_v))
+    fs_t, mean_t, std_t = est._predict_raw(test_frame["smiles"].tolist())
+    raw_t = member_outputs(est, fs_t.data, calibrated=False)[1]
+    std_old = scaler.transform(raw_t)
+    lo, hi = cp.interval(mean_t, std_old, est.coverage)
+    full = {k: np.full(len(test_frame), np.nan) for k in ("lo", "hi", "std")}
+    full["lo"][fs_t.index], full["hi"][fs_t.index], full["std"][fs_t.index] = lo[:, 0], hi[:, 0], std_old[:, 0]
+    return full
+
+
+def _spearman(a: np.ndarray, b: np.ndarray) -> float:
+    from scipy.stats import spearmanr
+
+    ok = np.isfinite(a) & np.isfinite(b)
+    return float(spearmanr(a[ok], b[ok]).statistic) if ok.sum() > 2 else float("nan")
+
+
+def _width(lo: np.ndarray, hi: np.ndarray, mask: np.ndarray) -> float:
+    w = (hi - lo)[mask]
+    w = w[np.isfinite(w)]
+    return float(w.mean()) if w.size else float("nan")
+
+
 def run_target(target: str, params: dict, seed: int = 0) -> dict:
     """Train on the shipped training part of one MoleculeACE target and score its test part.
 
@@ -95,6 +141,7 @@ def run_target(target: str, params: dict, seed: int = 0) -> dict:
         "target": target,
         "n_train": est.train_summary_["n_train"],
         "n_val": est.train_summary_["n_val"],
+        "n_cal": est.train_summary_.get("n_calibration", 0),
         "n_test": len(test),
         "rmse": _rmse(y, mean),
         "rmse_cliff": _rmse(y[cliff], mean[cliff]),
@@ -105,13 +152,28 @@ def run_target(target: str, params: dict, seed: int = 0) -> dict:
         "spearman_std_abs_error": m["spearman_unc_error"],
         "mean_std": m["mean_std"],
         "coverage_cliff": _coverage(y[cliff], lo[cliff], hi[cliff]),
+        "spearman_width_abs_error": _spearman(hi - lo, np.abs(y - mean)),
         "var_scale": float(est.var_scaler_.scale_[0]) if est.var_scaler_ is not None else float("nan"),
     }
+    old = _old_procedure(est, train, test) if "validation" in est.fit_positions_ else None
+    if old is not None:
+        row.update(coverage_old=_coverage(y, old["lo"], old["hi"]),
+                   mean_width_old=_width(old["lo"], old["hi"], np.isfinite(mean)),
+                   coverage_cliff_old=_coverage(y[cliff], old["lo"][cliff], old["hi"][cliff]),
+                   mean_std_old=float(np.nanmean(old["std"])),
+                   spearman_width_abs_error_old=_spearman(old["hi"] - old["lo"], np.abs(y - mean)))
     if "in_domain" in frame:
         flag = frame["in_domain"].fillna(False).to_numpy(dtype=bool)
+        ok = np.isfinite(mean)
         row.update(in_domain=float(flag.mean()), rmse_in_domain=_rmse(y[flag], mean[flag]),
                    rmse_out_domain=_rmse(y[~flag], mean[~flag]),
-                   coverage_out_domain=_coverage(y[~flag], lo[~flag], hi[~flag]))
+                   coverage_in_domain=_coverage(y[flag], lo[flag], hi[flag]),
+                   coverage_out_domain=_coverage(y[~flag], lo[~flag], hi[~flag]),
+                   width_in_domain=_width(lo, hi, flag & ok), width_out_domain=_width(lo, hi, ~flag & ok))
+        if old is not None:
+            row.update(coverage_out_domain_old=_coverage(y[~flag], old["lo"][~flag], old["hi"][~flag]),
+                       width_in_domain_old=_width(old["lo"], old["hi"], flag & ok),
+                       width_out_domain_old=_width(old["lo"], old["hi"], ~flag & ok))
     row.update(fit_s=round(fit_s, 1), predict_s=round(predict_s, 2))
     return row
 
@@ -126,7 +188,8 @@ def _write_markdown(rows, params: dict, seed: int, command: str, csv_path: Path,
     mach = machine_info()
     ver = versions()
     cols = ["target", "n_test", "rmse", "rmse_cliff", "coverage", "mean_width", "nll",
-            "miscalibration_area", "spearman_std_abs_error", "coverage_cliff", "in_domain",
+            "miscalibration_area", "spearman_std_abs_error", "spearman_width_abs_error", "coverage_cliff",
+            "in_domain", "coverage_in_domain", "coverage_out_domain", "width_in_domain", "width_out_domain",
             "rmse_in_domain", "rmse_out_domain", "fit_s"]
     cols = [c for c in cols if c in df]
     mean = df[cols[1:]].mean(numeric_only=True)
@@ -135,9 +198,11 @@ def _write_markdown(rows, params: dict, seed: int, command: str, csv_path: Path,
         "",
         f"Setup: `MolPropertyRegressor({', '.join(f'{k}={v!r}' for k, v in params.items())}, "
         f"seed={seed}, device='cpu')`: a deep ensemble of fingerprint MLPs with mean-variance "
-        "heads. 10% of each training part (seeded) is held out for early stopping, variance "
-        "scaling and normalised split-conformal calibration; metrics are on the test part. "
-        f"Intervals: conformal at nominal coverage {params['coverage']:.0%}.",
+        "heads. 10% of each training part (seeded, random) is held out as a calibration set "
+        "(never trained or early-stopped on) for the robust median variance scaling and the "
+        "normalised split-conformal intervals (difficulty std / median std + distance / median "
+        "distance, distance = 1 - max_sim_train); 10% of the rest is the early-stopping set. "
+        f"Metrics are on the test part. Intervals: conformal at nominal coverage {params['coverage']:.0%}.",
         "",
         f"Targets done: {len(df)} of {n_targets}.",
         "",
@@ -153,11 +218,37 @@ def _write_markdown(rows, params: dict, seed: int, command: str, csv_path: Path,
         "",
         f"Mean coverage {df['coverage'].mean():.1%} for a nominal {params['coverage']:.0%}; "
         f"{within} of {len(df)} targets lie within 85-95%. Per-target spread is expected: "
-        f"calibration sets hold only {int(df['n_val'].min())}-{int(df['n_val'].max())} "
+        f"calibration sets hold only {int(df['n_cal'].min())}-{int(df['n_cal'].max())} "
         f"molecules and test sets {int(df['n_test'].min())}-{int(df['n_test'].max())}. "
         f"Activity-cliff molecules are covered less often ({df['coverage_cliff'].mean():.1%}): "
         "the guarantee is marginal, not per subgroup.",
     ]
+    if "coverage_old" in df and "width_out_domain_old" in df:
+        pairs = [("coverage", "coverage_old"), ("coverage_cliff", "coverage_cliff_old"),
+                 ("coverage_out_domain", "coverage_out_domain_old"), ("mean_width", "mean_width_old"),
+                 ("width_in_domain", "width_in_domain_old"), ("width_out_domain", "width_out_domain_old"),
+                 ("spearman_width_abs_error", "spearman_width_abs_error_old"), ("mean_std", "mean_std_old")]
+        lines += [
+            "",
+            "## Before and after, same networks",
+            "",
+            "`before`: the procedure up to issue 16 (variance scaling by mean z^2 and std-normalised "
+            "conformal scores, both fitted on the early-stopping molecules) applied to the networks "
+            "trained here; `after`: this run's intervals. Means over targets.",
+            "",
+            "| metric | before | after |",
+            "|---|---|---|",
+        ]
+        for new, old in pairs:
+            lines.append(f"| {new} | {df[old].mean():.3f} | {df[new].mean():.3f} |")
+        wider = int((df["width_out_domain"] > df["width_in_domain"]).sum())
+        wider_old = int((df["width_out_domain_old"] > df["width_in_domain_old"]).sum())
+        lines += [
+            "",
+            f"Out-of-domain intervals are wider than in-domain ones on {wider} of {len(df)} targets "
+            f"after ({wider_old} before). Spearman(std, |error|) does not depend on the calibration "
+            "(a constant factor per target), so it has no before/after; Spearman(width, |error|) does.",
+        ]
     if "in_domain" in df:
         lines += [
             "",
@@ -173,7 +264,9 @@ def _write_markdown(rows, params: dict, seed: int, command: str, csv_path: Path,
         "mean interval width (log units); `nll` = mean Gaussian negative log-likelihood with "
         "the calibrated std; `miscalibration_area` = area between the Gaussian calibration "
         "curve and the diagonal (0 is perfect); `spearman_std_abs_error` = rank correlation "
-        "of predicted std and absolute error; `_cliff` = activity-cliff test molecules only; "
+        "of predicted std and absolute error (`spearman_width_abs_error`: of interval width); "
+        "`_cliff` = activity-cliff test molecules only; `_in_domain`/`_out_domain` = test molecules "
+        "the applicability domain accepts / rejects; "
         "`in_domain` = share of test molecules the applicability domain accepts; `fit_s` = "
         "training seconds (featurisation, all members, calibration). Test molecules the model "
         "cannot read (status other than ok, e.g. peptides over the heavy-atom limit) get no "
@@ -244,7 +337,9 @@ def main(argv: list[str] | None = None) -> int:
               "epochs": args.epochs, "patience": args.patience, "coverage": args.coverage}
     # settings identify a run in the CSV; "nominal_coverage" must not clash with the measured "coverage"
     settings = {**{k: v for k, v in params.items() if k != "coverage"},
-                "nominal_coverage": args.coverage, "seed": args.seed}
+                "nominal_coverage": args.coverage, "seed": args.seed,
+                # rows made before the separate calibration set (issue 16) are not comparable
+                "calibration": "holdout-median-std+distance"}
     niceness = os.nice(0)
     command = " ".join([*(["nice", "-n", str(niceness)] if niceness else []), "python -m benchmarks.calibration",
                         *(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:]))])

@@ -39,8 +39,31 @@ class _MolEstimator(BaseEstimator):
         Graph readout for D-MPNN and GINE (default mean).
     epochs, batch_size, lr, patience : training settings (see :class:`molpred.train.TrainConfig`).
     val_fraction : float
-        Fraction of the training data held out (seeded, random) for early stopping and
-        calibration when ``fit`` gets no ``X_val``.
+        Fraction of the training data held out (seeded, random) for early stopping when
+        ``fit`` gets no ``X_val``.
+    calibration_fraction : float
+        Fraction of the training data held out, before training and apart from the
+        early-stopping set, to calibrate on: variance scaling and conformal intervals
+        (regression), probability calibration and conformal prediction sets
+        (classification). Calibrating on the early-stopping molecules would make intervals
+        optimistic. ``0`` calibrates on the validation set instead (as molpred did before);
+        so does a training set too small for 10 calibration molecules (with a warning).
+        See :mod:`molpred.train.calibrating`.
+    calibration_split : {"random", "scaffold", "cluster"}
+        How the calibration set is drawn; use the strategy of your test split (intervals
+        for new scaffolds should be calibrated on held-out scaffolds). ``molpred train``
+        passes its ``--split`` when it is scaffold or cluster.
+    variance_scaling : {"median", "mean"}
+        How the predicted std is rescaled on the calibration set: ``"median"`` (robust:
+        ``median(|z|) / 0.6745``) or ``"mean"`` (``sqrt(mean(z^2))``, dominated by a few
+        points on small sets). See :class:`molpred.uncertainty.VarianceScaler`.
+    conformal_difficulty : {"auto", "none", "std", "distance", "std+distance"}
+        What scales each conformal interval (regression): the calibrated std, the distance
+        to the training set ``1 - max_sim_train``, both, or nothing (constant width).
+        ``"auto"`` uses both when available (``uncertainty`` set, ``applicability_domain``
+        on). See :class:`molpred.uncertainty.ConformalRegressor`.
+    probability_calibration : {"platt", "isotonic", None}
+        Recalibration of classifier probabilities on the calibration set.
     ensemble : int
         Number of independently seeded networks.
     uncertainty : {None, "ensemble", "dropout", "mve"}
@@ -89,6 +112,11 @@ class _MolEstimator(BaseEstimator):
         lr: float = 1e-3,
         patience: int = 15,
         val_fraction: float = 0.1,
+        calibration_fraction: float = 0.1,
+        calibration_split: str = "random",
+        variance_scaling: str = "median",
+        conformal_difficulty: str = "auto",
+        probability_calibration: str | None = "platt",
         ensemble: int = 1,
         uncertainty: str | None = None,
         mc_samples: int = 20,
@@ -115,6 +143,11 @@ class _MolEstimator(BaseEstimator):
         self.lr = lr
         self.patience = patience
         self.val_fraction = val_fraction
+        self.calibration_fraction = calibration_fraction
+        self.calibration_split = calibration_split
+        self.variance_scaling = variance_scaling
+        self.conformal_difficulty = conformal_difficulty
+        self.probability_calibration = probability_calibration
         self.ensemble = ensemble
         self.uncertainty = uncertainty
         self.mc_samples = mc_samples
@@ -153,6 +186,22 @@ class _MolEstimator(BaseEstimator):
             raise ValueError("ensemble, epochs and batch_size must be positive")
         if not 0.0 <= self.val_fraction < 1.0:
             raise ValueError(f"val_fraction must be in [0, 1), got {self.val_fraction}")
+        if not 0.0 <= self.calibration_fraction < 0.5:
+            raise ValueError(f"calibration_fraction must be in [0, 0.5), got {self.calibration_fraction}")
+        from molpred.train.calibrating import CALIBRATION_SPLITS
+        from molpred.uncertainty._arrays import check_choice
+        from molpred.uncertainty.calibration import CALIBRATION_METHODS, SCALING_METHODS
+        from molpred.uncertainty.conformal import DIFFICULTIES
+
+        check_choice(self.calibration_split, CALIBRATION_SPLITS, "calibration_split")
+        check_choice(self.variance_scaling, SCALING_METHODS, "variance_scaling")
+        check_choice(self.conformal_difficulty, ("auto", *DIFFICULTIES), "conformal_difficulty")
+        if "std" in self.conformal_difficulty and self.uncertainty is None and self._task == "regression":
+            raise ValueError(f"conformal_difficulty={self.conformal_difficulty!r} needs a std: set uncertainty")
+        if "distance" in self.conformal_difficulty and not self.applicability_domain:
+            raise ValueError(f"conformal_difficulty={self.conformal_difficulty!r} needs applicability_domain=True")
+        if self.probability_calibration is not None:
+            check_choice(self.probability_calibration, CALIBRATION_METHODS, "probability_calibration")
 
     def _model_spec(self, featurizer, n_tasks: int):
         from molpred.nn.model import ARCHITECTURES, ModelSpec
@@ -188,12 +237,16 @@ class _MolEstimator(BaseEstimator):
             ``n`` or ``n x n_tasks`` labels, NaN for missing; a DataFrame/Series names the
             targets. Not needed with a DeepChem dataset.
         X_val, y_val : optional
-            Validation data for early stopping and calibration; otherwise ``val_fraction`` of
-            ``X`` is held out.
+            Validation data for early stopping; otherwise ``val_fraction`` of ``X`` is held
+            out. Calibration uses its own held-out part of ``X`` either way
+            (``calibration_fraction``).
 
         Returns
         -------
         self
+            With ``fit_positions_``: a dict mapping ``"train"``, ``"calibration"`` and (when
+            held out of ``X``) ``"validation"`` to the positions in ``X`` of the rows used for
+            each role (disjoint; rows that could not be used appear in none).
 
         Raises
         ------
@@ -251,9 +304,11 @@ class _MolEstimator(BaseEstimator):
         """One row per input, in input order, with status and error.
 
         Columns: ``smiles`` (input), ``smiles_std`` (standardised), one column per target
-        (probability of class 1 for classifiers), and when available ``<target>_std``,
-        ``<target>_lo``/``<target>_hi`` (conformal interval at ``coverage``), ``max_sim_train``,
-        ``mean_sim_knn``, ``in_domain``; then ``status`` and ``error``.
+        (calibrated probability of class 1 for classifiers), and when available
+        ``<target>_std``, ``<target>_lo``/``<target>_hi`` (regression: conformal interval at
+        ``coverage``), ``<target>_set`` (classification: conformal prediction set at
+        ``coverage``, written ``"{0}"``, ``"{1}"``, ``"{0,1}"`` or ``"{}"``),
+        ``max_sim_train``, ``mean_sim_knn``, ``in_domain``; then ``status`` and ``error``.
         """
         from molpred.predict import prediction_frame
 
@@ -310,7 +365,7 @@ class MolPropertyClassifier(ClassifierMixin, _MolEstimator):
     _task = "classification"
 
     def predict_proba(self, X) -> np.ndarray:
-        """Probabilities.
+        """Probabilities (recalibrated on the calibration set unless ``probability_calibration=None``).
 
         Returns
         -------

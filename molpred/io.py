@@ -104,6 +104,9 @@ def save(estimator, path: PathType, metrics: dict | None = None) -> Path:
         "scaler": estimator.scaler_.to_dict(),
         "var_scaler": estimator.var_scaler_.to_dict() if estimator.var_scaler_ is not None else None,
         "conformal": estimator.conformal_.to_dict() if estimator.conformal_ is not None else None,
+        "prob_calibrator": _state_or_none(getattr(estimator, "prob_calibrator_", None)),
+        "conformal_sets": ([c.to_dict() for c in estimator.set_predictors_]
+                           if getattr(estimator, "set_predictors_", None) is not None else None),
         "domain": domain_cfg,
         "train_summary": estimator.train_summary_,
         "val_metrics": estimator.val_metrics_,
@@ -114,6 +117,10 @@ def save(estimator, path: PathType, metrics: dict | None = None) -> Path:
     if metrics is not None:
         (out / "metrics.json").write_text(json.dumps(metrics, indent=2, default=_json_default))
     return out
+
+
+def _state_or_none(obj) -> dict | None:
+    return obj.to_dict() if obj is not None else None
 
 
 def read_model_json(path: PathType) -> dict:
@@ -234,6 +241,7 @@ def load(path: PathType):
     est.val_metrics_ = config.get("val_metrics")
     est.training_ = config.get("training") or []
     est.var_scaler_ = est.conformal_ = est.domain_ = None
+    est.prob_calibrator_ = est.set_predictors_ = None
     try:
         if config.get("var_scaler"):
             from molpred.uncertainty.calibration import VarianceScaler
@@ -243,6 +251,17 @@ def load(path: PathType):
             from molpred.uncertainty.conformal import ConformalRegressor
 
             est.conformal_ = ConformalRegressor.from_dict(config["conformal"])
+        if config.get("prob_calibrator"):
+            from molpred.uncertainty.calibration import ProbabilityCalibrator
+
+            est.prob_calibrator_ = ProbabilityCalibrator.from_dict(config["prob_calibrator"])
+        if config.get("conformal_sets"):
+            from molpred.uncertainty.conformal import ConformalClassifier
+
+            est.set_predictors_ = [ConformalClassifier.from_dict(c) for c in config["conformal_sets"]]
+            if len(est.set_predictors_) != spec.n_tasks:
+                raise ModelFileError(f"{d}: {len(est.set_predictors_)} conformal set predictors for "
+                                     f"{spec.n_tasks} outputs")
         if config.get("domain"):
             from molpred.uncertainty.domain import ApplicabilityDomain
 

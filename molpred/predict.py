@@ -22,7 +22,8 @@ def member_outputs(est, data: list, calibrated: bool = True,
     Returns
     -------
     mean : numpy.ndarray
-        ``n x n_tasks`` in original units (probabilities of class 1 for classifiers).
+        ``n x n_tasks`` in original units (probabilities of class 1 for classifiers,
+        recalibrated when ``calibrated`` and a probability calibrator was fitted).
     std : numpy.ndarray or None
         ``n x n_tasks`` standard deviation (variance-scaled on validation when ``calibrated``
         and a scaler was fitted); ``None`` without an uncertainty method.
@@ -43,6 +44,9 @@ def member_outputs(est, data: list, calibrated: bool = True,
             outputs.append(predict_network(member, data, device, precision=precision))
     if est._task == "classification":
         mean, std = combine_classification(outputs)
+        calibrator = getattr(est, "prob_calibrator_", None)
+        if calibrated and calibrator is not None:
+            mean = calibrator.transform(mean)
         return mean, (std if est.uncertainty is not None else None)
     mean, std = combine_regression(outputs)
     mean = est.scaler_.inverse_transform(mean)
@@ -96,10 +100,12 @@ def prediction_columns(
     Returns
     -------
     dict of str -> array
-        In order: ``<target>``, ``<target>_std``, ``<target>_lo``/``_hi``, ``max_sim_train``,
-        ``mean_sim_knn``, ``in_domain`` (the ones this model provides), each of length ``n``.
+        In order: ``<target>``, ``<target>_std``, ``<target>_lo``/``_hi`` (regression) or
+        ``<target>_set`` (classification), ``max_sim_train``, ``mean_sim_knn``,
+        ``in_domain`` (the ones this model provides), each of length ``n``.
     """
     cols: dict = {}
+    domain_cols = _domain_columns(est, domain_query, index, n) if est.domain_ is not None else {}
 
     def scatter(values: np.ndarray) -> np.ndarray:
         col = np.full(n, np.nan)
@@ -112,7 +118,10 @@ def prediction_columns(
         for t, name in enumerate(est.target_names_):
             cols[f"{name}_std"] = scatter(std[:, t])
     if est.conformal_ is not None and len(index):
-        lo, hi = est.conformal_.interval(mean, std if est.conformal_.normalized_ else None, coverage)
+        dist = None
+        if "distance" in est.conformal_.difficulty_:
+            dist = 1.0 - domain_cols["max_sim_train"][index]
+        lo, hi = est.conformal_.interval(mean, std if est.conformal_.normalized_ else None, coverage, dist)
         lo, hi = np.asarray(lo).reshape(len(index), -1), np.asarray(hi).reshape(len(index), -1)
         for t, name in enumerate(est.target_names_):
             cols[f"{name}_lo"] = scatter(lo[:, t])
@@ -121,9 +130,21 @@ def prediction_columns(
         for name in est.target_names_:
             cols[f"{name}_lo"] = np.full(n, np.nan)
             cols[f"{name}_hi"] = np.full(n, np.nan)
-    if est.domain_ is not None:
-        cols.update(_domain_columns(est, domain_query, index, n))
+    sets = getattr(est, "set_predictors_", None)
+    if sets is not None:
+        for t, name in enumerate(est.target_names_):
+            col = np.full(n, None, dtype=object)
+            if len(index):
+                member = sets[t].predict_set(mean[:, t], coverage)
+                col[index] = [format_set(row) for row in member]
+            cols[f"{name}_set"] = col
+    cols.update(domain_cols)
     return cols
+
+
+def format_set(row: np.ndarray) -> str:
+    """A prediction set (booleans per class) as text: ``"{0}"``, ``"{1}"``, ``"{0,1}"``, ``"{}"``."""
+    return "{" + ",".join(str(k) for k in np.flatnonzero(row)) + "}"
 
 
 def _domain_columns(est, query, index: np.ndarray, n: int) -> dict:

@@ -78,7 +78,9 @@ def train_table(
     out : path, optional
         Model directory to write (with ``metrics.json``).
     **params
-        Further estimator parameters (``epochs``, ``ensemble``, ``uncertainty``...).
+        Further estimator parameters (``epochs``, ``ensemble``, ``uncertainty``...). Unless
+        ``calibration_split`` is given, the calibration set is drawn like the test split:
+        by scaffold for ``scaffold``, by cluster for ``cluster``, at random otherwise.
     """
     from molpred.estimators import MolPropertyClassifier, MolPropertyRegressor
     from molpred.train.metrics import task_metrics
@@ -90,6 +92,8 @@ def train_table(
     y = target_matrix(frame, targets, path)
     smiles = frame[col].tolist()
     cls = MolPropertyRegressor if task == "regression" else MolPropertyClassifier
+    if params.get("calibration_split") is None:
+        params["calibration_split"] = kind if kind in ("scaffold", "cluster") else "random"
     est = cls(model=model, seed=seed, **params)
     part, overlap = split_by_molecule(smiles, split, frame, fractions, seed, est._standardize_config())
     sm = np.asarray(smiles, dtype=object)
@@ -191,7 +195,31 @@ def evaluate_table(est, frame: pd.DataFrame, smiles_col: str | None, targets: li
     metrics["n_failed"] = int((preds["status"] != "ok").sum())
     if est._task == "regression" and any(f"{name}_std" in preds for name in est.target_names_):
         metrics["uncertainty"] = _uncertainty_metrics(est, y, preds, targets)
+    if est._task == "classification":
+        metrics["uncertainty"] = _classification_uncertainty(est, y, p, targets)
     return metrics, preds
+
+
+def _classification_uncertainty(est, y: np.ndarray, p: np.ndarray, targets: list[str]) -> dict:
+    """Per target: ECE and Brier score of the (calibrated) probabilities; coverage and mean
+    size of the conformal prediction sets at ``est.coverage`` when the model has them."""
+    from molpred.uncertainty.metrics import classification_uncertainty_metrics
+
+    out = {}
+    sets = getattr(est, "set_predictors_", None)
+    for j, label in enumerate(targets):
+        ok = np.isfinite(p[:, j])
+        member = None
+        if sets is not None:
+            member = np.zeros((len(p), 2), dtype=bool)
+            member[ok] = sets[j].predict_set(p[ok, j], est.coverage)
+        yj = np.where(ok, y[:, j], np.nan)  # failed molecules count nowhere
+        m = classification_uncertainty_metrics(yj, p[:, j], member)
+        m["nominal_coverage"] = float(est.coverage)
+        m["probabilities"] = (f"calibrated ({est.prob_calibrator_.method})"
+                              if getattr(est, "prob_calibrator_", None) is not None else "uncalibrated")
+        out[label] = {k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in m.items()}
+    return out
 
 
 def _uncertainty_metrics(est, y: np.ndarray, preds: pd.DataFrame, targets: list[str]) -> dict:

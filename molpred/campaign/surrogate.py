@@ -306,6 +306,8 @@ class GraphEnsembleSurrogate:
             seed=self.seed,
             device="cpu",
             applicability_domain=False,
+            # predict() uses the raw spread, so a calibration hold-out would only cost data
+            calibration_fraction=0.0,
         )
         smiles = [pool.smiles[i] for i in np.asarray(train_idx, dtype=np.int64)]
         with warnings.catch_warnings():

@@ -52,6 +52,11 @@ def _add_train(sub) -> None:
                    help="refuse molecules with more heavy atoms (default: no limit; 150 was the old limit)")
     p.add_argument("--require-carbon", action="store_true",
                    help="refuse molecules without carbon (inorganic), as molpred did before")
+    p.add_argument("--calibration-fraction", type=float, default=0.1,
+                   help="share of the training part held out to calibrate intervals/probabilities "
+                        "(0: calibrate on the early-stopping set)")
+    p.add_argument("--calibration-split", choices=["random", "scaffold", "cluster"], default=None,
+                   help="how the calibration set is drawn (default: like --split when scaffold or cluster, else random)")
 
 
 def _add_predict(sub) -> None:

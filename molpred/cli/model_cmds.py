@@ -23,6 +23,7 @@ def cmd_train(args) -> int:
         ensemble=args.ensemble, uncertainty=args.uncertainty, device=args.device,
         applicability_domain=not args.no_domain, progress=sys.stderr.isatty(), duplicates=args.duplicates,
         max_heavy_atoms=args.max_heavy_atoms, require_carbon=args.require_carbon,
+        calibration_fraction=args.calibration_fraction, calibration_split=args.calibration_split,
     )
     print(f"split {args.split}: {outcome.split_sizes}; trained in {outcome.seconds:.1f} s")
     dup = outcome.metrics.get("duplicates", {})
@@ -58,6 +59,8 @@ def cmd_evaluate(args) -> int:
     metrics, preds = evaluate_table(est, frame, args.smiles_col, args.target, path=args.data)
     _print_metrics("metrics", metrics)
     print(json.dumps(metrics["per_target"], indent=2))
+    if "uncertainty" in metrics:
+        print("uncertainty: " + json.dumps(metrics["uncertainty"], indent=2))
     if args.out:
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)

@@ -1,4 +1,4 @@
-"""Fit an estimator: featurise once, split off validation, train members, calibrate.
+"""Fit an estimator: featurise once, hold out calibration and validation, train members, calibrate.
 
 This is the procedure behind ``MolPropertyRegressor.fit``/``MolPropertyClassifier.fit``; it sets
 the fitted attributes (ending in ``_``) on the estimator.
@@ -15,9 +15,9 @@ from molpred.data.featurized import featurize_smiles
 from molpred.data.scaler import TargetScaler
 from molpred.featurize.registry import get_featurizer
 from molpred.nn.model import ARCHITECTURES, build_model
+from molpred.train.calibrating import calibrate, calibration_holdout, validation_metrics
 from molpred.train.device import resolve_device
 from molpred.train.loop import TrainConfig, attach_targets, fit_network
-from molpred.train.metrics import task_metrics
 
 __all__ = ["fit_estimator"]
 
@@ -49,7 +49,11 @@ def _grouped_holdout(keys: list, fraction: float, seed: int) -> tuple[np.ndarray
 
 
 def _deduplicate(est, data: list, y: np.ndarray, mols: list, keys: list):
-    """Apply ``est.duplicates`` to the usable training rows; returns them and a summary dict."""
+    """Apply ``est.duplicates`` to the usable training rows.
+
+    Returns the kept rows' data, labels, mols and keys, a summary dict, and their positions in the
+    input lists (the first row of each merged group).
+    """
     from molpred.data.duplicates import merge_duplicates
 
     rows, y_out, report = merge_duplicates(keys, y, est._task, est.duplicates)
@@ -66,7 +70,7 @@ def _deduplicate(est, data: list, y: np.ndarray, mols: list, keys: list):
         )
     if len(rows) < 2:
         raise ValueError("fewer than 2 usable training molecules after merging duplicates")
-    return ([data[i] for i in rows], y_out, [mols[i] for i in rows], [keys[i] for i in rows], summary)
+    return ([data[i] for i in rows], y_out, [mols[i] for i in rows], [keys[i] for i in rows], summary, rows)
 
 
 def fit_estimator(est, smiles: list, y: np.ndarray, names: list[str] | None, val) -> None:
@@ -106,16 +110,26 @@ def fit_estimator(est, smiles: list, y: np.ndarray, names: list[str] | None, val
     data = [fs.data[i] for i in usable]
     y_used = y[fs.index[usable]]
     mols = [fs.records[i].mol for i in fs.index[usable]]
-    keys = [fs.records[i].smiles for i in fs.index[usable]]  # standardised canonical SMILES
-    data, y_used, mols, keys, dup_summary = _deduplicate(est, data, y_used, mols, keys)
+    rows = fs.index[usable]  # input row of each usable molecule
+    keys = [fs.records[i].smiles for i in rows]  # standardised canonical SMILES
+    data, y_used, mols, keys, dup_summary, kept = _deduplicate(est, data, y_used, mols, keys)
+    rows, all_keys = rows[kept], set(keys)
+    # calibration molecules leave before anything else: never trained on, never early-stopped on
+    keep, cal = calibration_holdout(mols, est.calibration_fraction, est.calibration_split, est.seed)
+    cal_data, cal_y, cal_mols = [data[i] for i in cal], y_used[cal], [mols[i] for i in cal]
+    est.fit_positions_ = {"calibration": rows[cal]}
+    data, y_used, mols, keys = [data[i] for i in keep], y_used[keep], [mols[i] for i in keep], [keys[i] for i in keep]
+    kept_rows = rows[keep]
     if val is None:
         tr, va = _grouped_holdout(keys, est.val_fraction, est.seed)
         train_data, train_y, train_mols = [data[i] for i in tr], y_used[tr], [mols[i] for i in tr]
         val_data, val_y, val_mols = [data[i] for i in va], y_used[va], [mols[i] for i in va]
+        est.fit_positions_.update(train=kept_rows[tr], validation=kept_rows[va])
     else:
         train_data, train_y, train_mols = data, y_used, mols
+        est.fit_positions_["train"] = kept_rows
         vfs = featurize_smiles(val[0], featurizer, std_cfg)
-        seen = set(keys)
+        seen = all_keys  # training and calibration molecules
         keep = [j for j, i in enumerate(vfs.index) if vfs.records[i].smiles not in seen]
         dup_summary["n_val_in_train"] = len(vfs.index) - len(keep)
         if dup_summary["n_val_in_train"]:
@@ -154,35 +168,29 @@ def fit_estimator(est, smiles: list, y: np.ndarray, names: list[str] | None, val
     est.training_ = histories
     est.var_scaler_ = None
     est.conformal_ = None
+    est.prob_calibrator_ = None
+    est.set_predictors_ = None
     est.domain_ = None
     est.val_metrics_ = None
     est.train_summary_ = {
         "n_input": len(smiles), "n_train": len(train_data), "n_val": len(val_data),
+        "n_calibration": len(cal_data),
+        "calibration_set": (f"held out ({est.calibration_split})" if cal_data
+                            else "validation" if val_data else "none"),
         "statuses": _status_summary(fs.records),
         "duplicates": dup_summary,
         "label_mean": np.nanmean(train_y, axis=0).tolist() if task == "regression" else None,
         "label_std": np.nanstd(train_y, axis=0).tolist() if task == "regression" else None,
         "positive_rate": np.nanmean(train_y, axis=0).tolist() if task == "classification" else None,
     }
-    if val_data:
-        _calibrate(est, val_data, val_y, val_mols, member_outputs)
     if est.applicability_domain and task in ("regression", "classification"):
         _fit_domain(est, train_mols, val_mols)
-
-
-def _calibrate(est, val_data, val_y, val_mols, member_outputs) -> None:
-    """Fit variance scaling and conformal intervals on the validation set; record its metrics."""
-    from molpred.uncertainty.calibration import VarianceScaler
-    from molpred.uncertainty.conformal import ConformalRegressor
-
-    mean, std = member_outputs(est, val_data, calibrated=False)
-    est.val_metrics_ = task_metrics(est._task, val_y, mean, est.target_names_)
-    if est._task != "regression":
-        return
-    if std is not None:
-        est.var_scaler_ = VarianceScaler().fit(val_y, mean, std)
-        std = est.var_scaler_.transform(std)
-    est.conformal_ = ConformalRegressor().fit(val_y, mean, std)
+    if val_data:
+        est.val_metrics_ = validation_metrics(est, val_data, val_y, member_outputs)
+    if cal_data:
+        calibrate(est, cal_data, cal_y, cal_mols, member_outputs)
+    elif val_data:  # too little data for a separate calibration set (or calibration_fraction=0)
+        calibrate(est, val_data, val_y, val_mols, member_outputs)
 
 
 def _fit_domain(est, train_mols, val_mols) -> None:

@@ -18,6 +18,8 @@ from molpred.uncertainty.conformal import (
 from molpred.uncertainty.domain import DOMAIN_SCORES, ApplicabilityDomain, packed_tanimoto
 from molpred.uncertainty.metrics import (
     calibration_curve,
+    classification_uncertainty_metrics,
+    expected_calibration_error,
     gaussian_nll,
     miscalibration_area,
     regression_uncertainty_metrics,
@@ -37,4 +39,6 @@ __all__ = [
     "calibration_curve",
     "miscalibration_area",
     "gaussian_nll",
+    "expected_calibration_error",
+    "classification_uncertainty_metrics",
 ]

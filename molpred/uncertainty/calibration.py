@@ -21,21 +21,35 @@ from molpred.uncertainty._arrays import (
     restore,
 )
 
-__all__ = ["VarianceScaler", "ProbabilityCalibrator", "CALIBRATION_METHODS"]
+__all__ = ["VarianceScaler", "ProbabilityCalibrator", "CALIBRATION_METHODS", "SCALING_METHODS"]
 
 CALIBRATION_METHODS = ("platt", "isotonic")
 _P_EPS = 1e-7  # probabilities are clipped to [eps, 1 - eps] before the logit
 
 
+SCALING_METHODS = ("median", "mean")
+_MEDIAN_ABS_NORMAL = 0.6744897501960817  # median of |z| for z ~ N(0, 1)
+
+
 class VarianceScaler:
     """One multiplicative factor per target that makes predicted standard deviations calibrated.
 
-    The factor ``s`` minimises the Gaussian negative log-likelihood of validation residuals
-    under ``N(mean, (s * std)^2)``; the minimiser has the closed form
-    ``s^2 = mean((y - mean)^2 / std^2)`` (Levi et al., "Evaluating and calibrating
-    uncertainty prediction in regression tasks", 2022; Chemprop's ``ZScalingCalibrator``).
+    With ``z = (y - mean) / std`` on calibration data:
+
+    - ``method="median"`` (default, robust): ``s = median(|z|) / 0.6745``, the factor that
+      makes the median absolute z-score that of a standard normal. A few molecules with a
+      tiny std and a large error (common with 3-member ensembles, whose std comes from three
+      samples and is heavy-tailed) cannot inflate every std.
+    - ``method="mean"``: ``s^2 = mean(z^2)``, the minimiser of the Gaussian negative
+      log-likelihood (Levi et al., "Evaluating and calibrating uncertainty prediction in
+      regression tasks", 2022; Chemprop's ``ZScalingCalibrator``). Dominated by the largest
+      z-scores on small calibration sets; molpred used it before version 2 of this state.
 
     Rows with a missing label (NaN), a non-finite prediction or ``std <= 0`` are ignored.
+
+    Parameters
+    ----------
+    method : {"median", "mean"}
 
     Attributes
     ----------
@@ -51,6 +65,9 @@ class VarianceScaler:
     >>> bool(abs(s.scale_[0] - 2.0) < 0.2)
     True
     """
+
+    def __init__(self, method: str = "median") -> None:
+        self.method = method
 
     def fit(self, y: np.ndarray, mean: np.ndarray, std: np.ndarray) -> VarianceScaler:
         """Fit the factors on validation data.
@@ -69,6 +86,7 @@ class VarianceScaler:
         VarianceScaler
             ``self``.
         """
+        check_choice(self.method, SCALING_METHODS, "variance scaling method")
         y2, one_d = as_2d(y, "y")
         mu2, _ = as_2d(mean, "mean")
         sd2, _ = as_2d(std, "std")
@@ -84,8 +102,12 @@ class VarianceScaler:
                     stacklevel=2,
                 )
                 continue
-            z2 = ((y2[m, j] - mu2[m, j]) / sd2[m, j]) ** 2
-            scale[j] = float(np.sqrt(np.mean(z2)))
+            z = np.abs((y2[m, j] - mu2[m, j]) / sd2[m, j])
+            if self.method == "median":
+                s = float(np.median(z) / _MEDIAN_ABS_NORMAL)
+            else:
+                s = float(np.sqrt(np.mean(z**2)))
+            scale[j] = s if s > 0 else 1.0
         self.scale_ = scale
         self.one_d_ = one_d
         return self
@@ -113,7 +135,8 @@ class VarianceScaler:
         self._check_fitted()
         return {
             "type": "VarianceScaler",
-            "version": 1,
+            "version": 2,
+            "method": self.method,
             "scale": [float(s) for s in self.scale_],
             "one_d": bool(self.one_d_),
         }
@@ -122,16 +145,26 @@ class VarianceScaler:
     def from_dict(cls, d: dict) -> VarianceScaler:
         """Rebuild a fitted scaler from :meth:`to_dict` output.
 
+        Version-1 states (no ``method``) were fitted with ``"mean"``; their stored factors
+        are used as they are, so old models give the same standard deviations.
+
         Raises
         ------
         molpred.exceptions.ModelFileError
             If ``d`` is not a valid VarianceScaler state.
         """
-        check_state(d, "VarianceScaler", 1, ("scale", "one_d"))
+        if isinstance(d, dict) and d.get("version") == 1:
+            check_state(d, "VarianceScaler", 1, ("scale", "one_d"))
+            method = "mean"
+        else:
+            check_state(d, "VarianceScaler", 2, ("method", "scale", "one_d"))
+            method = d["method"]
+            if method not in SCALING_METHODS:
+                raise ModelFileError(f"VarianceScaler state: unknown method {method!r}")
         scale = np.asarray(d["scale"], dtype=np.float64)
         if scale.ndim != 1 or scale.size == 0 or not np.all(np.isfinite(scale) & (scale > 0)):
             raise ModelFileError("VarianceScaler state: 'scale' must be a non-empty list of > 0")
-        obj = cls()
+        obj = cls(method=method)
         obj.scale_ = scale
         obj.one_d_ = bool(d["one_d"])
         return obj
@@ -142,7 +175,7 @@ class VarianceScaler:
 
     def __repr__(self) -> str:
         fitted = f"scale_={np.round(self.scale_, 4).tolist()}" if hasattr(self, "scale_") else ""
-        return f"VarianceScaler({fitted})"
+        return f"VarianceScaler(method={self.method!r}{', ' if fitted else ''}{fitted})"
 
 
 class ProbabilityCalibrator:

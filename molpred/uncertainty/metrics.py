@@ -29,6 +29,8 @@ __all__ = [
     "calibration_curve",
     "miscalibration_area",
     "gaussian_nll",
+    "expected_calibration_error",
+    "classification_uncertainty_metrics",
 ]
 
 
@@ -204,3 +206,88 @@ def regression_uncertainty_metrics(
         "nominal_coverage": coverage if gaussian else float("nan"),
         "n": n,
     }
+
+
+def expected_calibration_error(y: np.ndarray, proba: np.ndarray, n_bins: int = 10) -> float:
+    """Expected calibration error of binary probabilities (equal-width bins).
+
+    ``sum_b (n_b / n) |mean(y in b) - mean(p in b)|`` over ``n_bins`` bins of ``[0, 1]``
+    (Naeini et al. 2015; Guo et al. 2017 use the confidence of the predicted class, which
+    for binary tasks bins ``max(p, 1 - p)`` instead; this is the positive-class version).
+
+    Parameters
+    ----------
+    y : numpy.ndarray
+        ``n`` labels in {0, 1}; NaN rows are ignored.
+    proba : numpy.ndarray
+        ``n`` probabilities of class 1; NaN rows are ignored.
+    n_bins : int
+
+    Returns
+    -------
+    float
+        In [0, 1]; NaN when no row is usable.
+    """
+    y = np.asarray(y, dtype=np.float64).ravel()
+    p = np.asarray(proba, dtype=np.float64).ravel()
+    ok = np.isfinite(y) & np.isfinite(p)
+    if not ok.any():
+        return float("nan")
+    y, p = y[ok], np.clip(p[ok], 0.0, 1.0)
+    edges = _expected_grid(n_bins)
+    which = np.clip(np.searchsorted(edges, p, side="right") - 1, 0, n_bins - 1)
+    ece = 0.0
+    for b in range(n_bins):
+        m = which == b
+        if m.any():
+            ece += m.mean() * abs(float(y[m].mean()) - float(p[m].mean()))
+    return float(ece)
+
+
+def classification_uncertainty_metrics(
+    y: np.ndarray, proba: np.ndarray, sets: np.ndarray | None = None, n_bins: int = 10
+) -> dict[str, float]:
+    """Calibration of one binary task's probabilities, and of its conformal prediction sets.
+
+    Parameters
+    ----------
+    y : numpy.ndarray
+        ``n`` labels in {0, 1}, NaN for missing.
+    proba : numpy.ndarray
+        ``n`` probabilities of class 1.
+    sets : numpy.ndarray or None
+        ``n x 2`` booleans from :meth:`ConformalClassifier.predict_set` (class 0, class 1).
+    n_bins : int
+        Bins of the expected calibration error.
+
+    Returns
+    -------
+    dict
+        ``ece``, ``brier`` (mean squared error of the probability), ``n`` (usable rows) and,
+        with ``sets``: ``set_coverage`` (share of labels inside their set), ``mean_set_size``,
+        ``share_empty`` and ``share_both`` (sets holding no class / both classes).
+    """
+    y = np.asarray(y, dtype=np.float64).ravel()
+    p = np.asarray(proba, dtype=np.float64).ravel()
+    if y.shape != p.shape:
+        raise ValueError(f"y has shape {y.shape} but proba has shape {p.shape}")
+    ok = np.isfinite(y) & np.isfinite(p)
+    out = {
+        "ece": expected_calibration_error(y, p, n_bins),
+        "brier": float(np.mean((p[ok] - y[ok]) ** 2)) if ok.any() else float("nan"),
+        "n": int(ok.sum()),
+    }
+    if sets is not None:
+        sets = np.asarray(sets, dtype=bool)
+        if sets.shape != (y.size, 2):
+            raise ValueError(f"sets must have shape ({y.size}, 2), got {sets.shape}")
+        s, labels = sets[ok], y[ok].astype(np.int64)
+        size = s.sum(axis=1)
+        has = bool(ok.any())
+        out.update(
+            set_coverage=float(s[np.arange(labels.size), labels].mean()) if has else float("nan"),
+            mean_set_size=float(size.mean()) if has else float("nan"),
+            share_empty=float((size == 0).mean()) if has else float("nan"),
+            share_both=float((size == 2).mean()) if has else float("nan"),
+        )
+    return out

@@ -2,7 +2,8 @@
 
 Fingerprints stay packed (256 bytes per molecule for 2,048 bits); similarities are computed on
 64-bit words with a popcount, one query chunk at a time, so the temporaries stay at about
-``_CHUNK_BYTES`` whatever the number of queries.
+``_CHUNK_BYTES`` whatever the number of queries; inside a chunk the popcount runs tile by tile
+(``_TILE_PAIRS``) so its word-by-word temporaries stay in the CPU cache.
 """
 
 from __future__ import annotations
@@ -15,6 +16,10 @@ __all__ = ["packed_tanimoto", "tanimoto_chunks"]
 # uint8 count, int16 intersection, int32 union, float32 similarity, masks and partition copy)
 _CHUNK_BYTES = 32 * 2**20
 _BYTES_PER_PAIR = 24
+# query x training pairs per tile of the popcount loop (1 MB of uint64 temporaries), and the
+# most training molecules a tile spans
+_TILE_PAIRS = 2**17
+_TILE_TRAIN = 4096
 
 if hasattr(np, "bitwise_count"):  # numpy >= 2.0
 
@@ -52,15 +57,27 @@ def tanimoto_chunks(query_packed: np.ndarray, train_packed: np.ndarray, chunk_si
     n_train = t_words_T.shape[1]
     if chunk_size is None:
         chunk_size = int(max(1, min(4096, _CHUNK_BYTES // (_BYTES_PER_PAIR * max(n_train, 1)))))
+    sub_t = max(1, min(n_train, _TILE_TRAIN))
+    sub_q = max(1, min(_TILE_PAIRS // sub_t, chunk_size, q_words.shape[0]))
+    tmp_buf = np.empty(sub_q * sub_t, dtype=np.uint64)
+    cnt_buf = np.empty(sub_q * sub_t, dtype=np.uint8)
     for start in range(0, q_words.shape[0], chunk_size):
         q = q_words[start : start + chunk_size]
-        tmp = np.empty((q.shape[0], n_train), dtype=np.uint64)
-        cnt = np.empty((q.shape[0], n_train), dtype=np.uint8)
         inter = np.zeros((q.shape[0], n_train), dtype=np.int16)  # <= 32767 bits
-        # one word at a time keeps the temporaries 2-D (chunk x n_train)
-        for w in range(t_words_T.shape[0]):
-            np.bitwise_and(q[:, w, None], t_words_T[w][None, :], out=tmp)
-            inter += _popcount_u64(tmp, cnt)
+        # tiles of sub_q queries x sub_t training molecules keep the word-by-word
+        # temporaries in the CPU cache (about 2x faster than chunk x n_train temporaries
+        # at 2,000-20,000 training molecules; benchmarks/results/domain_speed.md)
+        for i in range(0, q.shape[0], sub_q):
+            qi = q[i : i + sub_q]
+            for j in range(0, n_train, sub_t):
+                tj = t_words_T[:, j : j + sub_t]
+                shape = (qi.shape[0], tj.shape[1])
+                tmp = tmp_buf[: shape[0] * shape[1]].reshape(shape)
+                cnt = cnt_buf[: shape[0] * shape[1]].reshape(shape)
+                block = inter[i : i + sub_q, j : j + sub_t]
+                for w in range(tj.shape[0]):
+                    np.bitwise_and(qi[:, w, None], tj[w][None, :], out=tmp)
+                    block += _popcount_u64(tmp, cnt)
         union = q_count[start : start + q.shape[0], None] + t_count[None, :] - inter
         sims = np.zeros(inter.shape, dtype=np.float32)
         np.divide(inter, union, out=sims, where=union > 0)

@@ -43,8 +43,33 @@ def test_variance_scaler_closed_form_golden():
     y = np.array([1.0, -2.0, 3.0, np.nan])
     mean = np.zeros(4)
     std = np.array([1.0, 1.0, 1.0, 1.0])
-    s = VarianceScaler().fit(y, mean, std)
+    s = VarianceScaler("mean").fit(y, mean, std)
     assert s.scale_[0] == pytest.approx(np.sqrt((1 + 4 + 9) / 3))  # the NaN row is ignored
+    robust = VarianceScaler().fit(y, mean, std)  # median |z| = 2 over the three labelled rows
+    assert robust.method == "median"
+    assert robust.scale_[0] == pytest.approx(2.0 / 0.6744897501960817)
+
+
+def test_robust_variance_scaling_ignores_a_few_wild_points():
+    """Issue 16 item 10: mean(z^2) on a small set is dominated by a few points."""
+    rng = np.random.default_rng(7)
+    n = 100
+    std = np.full(n, 0.5)
+    y = rng.normal(scale=0.5, size=n)  # std is right: the ideal factor is 1
+    y[:3] = [8.0, -9.0, 10.0]  # three molecules with a tiny std and a huge error
+    mean_scale = VarianceScaler("mean").fit(y, np.zeros(n), std).scale_[0]
+    robust_scale = VarianceScaler("median").fit(y, np.zeros(n), std).scale_[0]
+    assert mean_scale > 3.0  # every std inflated more than 3x by three points
+    assert 0.8 < robust_scale < 1.25
+
+
+def test_version_1_variance_scaler_state_still_loads_unchanged():
+    old = {"type": "VarianceScaler", "version": 1, "scale": [2.5], "one_d": True}
+    s = VarianceScaler.from_dict(old)
+    assert s.method == "mean"
+    np.testing.assert_allclose(s.transform(np.array([0.1, 1.0])), [0.25, 2.5])
+    with pytest.raises(ValueError, match="Did you mean 'median'"):
+        VarianceScaler("medain").fit(np.zeros(3), np.zeros(3), np.ones(3))
 
 
 def test_variance_scaler_multi_target_with_nan_labels():

@@ -107,6 +107,63 @@ def test_regression_errors():
     assert np.all(np.isinf(lo)) and np.all(np.isinf(hi))
 
 
+def _far(n: int, seed: int):
+    """Synthetic molecules whose error grows with the distance to the training set, while
+    the model's std does not see it (the ethanol-on-a-kinase-model failure)."""
+    rng = np.random.default_rng(seed)
+    mu = rng.normal(size=n)
+    dist = rng.uniform(0.0, 0.9, size=n)
+    std = np.full(n, 0.3)
+    return mu + 0.3 * (1 + 3 * dist) * rng.normal(size=n), mu, std, dist
+
+
+def test_distance_difficulty_widens_far_molecules_and_keeps_coverage():
+    y_cal, mu_cal, sd_cal, d_cal = _far(2000, 11)
+    y_te, mu_te, sd_te, d_te = _far(40_000, 12)
+    far = d_te > 0.6
+    both = ConformalRegressor().fit(y_cal, mu_cal, sd_cal, d_cal)
+    std_only = ConformalRegressor().fit(y_cal, mu_cal, sd_cal)
+    assert both.difficulty_ == "std+distance" and std_only.difficulty_ == "std"
+    assert both.median_dist_ == pytest.approx(np.median(d_cal))
+    lo, hi = both.interval(mu_te, sd_te, 0.9, dist=d_te)
+    lo_s, hi_s = std_only.interval(mu_te, sd_te, 0.9)
+    width = hi - lo
+    assert width[far].mean() > 1.5 * width[~far].mean()
+    assert abs(_covered(y_te, lo, hi).mean() - 0.9) < 0.02  # marginal guarantee kept
+    # std alone gives every molecule the same width and fails the far ones
+    assert np.ptp(hi_s - lo_s) == pytest.approx(0.0)
+    assert _covered(y_te, lo_s, hi_s)[far].mean() < 0.8
+    assert _covered(y_te, lo, hi)[far].mean() > 0.85
+    # a distance-only difficulty needs no std at all
+    dist_only = ConformalRegressor("distance").fit(y_cal, mu_cal, dist_cal=d_cal)
+    lo_d, hi_d = dist_only.interval(mu_te, None, 0.9, dist=d_te)
+    assert abs(_covered(y_te, lo_d, hi_d).mean() - 0.9) < 0.02
+    with pytest.raises(ValueError, match="pass dist"):
+        both.interval(mu_te, sd_te, 0.9)
+    with pytest.raises(ValueError, match="needs dist_cal"):
+        ConformalRegressor("std+distance").fit(y_cal, mu_cal, sd_cal)
+    with pytest.raises(ValueError, match="Did you mean"):
+        ConformalRegressor("distanse").fit(y_cal, mu_cal, dist_cal=d_cal)
+    back = ConformalRegressor.from_dict(json.loads(json.dumps(both.to_dict())))
+    for a, b in zip(back.interval(mu_te, sd_te, 0.8, d_te), both.interval(mu_te, sd_te, 0.8, d_te), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("normalized", [True, False])
+def test_version_1_conformal_state_gives_the_old_intervals(normalized):
+    """Model files written before distance difficulties keep their exact intervals."""
+    scores = [0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5, 5.0, 5.5]
+    old = {"type": "ConformalRegressor", "version": 1, "normalized": normalized,
+           "scores": [scores], "one_d": True}
+    cp = ConformalRegressor.from_dict(old)
+    mean, std = np.array([1.0, 2.0]), np.array([0.1, 0.4])
+    lo, hi = cp.interval(mean, std, coverage=0.9)  # rank ceil(12 * 0.9) = 11 -> q = 5.5
+    half = 5.5 * std if normalized else np.full(2, 5.5)
+    np.testing.assert_allclose(lo, mean - half)
+    np.testing.assert_allclose(hi, mean + half)
+    assert cp.normalized_ is normalized
+
+
 def _calibrated_multiclass(n: int, k: int, seed: int):
     rng = np.random.default_rng(seed)
     proba = rng.dirichlet(np.full(k, 0.7), size=n)

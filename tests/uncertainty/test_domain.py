@@ -199,3 +199,29 @@ def test_errors():
         ApplicabilityDomain.from_state(arrays, {**cfg, "version": 99})
     with pytest.raises(ModelFileError):
         ApplicabilityDomain.from_state({}, cfg)
+
+
+def test_tiled_kernel_is_bit_identical_to_rdkit_across_tile_boundaries(monkeypatch):
+    """The popcount loop runs in cache-sized tiles; tiles must not change a single bit."""
+    from rdkit import DataStructs
+
+    from molpred.uncertainty import tanimoto
+
+    rng = np.random.default_rng(3)
+    train = (rng.random((700, 2048)) < 0.03).astype(np.uint8)
+    query = (rng.random((50, 2048)) < 0.03).astype(np.uint8)
+    query[0] = 0  # an empty fingerprint scores 0
+    monkeypatch.setattr(tanimoto, "_TILE_TRAIN", 256)  # 700 = 256 + 256 + 188 training columns
+    monkeypatch.setattr(tanimoto, "_TILE_PAIRS", 256 * 16)  # 16 queries per tile: 50 = 16 * 3 + 2
+    got = packed_tanimoto(np.packbits(query, axis=1), np.packbits(train, axis=1))
+
+    def bitvect(row):
+        bv = DataStructs.ExplicitBitVect(row.size)
+        for i in np.flatnonzero(row):
+            bv.SetBit(int(i))
+        return bv
+
+    t_bv = [bitvect(r) for r in train]
+    want = np.array([DataStructs.BulkTanimotoSimilarity(bitvect(q), t_bv) for q in query[1:]], dtype=np.float32)
+    np.testing.assert_array_equal(got[1:], want)
+    assert not got[0].any()

@@ -109,3 +109,26 @@ def test_regression_metrics_input_errors_and_constant_std():
         regression_uncertainty_metrics(np.zeros(3), np.zeros(4), np.ones(3))
     m = regression_uncertainty_metrics(np.arange(5.0), np.zeros(5), np.ones(5))
     assert np.isnan(m["spearman_unc_error"])  # constant std has no ranking
+
+
+def test_ece_and_brier_golden_and_set_metrics():
+    from molpred.uncertainty import classification_uncertainty_metrics, expected_calibration_error
+
+    y = np.array([1, 1, 0, 0, np.nan])
+    p = np.array([0.95, 0.95, 0.05, 0.45, 0.5])
+    # bins: [0.9, 1.0) holds 2 rows (mean p 0.95, mean y 1); [0.0, 0.1) 1 row (0.05 vs 0);
+    # [0.4, 0.5) 1 row (0.45 vs 0): ECE = 0.5 * 0.05 + 0.25 * 0.05 + 0.25 * 0.45
+    assert expected_calibration_error(y, p) == pytest.approx(0.5 * 0.05 + 0.25 * 0.05 + 0.25 * 0.45)
+    sets = np.array([[False, True], [True, True], [False, False], [True, False], [True, True]])
+    m = classification_uncertainty_metrics(y, p, sets)
+    assert m["brier"] == pytest.approx(np.mean([0.05**2, 0.05**2, 0.05**2, 0.45**2]))
+    assert m["n"] == 4
+    assert m["set_coverage"] == pytest.approx(3 / 4)  # the empty set misses its label
+    assert m["mean_set_size"] == pytest.approx((1 + 2 + 0 + 1) / 4)
+    assert m["share_empty"] == pytest.approx(0.25) and m["share_both"] == pytest.approx(0.25)
+    # a calibrated forecaster has a small ECE, a confidently wrong one a large ECE
+    rng = np.random.default_rng(0)
+    q = rng.uniform(size=20_000)
+    labels = (rng.uniform(size=q.size) < q).astype(float)
+    assert expected_calibration_error(labels, q) < 0.02
+    assert expected_calibration_error(labels, np.where(q > 0.5, 0.99, 0.01)) > 0.2
