@@ -15,6 +15,7 @@ chemprop           Chemprop v2 D-MPNN, ``chemprop train`` defaults (50 epochs)
 deepchem           DeepChem ``MultitaskRegressor``/``MultitaskClassifier`` on
                    ``CircularFingerprint`` (radius 2, 1024 bits), torch backend
 molpred-dmpnn ...  ``molpred.MolPropertyRegressor``/``Classifier(model=...)`` with its defaults
+molpred-svr ...    the same estimators with molpred's kernel/tree learners (``svr``, ``gp``, ``rf``)
 =================  =======================================================================
 """
 
@@ -28,7 +29,7 @@ import numpy as np
 
 __all__ = ["ModelEntry", "MODELS", "DEFAULT_MODELS", "QUICK_MODELS", "get_model", "MolpredModel", "DeepChemPeer"]
 
-MOLPRED_ARCHS = ("dmpnn", "gine", "attentivefp", "mlp")
+MOLPRED_ARCHS = ("dmpnn", "gine", "attentivefp", "mlp", "svr", "gp", "rf")  # the last three: molpred.learners
 
 
 class MolpredModel:

@@ -28,8 +28,12 @@ class _MolEstimator(BaseEstimator):
 
     Parameters
     ----------
-    model : {"dmpnn", "gine", "attentivefp", "mlp"}
-        Architecture (``molpred list models``).
+    model : {"dmpnn", "gine", "attentivefp", "mlp", "svr", "gp", "rf"}
+        Architecture (``molpred list models``). ``svr`` (Tanimoto-kernel SVR), ``gp``
+        (Tanimoto Gaussian process, gives ``return_std``) and ``rf`` (random forest, also a
+        classifier) work on binary ECFP4 and ignore the network and training settings; they
+        calibrate on out-of-fold predictions instead of holding rows out
+        (:mod:`molpred.learners.fitting`).
     hidden_size, depth : int, optional
         Encoder width and depth; ``None`` takes the architecture's default.
     dropout : float
@@ -121,6 +125,13 @@ class _MolEstimator(BaseEstimator):
         from molpred.nn.model import check_architecture
 
         check_architecture(self.model)
+        from molpred.learners import build_learner, is_learner
+
+        if is_learner(self.model):
+            build_learner(self.model, self._task, self.seed)  # raises if the task is not supported
+            if self.uncertainty is not None or self.ensemble != 1:
+                raise ValueError(f"model {self.model!r} takes no uncertainty/ensemble setting "
+                                 "(model='gp' gives a standard deviation by itself)")
         if self.uncertainty not in UNCERTAINTY_METHODS:
             raise ValueError(f"uncertainty must be one of {UNCERTAINTY_METHODS}, got {self.uncertainty!r}")
         if self.uncertainty == "ensemble" and self.ensemble < 2:
@@ -277,7 +288,8 @@ class MolPropertyRegressor(RegressorMixin, _MolEstimator):
         if not return_std:
             return mean_full
         if std is None:
-            raise ValueError("this model has no uncertainty; fit it with uncertainty='ensemble'|'dropout'|'mve'")
+            raise ValueError("this model has no uncertainty; fit it with uncertainty='ensemble'|'dropout'|'mve' "
+                             "(or use model='gp')")
         return mean_full, self._squeeze(self._scatter(fs, std))
 
 

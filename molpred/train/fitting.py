@@ -50,8 +50,13 @@ def fit_estimator(est, smiles: list, y: np.ndarray, names: list[str] | None, val
     val : (list of str, numpy.ndarray) or None
         Explicit validation set; otherwise ``est.val_fraction`` of the training rows.
     """
+    from molpred.learners import is_learner
     from molpred.predict import member_outputs
 
+    if is_learner(est.model):
+        from molpred.learners.fitting import fit_learner_estimator
+
+        return fit_learner_estimator(est, smiles, y, names, val)
     task = est._task
     n_tasks = y.shape[1]
     featurizer = get_featurizer(ARCHITECTURES[est.model][0])
