@@ -18,9 +18,29 @@ from molpred.chem.standardize import StandardizeConfig
 from molpred.exceptions import NotFittedError
 from molpred.inputs import as_smiles, as_targets, from_deepchem
 
-__all__ = ["MolPropertyRegressor", "MolPropertyClassifier"]
+__all__ = ["MolPropertyRegressor", "MolPropertyClassifier", "list_models"]
 
 UNCERTAINTY_METHODS = (None, "ensemble", "dropout", "mve")
+
+
+def list_models() -> list[str]:
+    """Every ``model=`` name: graph/fingerprint networks and kernel/tree learners."""
+    from molpred.learners import LEARNERS
+    from molpred.nn.model import ARCHITECTURES
+
+    return sorted([*ARCHITECTURES, *LEARNERS])
+
+
+def _check_model_name(name: str) -> str:
+    """Return ``name`` if known, else raise ``ValueError`` with a did-you-mean hint."""
+    import difflib
+
+    known = list_models()
+    if name not in known:
+        close = difflib.get_close_matches(str(name), known, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise ValueError(f"unknown model {name!r}{hint} (known: {', '.join(known)})")
+    return name
 
 
 class _MolEstimator(BaseEstimator):
@@ -122,9 +142,7 @@ class _MolEstimator(BaseEstimator):
         return StandardizeConfig(cleanup=on, parent_fragment=on, neutralize=on, tautomer=bool(self.tautomer))
 
     def _check_params(self) -> None:
-        from molpred.nn.model import check_architecture
-
-        check_architecture(self.model)
+        _check_model_name(self.model)
         from molpred.learners import build_learner, is_learner
 
         if is_learner(self.model):

@@ -36,7 +36,7 @@ def _add_train(sub) -> None:
     p.add_argument("--target", action="append", required=True, help="target column (repeatable)")
     p.add_argument("--task", choices=["regression", "classification"], default="regression")
     p.add_argument("--split", default="scaffold", help="random | scaffold | cluster | column:NAME | time:NAME")
-    p.add_argument("--model", default="dmpnn", help="dmpnn | gine | attentivefp | mlp")
+    p.add_argument("--model", default="dmpnn", help="dmpnn | gine | attentivefp | mlp | svr | gp | rf (molpred list models)")
     p.add_argument("--out", required=True, help="model directory to write")
     p.add_argument("--epochs", type=int, default=50)
     p.add_argument("--batch-size", type=int, default=64)

@@ -71,7 +71,7 @@ def cmd_evaluate(args) -> int:
 def cmd_list(args) -> int:
     what = args.what
     if what == "models":
-        from molpred.nn.model import list_models as names
+        from molpred.estimators import list_models as names
     elif what == "featurizers":
         from molpred.featurize.registry import list_featurizers as names
     elif what == "splits":

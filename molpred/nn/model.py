@@ -44,17 +44,13 @@ ARCHITECTURES: dict[str, tuple[str, dict]] = {
 
 
 def list_models() -> list[str]:
-    """Graph/fingerprint networks and the kernel/tree learners of :mod:`molpred.learners`."""
-    from molpred.learners import LEARNERS
-
-    return sorted([*ARCHITECTURES, *LEARNERS])
+    return sorted(ARCHITECTURES)
 
 
 def check_architecture(name: str) -> str:
     """Return ``name`` if known, else raise ``ValueError`` with a did-you-mean hint."""
-    known = list_models()
-    if name not in known:
-        close = difflib.get_close_matches(name, known, n=1)
+    if name not in ARCHITECTURES:
+        close = difflib.get_close_matches(name, ARCHITECTURES, n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""
         raise ValueError(f"unknown model {name!r}{hint} (known: {', '.join(list_models())})")
     return name
@@ -124,8 +120,6 @@ class MoleculeModel(nn.Module):
 def build_model(spec: ModelSpec) -> MoleculeModel:
     """Instantiate the network described by ``spec``."""
     check_architecture(spec.arch)
-    if spec.arch not in ARCHITECTURES:
-        raise ValueError(f"{spec.arch!r} is a kernel/tree learner (molpred.learners), not a network")
     if spec.arch == "dmpnn":
         enc = DMPNNEncoder(spec.d_atom, spec.d_bond, spec.hidden, spec.depth, spec.dropout)
     elif spec.arch == "gine":
