@@ -177,3 +177,11 @@ def test_cli_trains_and_lists_the_learners(ace, tmp_path, capsys):
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["model"] == "svr" and metrics["test"]["per_target"]["y"]["rmse"] < 1.0
     assert molpred.load(out).training_[0]["learner"] == "svr"
+
+
+def test_explain_refuses_learners_with_a_clear_message(fitted):
+    from molpred.explain.attribution import atom_attributions
+
+    name, est = fitted
+    with pytest.raises(ValueError, match="need a network model"):
+        atom_attributions(est, ["CCO"])
