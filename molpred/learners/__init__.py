@@ -9,7 +9,8 @@ rf     random forest on ECFP4, 500 trees                           regression, c
 =====  ==========================================================  ======================
 
 Each learner has ``fit(X, y)``, ``predict(X) -> (mean, std or None)``, ``oof_predict()``
-(out-of-fold predictions for calibration) and ``state_arrays()``/``config_dict()``/
+(out-of-fold predictions for calibration, right after ``fit``), ``free()`` (drop what
+``oof_predict`` needed) and ``state_arrays()``/``config_dict()``/
 ``from_state()`` for safetensors + JSON files.
 """
 
@@ -18,7 +19,7 @@ from __future__ import annotations
 from molpred.learners.forest import FingerprintForest
 from molpred.learners.kernel import TanimotoGP, TanimotoSVR
 
-__all__ = ["LEARNERS", "LEARNER_FEATURIZER", "build_learner", "learner_from_state", "is_learner"]
+__all__ = ["FingerprintForest", "TanimotoGP", "TanimotoSVR", "LEARNERS", "LEARNER_FEATURIZER", "build_learner", "learner_from_state", "is_learner"]
 
 LEARNERS = {"svr": TanimotoSVR, "gp": TanimotoGP, "rf": FingerprintForest}
 LEARNER_FEATURIZER = "morgan_bits"

@@ -101,6 +101,7 @@ def fit_learner_estimator(est, smiles: list, y: np.ndarray, names: list[str] | N
             oof_mean[rows, t] = m
             if s is not None:
                 oof_std[rows, t], has_std = s, True
+        learner.free()
         members.append(learner)
         training.append({"learner": est.model, "n_train": int(len(rows)), **learner.params_})
 

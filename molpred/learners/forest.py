@@ -103,6 +103,10 @@ class FingerprintForest:
         """Out-of-bag predictions on the training data (class-1 probabilities for classifiers)."""
         return self._oof, None
 
+    def free(self) -> None:
+        """Drop the out-of-bag predictions."""
+        self._oof = None
+
     def predict(self, X: np.ndarray, chunk: int = 2048) -> tuple[np.ndarray, None]:
         """Mean over trees for ``n x n_bits`` fingerprints (probability of class 1 when classifying)."""
         X = np.asarray(X, dtype=np.uint8)

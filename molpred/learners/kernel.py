@@ -137,6 +137,10 @@ class TanimotoSVR:
                 out[te] = svr.predict(K[np.ix_(te, tr)])
         return out, None
 
+    def free(self) -> None:
+        """Drop the training kernel kept for :meth:`oof_predict`."""
+        self._K = self._y = None
+
     def predict(self, X: np.ndarray) -> tuple[np.ndarray, None]:
         """``n`` predictions for ``n x n_bits`` fingerprints (no standard deviation)."""
         K = tanimoto_kernel(X, _unpack(self.support_packed_, self.n_bits_))
@@ -222,7 +226,8 @@ class TanimotoGP:
             self._eig_cache = (np.clip(lam, 0.0, None), U)
         return self._eig_cache
 
-    def _posterior(self, Kq: np.ndarray, self_sim: np.ndarray, alpha: np.ndarray, lam, U, idx=None):
+    def _posterior(self, Kq: np.ndarray, self_sim: np.ndarray, alpha: np.ndarray, lam: np.ndarray, U: np.ndarray):
+        """Mean and std (target units) from query-train similarities ``Kq`` (``n_q x n``)."""
         s, noise = self.params_["signal"], self.params_["noise"]
         mean_z = s * (Kq @ alpha)
         W = Kq @ U
@@ -253,6 +258,10 @@ class TanimotoGP:
             alpha = U @ ((U.T @ z[tr]) / (s * lam + noise))
             mean[te], std[te] = self._posterior(K[np.ix_(te, tr)], self_sim[te], alpha, lam, U)
         return mean, std
+
+    def free(self) -> None:
+        """Drop the training data kept for :meth:`oof_predict` (the eigendecomposition stays)."""
+        self._X = self._z = None
 
     # ------------------------------------------------------------------ files
     def state_arrays(self) -> dict[str, np.ndarray]:
