@@ -80,6 +80,9 @@ class _MolEstimator(BaseEstimator):
         Run MolStandardize cleanup/parent/neutralise (parsing always happens).
     tautomer : bool
         Canonicalise tautomers too.
+    kernel : {"tanimoto", "minmax"}
+        Similarity of ``svr`` and ``gp``: Tanimoto on ECFP4 bits (the MoleculeACE SVM) or
+        MinMax on ECFP4 counts.
     loss : {"mse", "mae", "huber", "censored"}
         Regression loss (:mod:`molpred.train.losses`). ``"censored"`` also lets labels be
         qualified text such as ``">10 uM"`` or ``"<5"`` (:func:`molpred.inputs.parse_qualified`):
@@ -117,6 +120,7 @@ class _MolEstimator(BaseEstimator):
         applicability_domain: bool = True,
         standardize: bool = True,
         tautomer: bool = False,
+        kernel: str = "tanimoto",
         loss: str = "mse",
         class_weight: str | None = None,
         seed: int = 0,
@@ -142,6 +146,7 @@ class _MolEstimator(BaseEstimator):
         self.applicability_domain = applicability_domain
         self.standardize = standardize
         self.tautomer = tautomer
+        self.kernel = kernel
         self.loss = loss
         self.class_weight = class_weight
         self.seed = seed
@@ -158,7 +163,7 @@ class _MolEstimator(BaseEstimator):
         from molpred.learners import build_learner, is_learner
 
         if is_learner(self.model):
-            build_learner(self.model, self._task, self.seed)  # raises if the task is not supported
+            build_learner(self.model, self._task, self.seed, self.kernel)  # raises for unsupported settings
             if self.uncertainty is not None or self.ensemble != 1:
                 raise ValueError(f"model {self.model!r} takes no uncertainty/ensemble setting "
                                  "(model='gp' gives a standard deviation by itself)")

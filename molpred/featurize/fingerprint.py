@@ -9,7 +9,7 @@ from rdkit import Chem
 
 from molpred.chem.fingerprints import morgan_fingerprints
 
-__all__ = ["FingerprintFeaturizer", "FingerprintBitsFeaturizer", "FingerprintRecord"]
+__all__ = ["FingerprintFeaturizer", "FingerprintBitsFeaturizer", "FingerprintCountsFeaturizer", "FingerprintRecord"]
 
 
 @dataclass(frozen=True)
@@ -89,3 +89,15 @@ class FingerprintBitsFeaturizer:
         if mol is None or mol.GetNumAtoms() == 0:
             raise ValueError("cannot featurise an empty or missing molecule")
         return FingerprintRecord(morgan_fingerprints([mol], self.radius, self.n_bits)[0])
+
+
+@dataclass(frozen=True)
+class FingerprintCountsFeaturizer(FingerprintBitsFeaturizer):
+    """Raw ECFP counts (uint8, capped at 255), the input of the MinMax-kernel learners."""
+
+    name: str = "morgan_raw_counts"
+
+    def __call__(self, mol: Chem.Mol) -> FingerprintRecord:
+        if mol is None or mol.GetNumAtoms() == 0:
+            raise ValueError("cannot featurise an empty or missing molecule")
+        return FingerprintRecord(morgan_fingerprints([mol], self.radius, self.n_bits, counts=True)[0])

@@ -6,12 +6,16 @@ import difflib
 
 from molpred.exceptions import ModelFileError
 from molpred.featurize.atom_bond import MolGraphFeaturizer
-from molpred.featurize.fingerprint import FingerprintBitsFeaturizer, FingerprintFeaturizer
+from molpred.featurize.fingerprint import (
+    FingerprintBitsFeaturizer,
+    FingerprintCountsFeaturizer,
+    FingerprintFeaturizer,
+)
 
 __all__ = ["FEATURIZERS", "get_featurizer", "featurizer_from_spec", "list_featurizers"]
 
 FEATURIZERS = {"molgraph": MolGraphFeaturizer, "morgan_counts": FingerprintFeaturizer,
-               "morgan_bits": FingerprintBitsFeaturizer}
+               "morgan_bits": FingerprintBitsFeaturizer, "morgan_raw_counts": FingerprintCountsFeaturizer}
 
 
 def list_featurizers() -> list[str]:

@@ -17,7 +17,7 @@ import warnings
 
 import numpy as np
 
-from molpred.learners import LEARNER_FEATURIZER, build_learner
+from molpred.learners import build_learner, learner_featurizer
 
 __all__ = ["fit_learner_estimator", "learner_outputs", "fingerprint_matrix"]
 
@@ -71,7 +71,8 @@ def fit_learner_estimator(est, smiles: list, y: np.ndarray, names: list[str] | N
 
     task = est._task
     n_tasks = y.shape[1]
-    featurizer = get_featurizer(LEARNER_FEATURIZER)
+    kernel = getattr(est, "kernel", "tanimoto")
+    featurizer = get_featurizer(learner_featurizer(est.model, kernel))
     std_cfg = est._standardize_config()
     fs = featurize_smiles(smiles, featurizer, std_cfg, progress=est.progress)
     labelled = ~np.all(np.isnan(y[fs.index]), axis=1)
@@ -95,7 +96,7 @@ def fit_learner_estimator(est, smiles: list, y: np.ndarray, names: list[str] | N
         rows = np.flatnonzero(~np.isnan(y_used[:, t]))
         if len(rows) < 2:
             raise ValueError(f"target {t} has fewer than 2 labelled molecules")
-        learner = build_learner(est.model, task, est.seed).fit(X[rows], y_used[rows, t])
+        learner = build_learner(est.model, task, est.seed, kernel).fit(X[rows], y_used[rows, t])
         if val is None:
             m, s = learner.oof_predict()
             oof_mean[rows, t] = m
