@@ -185,3 +185,30 @@ def test_explain_refuses_learners_with_a_clear_message(fitted):
     name, est = fitted
     with pytest.raises(ValueError, match="need a network model"):
         atom_attributions(est, ["CCO"])
+
+
+def test_minmax_kernel_is_exact_and_reduces_to_tanimoto_on_bits():
+    from molpred.learners.kernel import minmax_kernel, tanimoto_kernel
+
+    rng = np.random.default_rng(0)
+    a, b = rng.integers(0, 5, (12, 48)), rng.integers(0, 5, (9, 48))
+    b[0] = 0
+    ref = np.array([[np.minimum(x, y).sum() / max(np.maximum(x, y).sum(), 1) for y in b] for x in a])
+    np.testing.assert_allclose(minmax_kernel(a, b), ref, rtol=1e-12)
+    bits_a, bits_b = (a > 0).astype(np.uint8), (b > 0).astype(np.uint8)
+    np.testing.assert_allclose(minmax_kernel(bits_a, bits_b), tanimoto_kernel(bits_a, bits_b), rtol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["svr", "gp"])
+def test_minmax_learners_store_counts_and_round_trip(name, ace, tmp_path, monkeypatch):
+    train, test = ace
+    est = MolPropertyRegressor(model=name, kernel="minmax").fit(train["smiles"].tolist(), train["y"].to_numpy())
+    assert est.featurizer_.name == "morgan_raw_counts"
+    pred = est.predict(test["smiles"].tolist())
+    est.save(tmp_path / name)
+    cfg = json.loads((tmp_path / name / "model.json").read_text())
+    assert cfg["learners"][0]["kernel"] == "minmax" and cfg["params"]["kernel"] == "minmax"
+    _no_pickle(monkeypatch)
+    np.testing.assert_array_equal(molpred.load(tmp_path / name).predict(test["smiles"].tolist()), pred)
+    with pytest.raises(ValueError, match="kernel is a setting of svr and gp"):
+        MolPropertyRegressor(model="rf", kernel="minmax").fit(["CCO", "CCN"], [0.0, 1.0])
