@@ -61,6 +61,8 @@ def _add_train(sub) -> None:
     g.add_argument("--weight-col", default=None, help="column of non-negative sample weights")
     g.add_argument("--class-weight", choices=["balanced"], default=None,
                    help="classification: weight classes inversely to their frequency")
+    g.add_argument("--kernel", choices=["tanimoto", "minmax"], default="tanimoto",
+                   help="svr/gp similarity: Tanimoto on ECFP4 bits or MinMax on ECFP4 counts")
     g.add_argument("--loss", choices=["mse", "mae", "huber", "censored"], default="mse",
                    help="regression loss; 'censored' reads qualified labels such as '>10 uM' or '<5'")
 

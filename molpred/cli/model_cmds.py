@@ -41,6 +41,8 @@ def training_controls(args) -> dict:
         params["weight_col"] = args.weight_col
     if getattr(args, "class_weight", None):
         params["class_weight"] = args.class_weight
+    if getattr(args, "kernel", "tanimoto") != "tanimoto":
+        params["kernel"] = args.kernel
     if getattr(args, "loss", "mse") != "mse":
         params["loss"] = args.loss
     return params

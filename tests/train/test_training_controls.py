@@ -185,3 +185,15 @@ def test_class_weight_flag(ace, tmp_path):
     cfg = json.loads((out / "model.json").read_text())
     assert cfg["params"]["class_weight"] == "balanced" and cfg["train_summary"]["weighted"]
     assert json.loads((out / "metrics.json").read_text())["sizes"]["train"] == 168
+
+
+def test_flag_mapping_passes_only_given_controls():
+    from molpred.cli.main import build_parser
+    from molpred.cli.model_cmds import training_controls
+
+    base = ["train", "--data", "x.csv", "--target", "y", "--out", "m"]
+    assert training_controls(build_parser().parse_args(base)) == {}
+    args = build_parser().parse_args(base + ["--kernel", "minmax", "--patience", "0", "--split-fractions", "0.6,0.2,0.2"])
+    assert training_controls(args) == {"kernel": "minmax", "patience": 0, "fractions": (0.6, 0.2, 0.2)}
+    with pytest.raises(ValueError, match="disagree"):
+        training_controls(build_parser().parse_args(base + ["--split-fractions", "0.6,0.2,0.2", "--val-fraction", "0.1"]))
