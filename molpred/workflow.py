@@ -166,7 +166,17 @@ def evaluate_table(est, frame: pd.DataFrame, smiles_col: str | None, targets: li
     targets = targets or list(est.target_names_)
     if len(targets) != est.n_tasks_:
         raise DataFileError(f"model predicts {est.n_tasks_} targets, got {len(targets)} target columns")
-    y = target_matrix(frame, targets, path)
+    if getattr(est, "loss", "mse") == "censored":  # qualified labels: bounds are not scored
+        from molpred.inputs import as_qualified_targets
+
+        cols = [resolve_column(frame, t, path, role="target column") for t in targets]
+        try:
+            values, qual, _ = as_qualified_targets(frame[cols].astype(object).to_numpy(), len(frame))
+        except ValueError as exc:
+            raise DataFileError(f"{path}: {exc}") from None
+        y = np.where(qual != 0, np.nan, values)
+    else:
+        y = target_matrix(frame, targets, path)
     preds = est.predict_frame(frame[col].tolist())
     p = preds[list(est.target_names_)].to_numpy(dtype=float)
     metrics = task_metrics(est._task, y, p, targets)

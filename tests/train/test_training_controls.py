@@ -168,6 +168,7 @@ def test_train_flags_reach_the_model(ace, tmp_path):
     assert cfg["model_spec"]["hidden"] == 32 and cfg["train_summary"]["weighted"]
     sizes = json.loads((out / "metrics.json").read_text())["sizes"]
     assert sizes == {"train": 168, "val": 48, "test": 24}
+    assert main(["evaluate", str(out), str(data), "--target", "pki"]) == 0  # qualified labels read, not scored
     assert main(["train", "--data", str(data), "--target", "pki", "--split-fractions", "0.5,0.5",
                  "--out", str(tmp_path / "x")]) == 2
 
