@@ -17,10 +17,31 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from molpred.chem.standardize import StandardizeConfig
 from molpred.exceptions import NotFittedError
 from molpred.inputs import as_smiles, as_targets, from_deepchem
+from molpred.learners import is_learner as is_learner_name
 
-__all__ = ["MolPropertyRegressor", "MolPropertyClassifier"]
+__all__ = ["MolPropertyRegressor", "MolPropertyClassifier", "list_models"]
 
 UNCERTAINTY_METHODS = (None, "ensemble", "dropout", "mve")
+
+
+def list_models() -> list[str]:
+    """Every ``model=`` name: graph/fingerprint networks and kernel/tree learners."""
+    from molpred.learners import LEARNERS
+    from molpred.nn.model import ARCHITECTURES
+
+    return sorted([*ARCHITECTURES, *LEARNERS])
+
+
+def _check_model_name(name: str) -> str:
+    """Return ``name`` if known, else raise ``ValueError`` with a did-you-mean hint."""
+    import difflib
+
+    known = list_models()
+    if name not in known:
+        close = difflib.get_close_matches(str(name), known, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise ValueError(f"unknown model {name!r}{hint} (known: {', '.join(known)})")
+    return name
 
 
 class _MolEstimator(BaseEstimator):
@@ -28,8 +49,12 @@ class _MolEstimator(BaseEstimator):
 
     Parameters
     ----------
-    model : {"dmpnn", "gine", "attentivefp", "mlp"}
-        Architecture (``molpred list models``).
+    model : {"dmpnn", "gine", "attentivefp", "mlp", "svr", "gp", "rf"}
+        Architecture (``molpred list models``). ``svr`` (Tanimoto-kernel SVR), ``gp``
+        (Tanimoto Gaussian process, gives ``return_std``) and ``rf`` (random forest, also a
+        classifier) work on binary ECFP4 and ignore the network and training settings; they
+        calibrate on out-of-fold predictions instead of holding rows out
+        (:mod:`molpred.learners.fitting`).
     hidden_size, depth : int, optional
         Encoder width and depth; ``None`` takes the architecture's default.
     dropout : float
@@ -89,6 +114,16 @@ class _MolEstimator(BaseEstimator):
         ``"keep"`` keeps every row, ``"error"`` refuses the data. The counts and label
         conflicts are in ``train_summary_["duplicates"]``. Whatever the policy, the
         validation hold-out never shares a molecule with training.
+    kernel : {"tanimoto", "minmax"}
+        Similarity of ``svr`` and ``gp``: Tanimoto on ECFP4 bits (the MoleculeACE SVM) or
+        MinMax on ECFP4 counts.
+    loss : {"mse", "mae", "huber", "censored"}
+        Regression loss (:mod:`molpred.train.losses`). ``"censored"`` also lets labels be
+        qualified text such as ``">10 uM"`` or ``"<5"`` (:func:`molpred.inputs.parse_qualified`):
+        a bound is only penalised when the prediction falls on its wrong side.
+    class_weight : {None, "balanced"}
+        Classification: weight each target's classes inversely to their frequency in the
+        training rows (``n / (2 n_class)``), on top of any ``sample_weight``.
     seed : int
     device : str
         ``"auto"`` (CUDA with mixed precision when present), ``"cpu"`` or ``"cuda"``.
@@ -127,6 +162,9 @@ class _MolEstimator(BaseEstimator):
         max_heavy_atoms: int | None = None,
         require_carbon: bool = False,
         duplicates: str = "merge",
+        kernel: str = "tanimoto",
+        loss: str = "mse",
+        class_weight: str | None = None,
         seed: int = 0,
         device: str = "auto",
         progress: bool = False,
@@ -158,6 +196,9 @@ class _MolEstimator(BaseEstimator):
         self.max_heavy_atoms = max_heavy_atoms
         self.require_carbon = require_carbon
         self.duplicates = duplicates
+        self.kernel = kernel
+        self.loss = loss
+        self.class_weight = class_weight
         self.seed = seed
         self.device = device
         self.progress = progress
@@ -170,10 +211,30 @@ class _MolEstimator(BaseEstimator):
 
     def _check_params(self) -> None:
         from molpred.data.duplicates import check_duplicate_policy
-        from molpred.nn.model import check_architecture
 
-        check_architecture(self.model)
+        _check_model_name(self.model)
         check_duplicate_policy(self.duplicates)
+        from molpred.learners import build_learner, is_learner
+
+        if is_learner(self.model):
+            build_learner(self.model, self._task, self.seed, self.kernel)  # raises for unsupported settings
+            if self.uncertainty is not None or self.ensemble != 1:
+                raise ValueError(f"model {self.model!r} takes no uncertainty/ensemble setting "
+                                 "(model='gp' gives a standard deviation by itself)")
+        from molpred.train.losses import LOSSES
+
+        if self.loss not in LOSSES:
+            raise ValueError(f"loss must be one of {LOSSES}, got {self.loss!r}")
+        if self.loss != "mse" and self._task != "regression":
+            raise ValueError("loss is a regression setting; classifiers use cross-entropy")
+        if self.loss != "mse" and self.uncertainty == "mve":
+            raise ValueError("uncertainty='mve' trains with its own Gaussian likelihood; use loss='mse'")
+        if self.class_weight not in (None, "balanced"):
+            raise ValueError(f"class_weight must be None or 'balanced', got {self.class_weight!r}")
+        if self.class_weight is not None and self._task != "classification":
+            raise ValueError("class_weight is for classifiers; use sample_weight for regression")
+        if is_learner(self.model) and (self.loss != "mse" or self.class_weight is not None):
+            raise ValueError(f"model {self.model!r} does not take loss or class_weight settings")
         if self.uncertainty not in UNCERTAINTY_METHODS:
             raise ValueError(f"uncertainty must be one of {UNCERTAINTY_METHODS}, got {self.uncertainty!r}")
         if self.uncertainty == "ensemble" and self.ensemble < 2:
@@ -225,21 +286,24 @@ class _MolEstimator(BaseEstimator):
         )
 
     # ------------------------------------------------------------------ fitting
-    def fit(self, X, y=None, *, X_val=None, y_val=None):
+    def fit(self, X, y=None, *, X_val=None, y_val=None, sample_weight=None):
         """Featurise once, then train ``ensemble`` networks with early stopping.
 
         Parameters
         ----------
         X : sequence of str, pandas.Series/DataFrame, or deepchem.data.Dataset
-            Training SMILES (a DeepChem dataset supplies SMILES as ``ids`` and labels as ``y``;
-            entries with weight 0 count as missing).
+            Training SMILES (a DeepChem dataset supplies SMILES as ``ids``, labels as ``y``
+            and its weights ``w`` as sample weights; weight 0 means missing).
         y : array-like, optional
             ``n`` or ``n x n_tasks`` labels, NaN for missing; a DataFrame/Series names the
-            targets. Not needed with a DeepChem dataset.
+            targets. With ``loss="censored"`` labels may be qualified text (``">10 uM"``).
+            Not needed with a DeepChem dataset.
         X_val, y_val : optional
             Validation data for early stopping; otherwise ``val_fraction`` of ``X`` is held
             out. Calibration uses its own held-out part of ``X`` either way
             (``calibration_fraction``).
+        sample_weight : array-like, optional
+            ``n`` (every target) or ``n x n_tasks`` non-negative weights of the training rows.
 
         Returns
         -------
@@ -253,28 +317,45 @@ class _MolEstimator(BaseEstimator):
         ValueError
             Bad parameters, labels that are not numbers, or no usable molecule.
         """
+        from molpred.inputs import as_qualified_targets, as_weights, deepchem_weights
         from molpred.train.fitting import fit_estimator
 
         self._check_params()
         names = None
+        qual = None
         if type(X).__module__.startswith("deepchem"):
             smiles, y_arr, names = from_deepchem(X)
+            if sample_weight is None:
+                sample_weight = deepchem_weights(X)
         else:
             if y is None:
                 raise ValueError("fit needs labels y (or a DeepChem dataset that carries them)")
             smiles = as_smiles(X)
-            y_arr, names = as_targets(y, len(smiles))
+            if self.loss == "censored":
+                y_arr, qual, names = as_qualified_targets(y, len(smiles))
+            else:
+                y_arr, names = as_targets(y, len(smiles))
+        weight = None if sample_weight is None else as_weights(sample_weight, y_arr.shape)
         val = None
         if X_val is not None:
             if y_val is None:
                 raise ValueError("X_val given without y_val")
             val_smiles = as_smiles(X_val)
-            val = (val_smiles, as_targets(y_val, len(val_smiles))[0])
+            if self.loss == "censored":  # bounds are not point values: they do not score validation
+                v, vq, _ = as_qualified_targets(y_val, len(val_smiles))
+                val = (val_smiles, np.where(vq != 0, np.nan, v))
+            else:
+                val = (val_smiles, as_targets(y_val, len(val_smiles))[0])
         if self._task == "classification":
             labels = y_arr[~np.isnan(y_arr)]
             if not np.isin(labels, (0, 1)).all():
                 raise ValueError("classification labels must be 0 or 1 (NaN for missing)")
-        fit_estimator(self, smiles, y_arr, names, val)
+        if is_learner_name(self.model):
+            uniform = weight is None or bool(np.all(weight[~np.isnan(y_arr)] == 1.0))
+            if not uniform or (qual is not None and qual.any()):
+                raise ValueError(f"model {self.model!r} does not take sample weights or qualified labels")
+            weight = qual = None
+        fit_estimator(self, smiles, y_arr, names, val, weight=weight, qual=qual)
         return self
 
     # ------------------------------------------------------------------ prediction
@@ -352,7 +433,8 @@ class MolPropertyRegressor(RegressorMixin, _MolEstimator):
         if not return_std:
             return mean_full
         if std is None:
-            raise ValueError("this model has no uncertainty; fit it with uncertainty='ensemble'|'dropout'|'mve'")
+            raise ValueError("this model has no uncertainty; fit it with uncertainty='ensemble'|'dropout'|'mve' "
+                             "(or use model='gp')")
         return mean_full, self._squeeze(self._scatter(fs, std))
 
 

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["as_smiles", "as_targets", "from_deepchem"]
+__all__ = ["as_smiles", "as_targets", "as_qualified_targets", "parse_qualified", "as_weights", "from_deepchem",
+           "deepchem_weights"]
+
+# molar factor of concentration units; a value with a unit is turned into -log10(molar)
+_UNITS = {"pm": 1e-12, "nm": 1e-9, "um": 1e-6, "µm": 1e-6, "μm": 1e-6, "mm": 1e-3, "m": 1.0}
+_QUALIFIED = re.compile(r"^\s*(>=|<=|>|<|=|~)?\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*([a-zA-Zµμ]+)?\s*$")
 
 
 def _is_deepchem_dataset(obj: object) -> bool:
@@ -30,6 +36,113 @@ def from_deepchem(dataset) -> tuple[list, np.ndarray, list[str]]:
     else:
         tasks = [f"task_{i}" for i in range(y.shape[1])]
     return smiles, y, tasks
+
+
+def deepchem_weights(dataset) -> np.ndarray | None:
+    """``n x t`` sample weights of a DeepChem dataset (``dataset.w``), or None if it has none."""
+    w = getattr(dataset, "w", None)
+    if w is None:
+        return None
+    n = len(np.asarray(dataset.ids).ravel())
+    w = np.asarray(w, dtype=np.float64).reshape(n, -1)
+    return w
+
+
+def parse_qualified(value: object) -> tuple[float, int]:
+    """One label as (value, qualifier): qualifier 0 exact, 1 ``>`` (a lower bound), -1 ``<``.
+
+    Numbers pass through. Strings may carry ``>``, ``>=``, ``<``, ``<=``, ``=`` or ``~`` and
+    a concentration unit (pM, nM, uM/µM, mM, M); a value with a unit is converted to the
+    p-scale, ``-log10(molar)``, which flips the qualifier (IC50 ``>10 uM`` is pIC50 ``<5``).
+
+    Raises
+    ------
+    ValueError
+        Text that is not a (qualified) number, or an unknown unit.
+
+    Examples
+    --------
+    >>> parse_qualified(">10 uM")
+    (5.0, -1)
+    >>> parse_qualified("<=6.5")
+    (6.5, -1)
+    """
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return float("nan"), 0
+    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
+        return float(value), 0
+    text = str(value).strip()
+    if not text or text.lower() in ("nan", "na", "n/a", "none"):
+        return float("nan"), 0
+    match = _QUALIFIED.match(text)
+    if match is None:
+        raise ValueError(f"not a number or a qualified number: {value!r}")
+    op, number, unit = match.groups()
+    x = float(number)
+    qual = {">": 1, ">=": 1, "<": -1, "<=": -1}.get(op or "", 0)
+    if unit:
+        factor = _UNITS.get(unit.lower())
+        if factor is None:
+            raise ValueError(f"unknown unit {unit!r} in {value!r} (known: pM, nM, uM, mM, M)")
+        if x <= 0:
+            raise ValueError(f"a concentration must be positive: {value!r}")
+        x, qual = float(-np.log10(x * factor)), -qual
+    return x, qual
+
+
+def as_qualified_targets(y: object, n: int) -> tuple[np.ndarray, np.ndarray, list[str] | None]:
+    """Labels that may be qualified (``">10 uM"``, ``"<5"``): values, qualifiers, names.
+
+    Returns
+    -------
+    values : numpy.ndarray
+        ``n x n_tasks`` float64, NaN = missing.
+    qualifiers : numpy.ndarray
+        ``n x n_tasks`` int8 (see :func:`parse_qualified`).
+    names : list of str or None
+    """
+    names = None
+    if isinstance(y, pd.DataFrame):
+        names = [str(c) for c in y.columns]
+        cols = [y[c].tolist() for c in y.columns]
+    elif isinstance(y, pd.Series):
+        names = [str(y.name)] if y.name is not None else None
+        cols = [y.tolist()]
+    else:
+        arr = np.asarray(y, dtype=object)
+        arr = arr.reshape(len(arr), -1) if arr.ndim else arr.reshape(1, 1)
+        cols = [arr[:, j].tolist() for j in range(arr.shape[1])]
+    if any(len(c) != n for c in cols):
+        raise ValueError(f"got {n} molecules but {len(cols[0]) if cols else 0} target rows")
+    values = np.empty((n, len(cols)))
+    quals = np.zeros((n, len(cols)), dtype=np.int8)
+    for j, col in enumerate(cols):
+        for i, v in enumerate(col):
+            try:
+                values[i, j], quals[i, j] = parse_qualified(v)
+            except ValueError as exc:
+                raise ValueError(f"target row {i}: {exc}") from None
+    if np.isinf(values).any():
+        raise ValueError("targets contain infinite values")
+    return values, quals, names
+
+
+def as_weights(w: object, shape: tuple[int, int]) -> np.ndarray:
+    """Sample weights as ``n x n_tasks`` float64 (an ``n`` vector applies to every target).
+
+    Raises
+    ------
+    ValueError
+        Wrong length, negative, NaN or infinite weights.
+    """
+    arr = np.asarray(w, dtype=np.float64)
+    if arr.ndim == 1 and len(arr) == shape[0]:
+        arr = np.repeat(arr[:, None], shape[1], axis=1)
+    if arr.shape != shape:
+        raise ValueError(f"sample_weight must have {shape[0]} rows (or shape {shape}), got shape {arr.shape}")
+    if not np.isfinite(arr).all() or (arr < 0).any():
+        raise ValueError("sample weights must be finite and non-negative")
+    return arr
 
 
 def as_smiles(X: object) -> list:

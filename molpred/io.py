@@ -76,14 +76,24 @@ def save(estimator, path: PathType, metrics: dict | None = None) -> Path:
     estimator._check_fitted()
     out = Path(path)
     out.mkdir(parents=True, exist_ok=True)
+    import torch
+
+    from molpred.learners import is_learner
+
     tensors = {}
-    for i, member in enumerate(estimator.members_):
-        for key, value in member.state_dict().items():
-            tensors[f"member{i}.{key}"] = value.detach().cpu().contiguous()
+    learner_cfgs = None
+    if is_learner(estimator.spec_.arch):  # kernel/tree learners: plain arrays + a JSON dict each
+        learner_cfgs = []
+        for i, learner in enumerate(estimator.members_):
+            for key, arr in learner.state_arrays().items():
+                tensors[f"learner{i}.{key}"] = torch.from_numpy(np.ascontiguousarray(arr))
+            learner_cfgs.append(learner.config_dict())
+    else:
+        for i, member in enumerate(estimator.members_):
+            for key, value in member.state_dict().items():
+                tensors[f"member{i}.{key}"] = value.detach().cpu().contiguous()
     domain_cfg = None
     if estimator.domain_ is not None:
-        import torch
-
         for key, arr in estimator.domain_.state_arrays().items():
             tensors[f"domain.{key}"] = torch.from_numpy(np.ascontiguousarray(arr))
         domain_cfg = estimator.domain_.config_dict()
@@ -108,6 +118,7 @@ def save(estimator, path: PathType, metrics: dict | None = None) -> Path:
         "conformal_sets": ([c.to_dict() for c in estimator.set_predictors_]
                            if getattr(estimator, "set_predictors_", None) is not None else None),
         "domain": domain_cfg,
+        "learners": learner_cfgs,
         "train_summary": estimator.train_summary_,
         "val_metrics": estimator.val_metrics_,
         "training": [{k: v for k, v in h.items() if k != "history"} for h in estimator.training_],
@@ -177,6 +188,24 @@ def _load_tensors(d: Path, config: dict) -> dict:
         raise ModelFileError(f"{weights}: unreadable safetensors file: {exc}") from None
 
 
+def _load_learners(d: Path, config: dict, tensors: dict) -> list:
+    """Kernel/tree learners from their arrays and JSON dicts."""
+    from molpred.learners import learner_from_state
+
+    cfgs = config.get("learners")
+    if not isinstance(cfgs, list) or len(cfgs) != int(config["weights"].get("n_members", -1)):
+        raise ModelFileError(f"{d}/{CONFIG_FILE}: learner settings missing or do not match the weights")
+    members = []
+    for i, cfg in enumerate(cfgs):
+        prefix = f"learner{i}."
+        arrays = {k[len(prefix):]: v.numpy() for k, v in tensors.items() if k.startswith(prefix)}
+        try:
+            members.append(learner_from_state(arrays, cfg))
+        except (TypeError, ValueError, KeyError, AttributeError) as exc:
+            raise ModelFileError(f"{d}: learner {i} cannot be rebuilt from its files: {exc}") from None
+    return members
+
+
 def load(path: PathType):
     """Load a model directory written by :func:`save` (or ``molpred train``).
 
@@ -198,6 +227,7 @@ def load(path: PathType):
     from molpred.data.scaler import TargetScaler
     from molpred.estimators import MolPropertyClassifier, MolPropertyRegressor
     from molpred.featurize.registry import featurizer_from_spec
+    from molpred.learners import is_learner
     from molpred.nn.model import ModelSpec, build_model
 
     d = Path(path)
@@ -218,7 +248,9 @@ def load(path: PathType):
         raise ModelFileError(f"{d}/{CONFIG_FILE}: invalid settings: {exc}") from None
     tensors = _load_tensors(d, config)
     members = []
-    for i in range(int(config["weights"].get("n_members", 0))):
+    if is_learner(spec.arch):
+        members = _load_learners(d, config, tensors)
+    for i in range(0 if members else int(config["weights"].get("n_members", 0))):
         prefix = f"member{i}."
         state = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
         net = build_model(spec)

@@ -59,6 +59,7 @@ def train_table(
     out: PathType | None = None,
     fractions: tuple[float, float, float] = (0.8, 0.1, 0.1),
     path: PathType = "",
+    weight_col: str | None = None,
     **params,
 ) -> TrainOutcome:
     """Split a table, train on train (early stopping on val), score test, optionally save.
@@ -77,6 +78,10 @@ def train_table(
     seed : int
     out : path, optional
         Model directory to write (with ``metrics.json``).
+    fractions : (float, float, float)
+        Train, validation and test fractions of the split.
+    weight_col : str, optional
+        Column of non-negative sample weights for the training rows.
     **params
         Further estimator parameters (``epochs``, ``ensemble``, ``uncertainty``...). Unless
         ``calibration_split`` is given, the calibration set is drawn like the test split:
@@ -89,7 +94,26 @@ def train_table(
         raise ValueError(f"task must be 'regression' or 'classification', got {task!r}")
     start = time.perf_counter()
     col = resolve_column(frame, smiles_col, path)
-    y = target_matrix(frame, targets, path)
+    censored = params.get("loss") == "censored"
+    if censored:  # qualified labels (">10 uM", "<5"): the estimator parses them
+        from molpred.inputs import as_qualified_targets
+
+        target_cols = [resolve_column(frame, t, path, role="target column") for t in targets]
+        raw = frame[target_cols].astype(object).to_numpy()
+        try:
+            y, qual, _ = as_qualified_targets(raw, len(frame))
+        except ValueError as exc:
+            raise DataFileError(f"{path}: {exc}") from None
+        y_eval = np.where(qual != 0, np.nan, y)  # bounds are not point values: no test error
+    else:
+        y = target_matrix(frame, targets, path)
+        raw, y_eval = y, y
+    weights = None
+    if weight_col is not None:
+        wc = resolve_column(frame, weight_col, path, role="weight column")
+        weights = pd.to_numeric(frame[wc], errors="coerce").to_numpy(dtype=float)
+        if not np.isfinite(weights).all() or (weights < 0).any():
+            raise DataFileError(f"{path}: weight column {wc!r} must hold finite non-negative numbers")
     smiles = frame[col].tolist()
     cls = MolPropertyRegressor if task == "regression" else MolPropertyClassifier
     if params.get("calibration_split") is None:
@@ -99,13 +123,14 @@ def train_table(
     sm = np.asarray(smiles, dtype=object)
     x_val = sm[part.val].tolist() if len(part.val) else None
     names = [str(t) for t in targets]
-    est.fit(sm[part.train].tolist(), pd.DataFrame(y[part.train], columns=names), X_val=x_val,
-            y_val=y[part.val] if len(part.val) else None)
+    est.fit(sm[part.train].tolist(), pd.DataFrame(raw[part.train], columns=names), X_val=x_val,
+            y_val=raw[part.val] if len(part.val) else None,
+            sample_weight=None if weights is None else weights[part.train])
     metrics = {"task": task, "split": split, "seed": seed, "model": model,
                "sizes": {k: int(v) for k, v in part.sizes().items()}}
     if len(part.test):
         pred = _scores(est, sm[part.test].tolist())
-        metrics["test"] = task_metrics(task, y[part.test], pred, names)
+        metrics["test"] = task_metrics(task, y_eval[part.test], pred, names)
     metrics["val"] = est.val_metrics_
     metrics["duplicates"] = {**(est.train_summary_ or {}).get("duplicates", {}),
                              "molecules_on_both_sides_of_split": overlap}
@@ -187,7 +212,17 @@ def evaluate_table(est, frame: pd.DataFrame, smiles_col: str | None, targets: li
     targets = targets or list(est.target_names_)
     if len(targets) != est.n_tasks_:
         raise DataFileError(f"model predicts {est.n_tasks_} targets, got {len(targets)} target columns")
-    y = target_matrix(frame, targets, path)
+    if getattr(est, "loss", "mse") == "censored":  # qualified labels: bounds are not scored
+        from molpred.inputs import as_qualified_targets
+
+        cols = [resolve_column(frame, t, path, role="target column") for t in targets]
+        try:
+            values, qual, _ = as_qualified_targets(frame[cols].astype(object).to_numpy(), len(frame))
+        except ValueError as exc:
+            raise DataFileError(f"{path}: {exc}") from None
+        y = np.where(qual != 0, np.nan, values)
+    else:
+        y = target_matrix(frame, targets, path)
     preds = est.predict_frame(frame[col].tolist())
     p = preds[list(est.target_names_)].to_numpy(dtype=float)
     metrics = task_metrics(est._task, y, p, targets)

@@ -36,7 +36,7 @@ def _add_train(sub) -> None:
     p.add_argument("--target", action="append", required=True, help="target column (repeatable)")
     p.add_argument("--task", choices=["regression", "classification"], default="regression")
     p.add_argument("--split", default="scaffold", help="random | scaffold | cluster | column:NAME | time:NAME")
-    p.add_argument("--model", default="dmpnn", help="dmpnn | gine | attentivefp | mlp")
+    p.add_argument("--model", default="dmpnn", help="dmpnn | gine | attentivefp | mlp | svr | gp | rf (molpred list models)")
     p.add_argument("--out", required=True, help="model directory to write")
     p.add_argument("--epochs", type=int, default=50)
     p.add_argument("--batch-size", type=int, default=64)
@@ -57,6 +57,25 @@ def _add_train(sub) -> None:
                         "(0: calibrate on the early-stopping set)")
     p.add_argument("--calibration-split", choices=["random", "scaffold", "cluster"], default=None,
                    help="how the calibration set is drawn (default: like --split when scaffold or cluster, else random)")
+    g = p.add_argument_group("training controls (defaults: the estimator's)")
+    g.add_argument("--lr", type=float, default=None, help="peak learning rate (default 1e-3)")
+    g.add_argument("--hidden-size", type=int, default=None, help="encoder width (default: per architecture)")
+    g.add_argument("--depth", type=int, default=None, help="message-passing steps (default: per architecture)")
+    g.add_argument("--dropout", type=float, default=None, help="dropout probability (default 0)")
+    g.add_argument("--patience", type=int, default=None, help="early-stopping patience in epochs (default 15; 0 = off)")
+    g.add_argument("--split-fractions", default=None, metavar="TRAIN,VAL,TEST",
+                   help="split fractions (default 0.8,0.1,0.1)")
+    g.add_argument("--val-fraction", type=float, default=None,
+                   help="validation fraction (early stopping, calibration); the test fraction stays, train shrinks")
+    g.add_argument("--no-standardize", action="store_true",
+                   help="read SMILES as given (no fragment stripping/neutralisation)")
+    g.add_argument("--weight-col", default=None, help="column of non-negative sample weights")
+    g.add_argument("--class-weight", choices=["balanced"], default=None,
+                   help="classification: weight classes inversely to their frequency")
+    g.add_argument("--kernel", choices=["tanimoto", "minmax"], default="tanimoto",
+                   help="svr/gp similarity: Tanimoto on ECFP4 bits or MinMax on ECFP4 counts")
+    g.add_argument("--loss", choices=["mse", "mae", "huber", "censored"], default="mse",
+                   help="regression loss; 'censored' reads qualified labels such as '>10 uM' or '<5'")
 
 
 def _add_predict(sub) -> None:

@@ -12,6 +12,42 @@ def _print_metrics(title: str, metrics: dict) -> None:
     print(f"{title}: {shown}")
 
 
+def training_controls(args) -> dict:
+    """``train_table`` keywords from the training-control flags (only the ones given)."""
+    params = {k: getattr(args, k) for k in ("lr", "hidden_size", "depth", "dropout", "patience")
+              if getattr(args, k, None) is not None}
+    fractions = None
+    if getattr(args, "split_fractions", None):
+        try:
+            fractions = tuple(float(x) for x in args.split_fractions.split(","))
+        except ValueError:
+            raise ValueError(f"--split-fractions needs three numbers like 0.8,0.1,0.1, got {args.split_fractions!r}") from None
+        if len(fractions) != 3 or min(fractions) < 0 or abs(sum(fractions) - 1.0) > 1e-6:
+            raise ValueError(f"--split-fractions needs three non-negative numbers summing to 1, got {args.split_fractions!r}")
+    if getattr(args, "val_fraction", None) is not None:
+        vf = args.val_fraction
+        test = fractions[2] if fractions else 0.1
+        if not 0.0 <= vf < 1.0 - test:
+            raise ValueError(f"--val-fraction must be in [0, {1.0 - test:.2f}), got {vf}")
+        if fractions and abs(fractions[1] - vf) > 1e-9:
+            raise ValueError("--val-fraction and --split-fractions disagree on the validation fraction")
+        fractions = (1.0 - vf - test, vf, test)
+        params["val_fraction"] = vf
+    if fractions is not None:
+        params["fractions"] = fractions
+    if getattr(args, "no_standardize", False):
+        params["standardize"] = False
+    if getattr(args, "weight_col", None):
+        params["weight_col"] = args.weight_col
+    if getattr(args, "class_weight", None):
+        params["class_weight"] = args.class_weight
+    if getattr(args, "kernel", "tanimoto") != "tanimoto":
+        params["kernel"] = args.kernel
+    if getattr(args, "loss", "mse") != "mse":
+        params["loss"] = args.loss
+    return params
+
+
 def cmd_train(args) -> int:
     from molpred.data.tables import read_table
     from molpred.workflow import train_table
@@ -24,6 +60,7 @@ def cmd_train(args) -> int:
         applicability_domain=not args.no_domain, progress=sys.stderr.isatty(), duplicates=args.duplicates,
         max_heavy_atoms=args.max_heavy_atoms, require_carbon=args.require_carbon,
         calibration_fraction=args.calibration_fraction, calibration_split=args.calibration_split,
+        **training_controls(args),
     )
     print(f"split {args.split}: {outcome.split_sizes}; trained in {outcome.seconds:.1f} s")
     dup = outcome.metrics.get("duplicates", {})
@@ -79,7 +116,7 @@ def cmd_evaluate(args) -> int:
 def cmd_list(args) -> int:
     what = args.what
     if what == "models":
-        from molpred.nn.model import list_models as names
+        from molpred.estimators import list_models as names
     elif what == "featurizers":
         from molpred.featurize.registry import list_featurizers as names
     elif what == "splits":

@@ -286,6 +286,9 @@ def atom_attributions(
     from molpred.train.device import resolve_device
 
     estimator._check_fitted()
+    if not hasattr(estimator.members_[0], "encoder"):
+        raise ValueError(f"atom attributions need a network model; {estimator.spec_.arch!r} "
+                         "(a kernel/tree learner) has no gradients to attribute")
     _check_method(method)
     if int(n_steps) < 1:
         raise ValueError(f"n_steps must be >= 1, got {n_steps}")

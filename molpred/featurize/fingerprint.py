@@ -1,4 +1,4 @@
-"""Mol -> Morgan count fingerprint record, for the fingerprint MLP."""
+"""Mol -> Morgan fingerprint record: counts for the fingerprint MLP, bits for kernel/tree learners."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from rdkit import Chem
 
 from molpred.chem.fingerprints import morgan_fingerprints
 
-__all__ = ["FingerprintFeaturizer", "FingerprintRecord"]
+__all__ = ["FingerprintFeaturizer", "FingerprintBitsFeaturizer", "FingerprintCountsFeaturizer", "FingerprintRecord"]
 
 
 @dataclass(frozen=True)
@@ -19,7 +19,7 @@ class FingerprintRecord:
     Attributes
     ----------
     fp : numpy.ndarray
-        ``n_bits`` float32 (log1p of Morgan counts).
+        ``n_bits`` float32 (log1p of Morgan counts) or uint8 bits (``morgan_bits``).
     """
 
     fp: np.ndarray
@@ -58,3 +58,46 @@ class FingerprintFeaturizer:
             raise ValueError("cannot featurise an empty or missing molecule")
         counts = morgan_fingerprints([mol], self.radius, self.n_bits, counts=True)[0]
         return FingerprintRecord(np.log1p(counts.astype(np.float32)))
+
+
+@dataclass(frozen=True)
+class FingerprintBitsFeaturizer:
+    """Binary ECFP featurizer (``radius`` 2 = ECFP4, 1,024 bits as in the MoleculeACE SVM).
+
+    The input of the Tanimoto-kernel and tree learners (:mod:`molpred.learners`); records
+    hold ``n_bits`` uint8 0/1.
+    """
+
+    name: str = "morgan_bits"
+    version: int = 1
+    radius: int = 2
+    n_bits: int = 1024
+
+    @property
+    def d_atom(self) -> int:
+        return self.n_bits
+
+    @property
+    def d_bond(self) -> int:
+        return 0
+
+    def spec(self) -> dict:
+        return {"name": self.name, "version": self.version, "radius": self.radius, "n_bits": self.n_bits,
+                "d_atom": self.d_atom, "d_bond": self.d_bond}
+
+    def __call__(self, mol: Chem.Mol) -> FingerprintRecord:
+        if mol is None or mol.GetNumAtoms() == 0:
+            raise ValueError("cannot featurise an empty or missing molecule")
+        return FingerprintRecord(morgan_fingerprints([mol], self.radius, self.n_bits)[0])
+
+
+@dataclass(frozen=True)
+class FingerprintCountsFeaturizer(FingerprintBitsFeaturizer):
+    """Raw ECFP counts (uint8, capped at 255), the input of the MinMax-kernel learners."""
+
+    name: str = "morgan_raw_counts"
+
+    def __call__(self, mol: Chem.Mol) -> FingerprintRecord:
+        if mol is None or mol.GetNumAtoms() == 0:
+            raise ValueError("cannot featurise an empty or missing molecule")
+        return FingerprintRecord(morgan_fingerprints([mol], self.radius, self.n_bits, counts=True)[0])

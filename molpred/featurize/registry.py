@@ -6,11 +6,16 @@ import difflib
 
 from molpred.exceptions import ModelFileError
 from molpred.featurize.atom_bond import MOLGRAPH_VERSIONS, MolGraphFeaturizer
-from molpred.featurize.fingerprint import FingerprintFeaturizer
+from molpred.featurize.fingerprint import (
+    FingerprintBitsFeaturizer,
+    FingerprintCountsFeaturizer,
+    FingerprintFeaturizer,
+)
 
 __all__ = ["FEATURIZERS", "get_featurizer", "featurizer_from_spec", "list_featurizers"]
 
-FEATURIZERS = {"molgraph": MolGraphFeaturizer, "morgan_counts": FingerprintFeaturizer}
+FEATURIZERS = {"molgraph": MolGraphFeaturizer, "morgan_counts": FingerprintFeaturizer,
+               "morgan_bits": FingerprintBitsFeaturizer, "morgan_raw_counts": FingerprintCountsFeaturizer}
 
 
 def list_featurizers() -> list[str]:

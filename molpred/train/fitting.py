@@ -73,7 +73,27 @@ def _deduplicate(est, data: list, y: np.ndarray, mols: list, keys: list):
     return ([data[i] for i in rows], y_out, [mols[i] for i in rows], [keys[i] for i in rows], summary, rows)
 
 
-def fit_estimator(est, smiles: list, y: np.ndarray, names: list[str] | None, val) -> None:
+def class_balance_weights(y: np.ndarray) -> np.ndarray:
+    """``n x t`` weights ``n_labelled / (2 n_class)`` per target (1 where a class is absent).
+
+    Parameters
+    ----------
+    y : numpy.ndarray
+        ``n x t`` 0/1 labels, NaN = missing.
+    """
+    w = np.ones_like(y, dtype=np.float64)
+    for t in range(y.shape[1]):
+        col = y[:, t]
+        labelled = ~np.isnan(col)
+        n_pos, n = int((col[labelled] == 1).sum()), int(labelled.sum())
+        if 0 < n_pos < n:
+            w[labelled & (col == 1), t] = n / (2.0 * n_pos)
+            w[labelled & (col == 0), t] = n / (2.0 * (n - n_pos))
+    return w
+
+
+def fit_estimator(est, smiles: list, y: np.ndarray, names: list[str] | None, val,
+                  weight: np.ndarray | None = None, qual: np.ndarray | None = None) -> None:
     """Train ``est`` in place.
 
     Parameters
@@ -87,9 +107,19 @@ def fit_estimator(est, smiles: list, y: np.ndarray, names: list[str] | None, val
         Target names.
     val : (list of str, numpy.ndarray) or None
         Explicit validation set; otherwise ``est.val_fraction`` of the training rows.
+    weight : numpy.ndarray, optional
+        ``n x n_tasks`` sample weights (class weights are multiplied in when
+        ``est.class_weight == "balanced"``).
+    qual : numpy.ndarray, optional
+        ``n x n_tasks`` label qualifiers for ``loss="censored"`` (0 exact, 1 ``>``, -1 ``<``).
     """
+    from molpred.learners import is_learner
     from molpred.predict import member_outputs
 
+    if is_learner(est.model):
+        from molpred.learners.fitting import fit_learner_estimator
+
+        return fit_learner_estimator(est, smiles, y, names, val)
     task = est._task
     n_tasks = y.shape[1]
     featurizer = get_featurizer(ARCHITECTURES[est.model][0])
@@ -109,25 +139,43 @@ def fit_estimator(est, smiles: list, y: np.ndarray, names: list[str] | None, val
 
     data = [fs.data[i] for i in usable]
     y_used = y[fs.index[usable]]
+    w_used = None if weight is None else weight[fs.index[usable]]
+    q_used = None if qual is None else qual[fs.index[usable]]
     mols = [fs.records[i].mol for i in fs.index[usable]]
     rows = fs.index[usable]  # input row of each usable molecule
     keys = [fs.records[i].smiles for i in rows]  # standardised canonical SMILES
     data, y_used, mols, keys, dup_summary, kept = _deduplicate(est, data, y_used, mols, keys)
     rows, all_keys = rows[kept], set(keys)
+    # a merged molecule keeps the weight and qualifier of its first row
+    w_used = None if w_used is None else w_used[kept]
+    q_used = None if q_used is None else q_used[kept]
     # calibration molecules leave before anything else: never trained on, never early-stopped on
     keep, cal = calibration_holdout(mols, est.calibration_fraction, est.calibration_split, est.seed)
     cal_data, cal_y, cal_mols = [data[i] for i in cal], y_used[cal], [mols[i] for i in cal]
+    if q_used is not None:  # bounds are not point values: they do not calibrate
+        cal_y = np.where(q_used[cal] != 0, np.nan, cal_y)
+    if w_used is not None:  # nor do rows the user weighted 0
+        cal_y = np.where(w_used[cal] == 0, np.nan, cal_y)
     est.fit_positions_ = {"calibration": rows[cal]}
     data, y_used, mols, keys = [data[i] for i in keep], y_used[keep], [mols[i] for i in keep], [keys[i] for i in keep]
+    w_used = None if w_used is None else w_used[keep]
+    q_used = None if q_used is None else q_used[keep]
     kept_rows = rows[keep]
     if val is None:
         tr, va = _grouped_holdout(keys, est.val_fraction, est.seed)
         train_data, train_y, train_mols = [data[i] for i in tr], y_used[tr], [mols[i] for i in tr]
         val_data, val_y, val_mols = [data[i] for i in va], y_used[va], [mols[i] for i in va]
         est.fit_positions_.update(train=kept_rows[tr], validation=kept_rows[va])
+        if q_used is not None:  # bounds are not point values: they do not score validation
+            val_y = np.where(q_used[va] != 0, np.nan, val_y)
+        if w_used is not None:  # nor do rows the user weighted 0
+            val_y = np.where(w_used[va] == 0, np.nan, val_y)
+        train_w = None if w_used is None else w_used[tr]
+        train_q = None if q_used is None else q_used[tr]
     else:
         train_data, train_y, train_mols = data, y_used, mols
         est.fit_positions_["train"] = kept_rows
+        train_w, train_q = w_used, q_used
         vfs = featurize_smiles(val[0], featurizer, std_cfg)
         seen = all_keys  # training and calibration molecules
         keep = [j for j, i in enumerate(vfs.index) if vfs.records[i].smiles not in seen]
@@ -138,15 +186,21 @@ def fit_estimator(est, smiles: list, y: np.ndarray, names: list[str] | None, val
         val_data = [vfs.data[j] for j in keep]
         val_y, val_mols = val[1][vfs.index[keep]], [vfs.mols[j] for j in keep]
 
-    scaler = TargetScaler.fit(train_y) if task == "regression" else TargetScaler.identity(n_tasks)
-    train_graphs = attach_targets(train_data, scaler.transform(train_y) if task == "regression" else train_y)
+    # zero-weight labels do not set the target scale either
+    scale_y = train_y if train_w is None else np.where(train_w == 0, np.nan, train_y)
+    scaler = TargetScaler.fit(scale_y) if task == "regression" else TargetScaler.identity(n_tasks)
+    if getattr(est, "class_weight", None) == "balanced":
+        cw = class_balance_weights(train_y)
+        train_w = cw if train_w is None else train_w * cw
+    train_graphs = attach_targets(train_data, scaler.transform(train_y) if task == "regression" else train_y,
+                                  weight=train_w, qual=train_q if getattr(est, "loss", "mse") == "censored" else None)
     device = resolve_device(est.device)
     spec = est._model_spec(featurizer, n_tasks)
     members, histories = [], []
     for m in range(est.ensemble):
         config = TrainConfig(
             task=task, epochs=est.epochs, batch_size=est.batch_size, lr=est.lr,
-            patience=est.patience, seed=est.seed + m, progress=est.progress,
+            patience=est.patience, seed=est.seed + m, progress=est.progress, loss=getattr(est, "loss", "mse"),
         )
         import torch
 
@@ -179,6 +233,9 @@ def fit_estimator(est, smiles: list, y: np.ndarray, names: list[str] | None, val
                             else "validation" if val_data else "none"),
         "statuses": _status_summary(fs.records),
         "duplicates": dup_summary,
+        "loss": getattr(est, "loss", "mse"),
+        "weighted": train_w is not None,
+        "n_censored": int(np.count_nonzero(train_q)) if train_q is not None else 0,
         "label_mean": np.nanmean(train_y, axis=0).tolist() if task == "regression" else None,
         "label_std": np.nanstd(train_y, axis=0).tolist() if task == "regression" else None,
         "positive_rate": np.nanmean(train_y, axis=0).tolist() if task == "classification" else None,

@@ -42,6 +42,8 @@ class TrainConfig:
     seed : int
     progress : bool
         Show a progress bar over epochs.
+    loss : {"mse", "mae", "huber", "censored"}
+        Regression loss (:mod:`molpred.train.losses`).
     """
 
     task: str = "regression"
@@ -54,6 +56,7 @@ class TrainConfig:
     grad_clip: float = 10.0
     seed: int = 0
     progress: bool = False
+    loss: str = "mse"
 
 
 @dataclass
@@ -74,15 +77,34 @@ def seed_everything(seed: int) -> torch.Generator:
     return g
 
 
-def attach_targets(data: list, y: np.ndarray) -> list:
-    """Set ``d.y`` (``1 x n_tasks``, NaN -> 0) and ``d.mask`` on each graph; returns shallow copies."""
+def attach_targets(data: list, y: np.ndarray, weight: np.ndarray | None = None,
+                   qual: np.ndarray | None = None) -> list:
+    """Set ``d.y`` (``1 x n_tasks``, NaN -> 0) and ``d.mask`` on each graph; returns shallow copies.
+
+    Parameters
+    ----------
+    data : list of Data
+    y : numpy.ndarray
+        ``n x n_tasks`` labels, NaN = missing.
+    weight : numpy.ndarray, optional
+        ``n x n_tasks`` sample weights, set as ``d.weight``.
+    qual : numpy.ndarray, optional
+        ``n x n_tasks`` qualifiers (0 exact, 1 ``>``, -1 ``<``), set as ``d.qual``.
+    """
     out = []
     y = np.asarray(y, dtype=np.float32).reshape(len(data), -1)
-    for d, row in zip(data, y):
+    extras = {}
+    if weight is not None:
+        extras["weight"] = np.asarray(weight, dtype=np.float32).reshape(y.shape)
+    if qual is not None:
+        extras["qual"] = np.asarray(qual, dtype=np.float32).reshape(y.shape)
+    for i, (d, row) in enumerate(zip(data, y)):
         d = copy.copy(d)
         mask = ~np.isnan(row)
         d.y = torch.from_numpy(np.where(mask, row, 0.0).astype(np.float32)[None, :])
         d.mask = torch.from_numpy(mask[None, :])
+        for key, arr in extras.items():
+            setattr(d, key, torch.from_numpy(np.nan_to_num(arr[i])[None, :]))
         out.append(d)
     return out
 
@@ -242,7 +264,8 @@ def fit_network(
             opt.zero_grad(set_to_none=True)
             with autocast(device):
                 out = model(batch)
-            loss = masked_loss(config.task, out.float(), batch.y, batch.mask)
+            loss = masked_loss(config.task, out.float(), batch.y, batch.mask, getattr(batch, "weight", None),
+                               config.loss, getattr(batch, "qual", None))
             grad_scaler.scale(loss).backward()
             if config.grad_clip > 0:
                 grad_scaler.unscale_(opt)

@@ -1,0 +1,65 @@
+"""Kernel and tree learners on fingerprints, usable as ``MolPropertyRegressor(model="svr")``.
+
+=====  ==========================================================  ======================
+name   learner                                                     tasks
+=====  ==========================================================  ======================
+svr    Tanimoto-kernel SVR on ECFP4 (C, epsilon by 5-fold CV)      regression
+gp     Tanimoto-kernel Gaussian process (gives a predictive std)   regression
+rf     random forest on ECFP4, 500 trees                           regression, classification
+=====  ==========================================================  ======================
+
+Each learner has ``fit(X, y)``, ``predict(X) -> (mean, std or None)``, ``oof_predict()``
+(out-of-fold predictions for calibration, right after ``fit``), ``free()`` (drop what
+``oof_predict`` needed) and ``state_arrays()``/``config_dict()``/
+``from_state()`` for safetensors + JSON files.
+"""
+
+from __future__ import annotations
+
+from molpred.learners.forest import FingerprintForest
+from molpred.learners.kernel import TanimotoGP, TanimotoSVR
+
+__all__ = ["FingerprintForest", "TanimotoGP", "TanimotoSVR", "LEARNERS", "LEARNER_FEATURIZER", "KERNEL_FEATURIZERS",
+           "learner_featurizer", "build_learner", "learner_from_state", "is_learner"]
+
+LEARNERS = {"svr": TanimotoSVR, "gp": TanimotoGP, "rf": FingerprintForest}
+LEARNER_FEATURIZER = "morgan_bits"
+KERNEL_FEATURIZERS = {"tanimoto": "morgan_bits", "minmax": "morgan_raw_counts"}
+
+
+def learner_featurizer(name: str, kernel: str = "tanimoto") -> str:
+    """Featurizer name for learner ``name`` (kernel learners: by ``kernel``; rf: bits)."""
+    return KERNEL_FEATURIZERS[kernel] if name in ("svr", "gp") else LEARNER_FEATURIZER
+
+
+def is_learner(name: str) -> bool:
+    return name in LEARNERS
+
+
+def build_learner(name: str, task: str, seed: int, kernel: str = "tanimoto"):
+    """A new, unfitted learner ``name`` for ``task`` (``kernel`` for svr and gp).
+
+    Raises
+    ------
+    ValueError
+        The learner does not do ``task`` (e.g. ``svr`` for classification).
+    """
+    cls = LEARNERS[name]
+    if task not in cls.tasks:
+        options = ", ".join(sorted(k for k, c in LEARNERS.items() if task in c.tasks))
+        raise ValueError(f"model {name!r} does not do {task}; for {task} use a graph model or {options}")
+    if kernel not in KERNEL_FEATURIZERS:
+        raise ValueError(f"kernel must be one of {tuple(KERNEL_FEATURIZERS)}, got {kernel!r}")
+    if name == "rf":
+        if kernel != "tanimoto":
+            raise ValueError("kernel is a setting of svr and gp; rf splits on fingerprint bits")
+        return cls(task=task, seed=seed)
+    return cls(seed=seed, kernel=kernel)
+
+
+def learner_from_state(arrays: dict, config: dict):
+    """Rebuild a fitted learner from its arrays and JSON dict (no code is run from the files)."""
+    name = config.get("learner")
+    if name not in LEARNERS:
+        raise ValueError(f"unknown learner {name!r}")
+    return LEARNERS[name].from_state(arrays, config)
