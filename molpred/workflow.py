@@ -17,7 +17,7 @@ from molpred.data.tables import read_table, resolve_column, write_table
 from molpred.exceptions import DataFileError
 from molpred.types import PathType
 
-__all__ = ["TrainOutcome", "train_table", "evaluate_table", "predict_file", "target_matrix"]
+__all__ = ["TrainOutcome", "train_table", "baseline_metrics", "evaluate_table", "predict_file", "target_matrix"]
 
 
 @dataclass
@@ -28,6 +28,12 @@ class TrainOutcome:
     metrics: dict
     split_sizes: dict
     seconds: float
+    labelled_sizes: dict | None = None
+    """Rows per split that were used: a valid molecule with at least one label."""
+    baseline: dict | None = None
+    """Test score of a model that knows nothing (:func:`baseline_metrics`)."""
+    files: dict | None = None
+    """Extra files written into the model directory (``test_predictions``, ``split``)."""
 
 
 def target_matrix(frame: pd.DataFrame, targets: list[str], path: PathType = "") -> np.ndarray:
@@ -76,7 +82,9 @@ def train_table(
         Architecture name.
     seed : int
     out : path, optional
-        Model directory to write (with ``metrics.json``).
+        Model directory to write: the model, ``metrics.json``, ``test_predictions.csv`` (one
+        row per test row: input row, SMILES, label, prediction, status) and ``split.csv``
+        (every input row's split: train, val, test, or unused when unlabelled or unparsable).
     **params
         Further estimator parameters (``epochs``, ``ensemble``, ``uncertainty``...).
     """
@@ -109,18 +117,84 @@ def train_table(
     names = [str(t) for t in targets]
     est.fit(sm[part.train].tolist(), pd.DataFrame(y[part.train], columns=names), X_val=x_val,
             y_val=y[part.val] if len(part.val) else None)
+    usable = ok & ~np.all(np.isnan(y), axis=1)  # rows training and scoring can use
+    labelled = {k: int(usable[idx].sum()) for k, idx in (("train", part.train), ("val", part.val), ("test", part.test))}
     metrics = {"task": task, "split": split, "seed": seed, "model": model,
-               "sizes": {k: int(v) for k, v in part.sizes().items()}}
+               "sizes": {k: int(v) for k, v in part.sizes().items()}, "labelled": labelled}
+    pred = None
     if len(part.test):
         pred = _scores(est, sm[part.test].tolist())
         metrics["test"] = task_metrics(task, y[part.test], pred, names)
+        metrics["baseline"] = baseline_metrics(task, y[part.train], y[part.test], names)
     metrics["val"] = est.val_metrics_
     metrics["train_seconds"] = round(time.perf_counter() - start, 2)
+    files = None
     if out is not None:
         from molpred.io import save
 
         save(est, out, metrics=metrics)
-    return TrainOutcome(est, metrics, metrics["sizes"], time.perf_counter() - start)
+        files = _write_split_files(Path(out), frame, col, part, usable, y, pred, names, task)
+    return TrainOutcome(est, metrics, metrics["sizes"], time.perf_counter() - start, labelled,
+                        metrics.get("baseline"), files)
+
+
+def baseline_metrics(task: str, y_train: np.ndarray, y_test: np.ndarray, names: list[str]) -> dict:
+    """The test score of a model that knows nothing, to read a model's score against.
+
+    Regression: RMSE (and MAE) of predicting every test molecule as the training mean.
+    Classification: ROC-AUC 0.5 (any constant prediction ranks at random).
+
+    Parameters
+    ----------
+    task : {"regression", "classification"}
+    y_train, y_test : numpy.ndarray
+        ``n x t`` labels, NaN = missing.
+    names : list of str
+
+    Returns
+    -------
+    dict
+        ``{"mean": {metric: value}, "per_target": {name: {metric: value}}, "rule": str}``.
+    """
+    per = {}
+    for j, name in enumerate(names):
+        yt = y_test[:, j][~np.isnan(y_test[:, j])]
+        if task == "regression":
+            mu = float(np.nanmean(y_train[:, j]))
+            per[name] = {"rmse": float(np.sqrt(np.mean((yt - mu) ** 2))) if len(yt) else None,
+                         "mae": float(np.mean(np.abs(yt - mu))) if len(yt) else None}
+        else:
+            per[name] = {"roc_auc": 0.5}
+    keys = ["rmse", "mae"] if task == "regression" else ["roc_auc"]
+    mean = {}
+    for k in keys:
+        vals = [v[k] for v in per.values() if v[k] is not None]
+        mean[k] = float(np.mean(vals)) if vals else None
+    rule = "predict the training mean" if task == "regression" else "a constant prediction"
+    return {"mean": mean, "per_target": per, "rule": rule}
+
+
+def _write_split_files(out: Path, frame: pd.DataFrame, col: str, part, usable: np.ndarray, y: np.ndarray,
+                       pred: np.ndarray | None, names: list[str], task: str) -> dict:
+    """``split.csv`` (every row's split) and ``test_predictions.csv`` in the model directory."""
+    assign = np.full(len(frame), "unused", dtype=object)
+    for k, idx in (("train", part.train), ("val", part.val), ("test", part.test)):
+        assign[idx] = k
+    assign[~usable & (assign != "unused")] = "unused"
+    split_frame = pd.DataFrame({"row": np.arange(len(frame)), "smiles": frame[col].to_numpy(), "split": assign,
+                                "labelled": usable})
+    split_frame.to_csv(out / "split.csv", index=False)
+    files = {"split": str(out / "split.csv")}
+    if pred is not None:
+        idx = np.asarray(part.test)
+        test = {"row": idx, "smiles": frame[col].to_numpy()[idx]}
+        for j, name in enumerate(names):
+            test[name] = y[idx, j]
+            test[f"pred_{name}" if task == "regression" else f"proba_{name}"] = pred[:, j]
+        test["status"] = np.where(np.isnan(pred).all(axis=1), "failed", "ok")
+        pd.DataFrame(test).to_csv(out / "test_predictions.csv", index=False)
+        files["test_predictions"] = str(out / "test_predictions.csv")
+    return files
 
 
 def _scores(est, smiles: list) -> np.ndarray:
