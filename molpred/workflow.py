@@ -83,7 +83,7 @@ def train_table(
     seed : int
     out : path, optional
         Model directory to write: the model, ``metrics.json``, ``test_predictions.csv`` (one
-        row per test row: input row, SMILES, label, prediction, status) and ``split.csv``
+        row per labelled test row: input row, SMILES, label, prediction, status) and ``split.csv``
         (every input row's split: train, val, test, or unused when unlabelled or unparsable).
     **params
         Further estimator parameters (``epochs``, ``ensemble``, ``uncertainty``...).
@@ -125,7 +125,8 @@ def train_table(
     if len(part.test):
         pred = _scores(est, sm[part.test].tolist())
         metrics["test"] = task_metrics(task, y[part.test], pred, names)
-        metrics["baseline"] = baseline_metrics(task, y[part.train], y[part.test], names)
+        tr, te = np.asarray(part.train), np.asarray(part.test)
+        metrics["baseline"] = baseline_metrics(task, y[tr[usable[tr]]], y[te[usable[te]]], names)
     metrics["val"] = est.val_metrics_
     metrics["train_seconds"] = round(time.perf_counter() - start, 2)
     files = None
@@ -186,7 +187,8 @@ def _write_split_files(out: Path, frame: pd.DataFrame, col: str, part, usable: n
     split_frame.to_csv(out / "split.csv", index=False)
     files = {"split": str(out / "split.csv")}
     if pred is not None:
-        idx = np.asarray(part.test)
+        keep = usable[np.asarray(part.test)]  # the labelled test rows, the ones scored
+        idx, pred = np.asarray(part.test)[keep], pred[keep]
         test = {"row": idx, "smiles": frame[col].to_numpy()[idx]}
         for j, name in enumerate(names):
             test[name] = y[idx, j]

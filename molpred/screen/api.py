@@ -290,7 +290,8 @@ def screen(
         "library": source.identity(),
         "settings": settings,
         "models": [{"label": m.label, "source": m.source, "sha256": m.sha256} for m in model_set.models],
-        "run": {"top_k": top_k, "diversity": diversity, "engine": engine, "workers": workers},
+        "run": {"top_k": top_k, "diversity": diversity, "engine": engine, "workers": workers,
+                "rank": "domain" if tiered else "raw"},
     }
     manifest = json.loads(json.dumps(manifest))  # compare as stored: tuples become lists
     results = ResultsDir(out)
