@@ -11,16 +11,15 @@ import shutil
 import threading
 from collections import Counter
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from molpred import datasets
-from molpred.datasets import cards, files
+from molpred.datasets import cards, files, find_data_dir
 from molpred.exceptions import DataFileError
 
-SHARED_DATA = Path("/work/shared/data")
+SHARED_DATA = find_data_dir("moleculenet")
 
 
 @pytest.fixture(autouse=True)

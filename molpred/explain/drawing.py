@@ -128,7 +128,7 @@ def _svg_with_strip(map_svg: str, size: tuple[int, int], panel_h: int, lines: li
         y += _LINE_HEIGHT
     if top is not None:
         bar_w, x0 = int(width * 0.6), int(width * 0.2)
-        hexes = ["#%02x%02x%02x" % _colour(f) for f in (-1.0, 0.0, 1.0)]
+        hexes = ["#{:02x}{:02x}{:02x}".format(*_colour(f)) for f in (-1.0, 0.0, 1.0)]
         parts.append("<defs><linearGradient id='attribution-scale'>"
                      f"<stop offset='0' stop-color='{hexes[0]}'/><stop offset='0.5' stop-color='{hexes[1]}'/>"
                      f"<stop offset='1' stop-color='{hexes[2]}'/></linearGradient></defs>")

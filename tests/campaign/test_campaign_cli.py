@@ -15,8 +15,9 @@ import pytest
 
 from molpred.campaign import Campaign, CampaignStore
 from molpred.cli.campaign_cmd import main
+from molpred.datasets import find_data_dir
 
-DATA = Path(os.environ.get("MOLPRED_DATA_DIR", "/work/shared/data")) / "molpal" / "Enamine10k_scores.csv.gz"
+DATA = find_data_dir("molpal") / "molpal" / "Enamine10k_scores.csv.gz"
 FAST = ["--surrogate", "fingerprint", "--ensemble", "2", "--epochs", "5"]
 
 

@@ -87,8 +87,8 @@ def test_models_without_a_domain_rank_raw(tmp_path, library):
 
 def test_hit_grid_legends_and_every_hit_drawn(model_dir, library, tmp_path):
     """Legends carry id, prediction with interval, Ki in nM and the domain flag; 60 hits -> 2 pages."""
-    from molpred.screen.ranking import _hit_legend, draw_top_hits
     from molpred.labels import prediction_lines
+    from molpred.screen.ranking import _hit_legend, draw_top_hits
 
     s = _screen(model_dir, library, tmp_path / "out", rank="raw")
     hits = s.top_hits
