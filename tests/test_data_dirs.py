@@ -44,3 +44,20 @@ def test_no_machine_specific_absolute_paths_in_code_or_docs():
             if pattern.search(line) and rel != Path("tests/test_data_dirs.py"):
                 hits.append(f"{rel}:{i}: {line.strip()[:80]}")
     assert not hits, "\n".join(hits)
+
+
+def test_path_finds_a_data_set_beside_the_checkout(monkeypatch, tmp_path):
+    import pytest
+
+    from molpred import datasets
+
+    shared = find_data_dir("moleculenet")
+    if not (shared / "moleculenet").is_dir():
+        pytest.skip("no local MoleculeNet files")
+    monkeypatch.delenv("MOLPRED_DATA_DIR", raising=False)
+    monkeypatch.setenv("MOLPRED_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(cards, "checkout_data_dir", lambda: shared)
+    assert datasets.path("esol", verify=False).parent.parent == shared
+    monkeypatch.setattr(cards, "checkout_data_dir", lambda: tmp_path / "none")
+    with pytest.raises(datasets.DataFileError, match="beside the checkout"):
+        datasets.path("esol", verify=False)

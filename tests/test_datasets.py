@@ -28,6 +28,9 @@ def data_env(monkeypatch, tmp_path):
     monkeypatch.setenv("MOLPRED_DATA_DIR", str(SHARED_DATA))
     monkeypatch.setenv("MOLPRED_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.delenv("MOLPRED_DATASETS_DIR", raising=False)
+    # the last place looked (../shared/data beside the checkout) would find the shared files
+    # even where a test hides them: point it at an empty folder too
+    monkeypatch.setattr(cards, "checkout_data_dir", lambda: tmp_path / "no-checkout-data")
 
 
 @pytest.fixture
