@@ -123,6 +123,8 @@ def prediction_lines(target: str, value: float, lo: float | None = None, hi: flo
 
 
 def _short(value: float) -> str:
-    """One decimal for values of ordinary size (pKi 8.1, logS -3.2), else 3 significant figures."""
+    """One decimal for values of ordinary size (pKi 8.1, logS -3.2, 0.1), else 2-3 significant figures."""
     value = float(value)
-    return f"{value:.1f}" if 0.1 <= abs(value) < 1000 or value == 0 else f"{value:.3g}"
+    if 0.05 <= abs(value) < 1000 or value == 0:
+        return f"{value:.1f}"
+    return f"{value:.2g}" if abs(value) < 0.05 else f"{value:.3g}"

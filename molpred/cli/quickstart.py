@@ -50,11 +50,21 @@ def cmd_quickstart(args) -> int:
     print(f"model: {res.model_dir}   test predictions: {res.model_dir.parent / 'test_predictions.csv'}")
     if res.screen is not None:
         _print_screen(res)
-    print(f"total {res.seconds:.0f} s (training {res.train_seconds:.0f} s, screening {res.screen_seconds:.0f} s; "
-          f"CPU {res.cpu_seconds:.0f} s)")
+    print(f"total {res.seconds:.0f} s: training {res.train_seconds:.0f} s, screening {res.screen_seconds:.0f} s "
+          f"(CPU time: training {res.train_cpu_seconds:.0f} s, screening "
+          f"{res.cpu_seconds - res.train_cpu_seconds:.0f} s over {_cores()} cores)")
     print(f"next: molpred predict {res.model_dir} my_compounds.csv --out predictions.csv")
     print(f"      molpred screen {res.model_dir} my_library.smi --out my_screen --filters pains,lipinski")
     return 0
+
+
+def _cores() -> int:
+    import os
+
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
 
 
 def _hit_table(hits, pred: str):

@@ -281,7 +281,8 @@ def screen(
     first_chunk = min(int(chunk_size), FIRST_CHUNK)
     settings = {
         "chunk_size": int(chunk_size),
-        **({"first_chunk": first_chunk} if first_chunk != chunk_size else {}), "score": spec.text(), "filters": asdict(filter_cfg),
+        **({"first_chunk": first_chunk} if first_chunk != chunk_size else {}),
+        "score": spec.text(), "filters": asdict(filter_cfg),
         "standardize": model_set.std_config.to_dict(), "coverage": coverage,
         "properties": list(properties), "precision": precision,
         **({"hits_in_domain": True} if hits_in_domain else {}),  # absent when off: older screens still resume
