@@ -202,6 +202,10 @@ def render_attribution(
     width, height = int(size[0]), int(size[1])
     panel_h = max(50, height - _strip_height(len(lines), scale))
     d2d = _drawer(fmt, (width, panel_h))
+    if mol.GetNumConformers() == 0:  # lay out bridged ring systems without crossing bonds
+        from molpred.chem.depict import depict
+
+        mol = depict(mol)
     if mol.GetNumAtoms() >= 2:
         SimilarityMaps.GetSimilarityMapFromWeights(
             mol, [float(v) for v in w], draw2d=d2d,

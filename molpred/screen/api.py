@@ -298,7 +298,7 @@ def screen(
     results = ResultsDir(out)
     results.prepare(manifest, resume=resume, overwrite=overwrite)
     for p in (results.summary_path, results.top_csv, results.top_png, results.top_ood_csv,
-              *results.path.glob("top_hits_[0-9]*.png")):
+              *results.path.glob("top_hits_[0-9]*.png"), *results.path.glob("top_hits_out_of_domain*.png")):
         p.unlink(missing_ok=True)  # only a finished run has them
 
     factor, extra = _DIVERSITY_POOL
@@ -351,6 +351,8 @@ def screen(
         ood = write_top_hits(best(tally.ood_pool), results.top_ood_csv, model_cols)
     if image and len(top):
         draw_top_hits(top, results.top_png, model_set.target_columns()[0])
+    if image and ood is not None and len(ood):
+        draw_top_hits(ood, results.top_ood_png, model_set.target_columns()[0])
     seconds = time.perf_counter() - t0
     summary = ScreenSummary(
         out=str(results.path), n_rows=tally.rows, counts=tally.counts, n_ranked=tally.n_ranked(),

@@ -142,8 +142,9 @@ def draw_top_hits(hits: pd.DataFrame, path: Path, target: str | None = None, per
 
     Each legend gives the rank and id, the prediction in the target's units with its interval,
     the concentration in nM for potency targets (:mod:`molpred.labels`) and the
-    applicability-domain flag. Molecules are laid out with CoordGen, which draws bridged and
-    caged ring systems without overlapping atoms.
+    applicability-domain flag. Molecules are laid out with RDKit's ring templates
+    (:func:`molpred.chem.depict.depict`), which draw bridged and caged ring systems without
+    crossing bonds.
 
     Parameters
     ----------
@@ -161,27 +162,22 @@ def draw_top_hits(hits: pd.DataFrame, path: Path, target: str | None = None, per
         The pages written (none when no hit has a drawable molecule).
     """
     from rdkit import Chem
-    from rdkit.Chem import Draw, rdDepictor
+    from rdkit.Chem import Draw
 
+    from molpred.chem.depict import depict
     from molpred.labels import prediction_lines
     from molpred.screen.models import domain_columns
 
     dom = domain_columns(list(hits.columns))
     inside = in_domain_mask(hits, dom) if dom else None
     mols, legends = [], []
-    prefer = rdDepictor.GetPreferCoordGen()
-    rdDepictor.SetPreferCoordGen(True)
-    try:
-        for i, (_, r) in enumerate(hits.iterrows()):
-            m = Chem.MolFromSmiles(r["smiles_std"]) if isinstance(r.get("smiles_std"), str) else None
-            if m is None:
-                continue
-            rdDepictor.Compute2DCoords(m)
-            mols.append(m)
-            legends.append("\n".join(_hit_legend(r, target, None if inside is None else bool(inside[i]),
-                                                 prediction_lines)))
-    finally:
-        rdDepictor.SetPreferCoordGen(prefer)
+    for i, (_, r) in enumerate(hits.iterrows()):
+        m = Chem.MolFromSmiles(r["smiles_std"]) if isinstance(r.get("smiles_std"), str) else None
+        if m is None:
+            continue
+        mols.append(depict(m))
+        legends.append("\n".join(_hit_legend(r, target, None if inside is None else bool(inside[i]),
+                                             prediction_lines)))
     if not mols:
         return []
     pages = []

@@ -58,6 +58,7 @@ def test_default_ranks_in_domain_first_and_lists_the_rest_apart(model_dir, libra
     hits = pd.read_csv(tmp_path / "dom" / "top_hits.csv")
     ood = pd.read_csv(tmp_path / "dom" / "top_hits_out_of_domain.csv")
     assert hits["in_domain"].all() and not ood["in_domain"].any()
+    assert (tmp_path / "dom" / "top_hits.png").is_file() and (tmp_path / "dom" / "top_hits_out_of_domain.png").is_file()
     # each list is the brute-force best of its group, score descending, ties by row
     best_in = rows[inside].sort_values(["score", "row"], ascending=[False, True]).head(30)["row"].tolist()
     best_out = rows[outside].sort_values(["score", "row"], ascending=[False, True]).head(30)["row"].tolist()
