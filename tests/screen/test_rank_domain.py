@@ -132,3 +132,16 @@ def test_ctrl_c_during_a_screen_says_how_to_resume(model_dir, library, tmp_path,
     err = capsys.readouterr().err
     assert code == 130
     assert "--resume" in err and str(tmp_path / "out") in err
+
+
+def test_cli_says_which_ranking_and_where_the_lists_are(model_dir, library, tmp_path, capsys):
+    from molpred.cli.main import main
+
+    args = ["screen", str(model_dir), str(library), "--out", str(tmp_path / "a"), "--workers", "0",
+            "--no-progress", "--no-image", "--top", "5", "--smiles-col", "smiles", "--id-col", "name"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "5 in-domain hits written to" in out and "top_hits_out_of_domain.csv" in out and "--rank raw" in out
+    assert main([*args[:4], str(tmp_path / "b"), *args[5:], "--rank", "raw"]) == 0
+    out = capsys.readouterr().out
+    assert "5 hits written to" in out and "out-of-domain" not in out
