@@ -130,7 +130,9 @@ def run_quickstart(out: PathType = "molpred-quickstart", target: str = "CHEMBL20
     cliff = test["cliff_mol"].to_numpy() == 1
     metrics = regression_metrics(y, p)[0]
     metrics["rmse_cliff"] = float(np.sqrt(np.nanmean((y[cliff] - p[cliff]) ** 2)))
-    metrics.update(n_train=len(train), n_test=len(test), model=model, epochs=epochs, target=target)
+    used = est.train_summary_
+    metrics.update(n_train=len(train), n_fit=int(used["n_train"]), n_val=int(used["n_val"]), n_test=len(test),
+                   model=model, epochs=epochs, target=target)
     out = Path(out)
     model_dir = save(est, out / "model", metrics={"test": metrics})
     preds.insert(1, "y_true", y)

@@ -57,7 +57,7 @@ def test_cli_quickstart_fast_ranks_in_domain_hits_first_and_writes_every_file(tm
     out = capsys.readouterr().out
     assert code == 0
     assert "dmpnn, 2 epochs" in out and "screen 600 bundled compounds" in out  # what it chose
-    assert "trained on 2201 molecules" in out
+    assert "trained on 2201 molecules (" in out and " 8 unusable), tested on 553" in out
     assert "training " in out and "screening " in out and "CPU time: training " in out  # timed apart
     top = pd.read_csv(tmp_path / "screen" / "top_hits.csv")
     assert len(top) >= 10 and top.head(10)["in_domain"].all()
