@@ -1,4 +1,4 @@
-"""MolPAL retrospective protocol on Enamine 10k / 50k docking scores (see /work/shared/REFERENCE.md).
+"""MolPAL retrospective protocol on Enamine 10k / 50k docking scores (see the project's shared REFERENCE.md).
 
 Protocol: initial random batch = 1% of the library, then 5 acquisition rounds of 1% each
 (6% evaluated), surrogate retrained from scratch each round, several seeds. Metric: percent
@@ -28,8 +28,9 @@ import numpy as np
 import pandas as pd
 
 from benchmarks.environment import command_line, machine_info, versions
+from molpred.datasets import find_data_dir
 
-DATA = Path(os.environ.get("MOLPRED_DATA_DIR", "/work/shared/data")) / "molpal"
+DATA = find_data_dir("molpal") / "molpal"  # MOLPRED_DATA_DIR, the cache, or ../shared/data beside the checkout
 RESULTS = Path(__file__).resolve().parent / "results"
 CACHE = Path(os.environ.get("MOLPRED_CACHE_DIR", "/tmp/molpred_molpal_cache"))
 LIBRARIES = {"10k": ("Enamine10k", 100), "50k": ("Enamine50k", 500)}

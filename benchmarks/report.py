@@ -14,7 +14,7 @@ import pandas as pd
 
 __all__ = ["write_report", "summary_markdown", "REFERENCE", "REPRO_TOLERANCE"]
 
-# Published MoleculeACE means over 30 targets (RMSE, RMSE_cliff); /work/shared/REFERENCE.md.
+# Published MoleculeACE means over 30 targets (RMSE, RMSE_cliff); the project's shared REFERENCE.md.
 REFERENCE = {"svm": (0.671, 0.751), "rf": (0.700, 0.786), "chemprop": (0.832, 0.896)}
 REPRO_TOLERANCE = 0.02
 # Models the issue asks for; the summary says which of them have no rows.

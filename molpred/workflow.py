@@ -17,7 +17,8 @@ from molpred.data.tables import read_table, resolve_column, write_table
 from molpred.exceptions import DataFileError
 from molpred.types import PathType
 
-__all__ = ["TrainOutcome", "train_table", "evaluate_table", "predict_file", "target_matrix", "split_by_molecule"]
+__all__ = ["TrainOutcome", "train_table", "baseline_metrics", "evaluate_table", "predict_file", "target_matrix",
+           "split_by_molecule"]
 
 
 @dataclass
@@ -28,6 +29,12 @@ class TrainOutcome:
     metrics: dict
     split_sizes: dict
     seconds: float
+    labelled_sizes: dict | None = None
+    """Rows per split that were used: a valid molecule with at least one label."""
+    baseline: dict | None = None
+    """Test score of a model that knows nothing (:func:`baseline_metrics`)."""
+    files: dict | None = None
+    """Extra files written into the model directory (``test_predictions``, ``split``)."""
 
 
 def target_matrix(frame: pd.DataFrame, targets: list[str], path: PathType = "") -> np.ndarray:
@@ -77,7 +84,9 @@ def train_table(
         Architecture name.
     seed : int
     out : path, optional
-        Model directory to write (with ``metrics.json``).
+        Model directory to write: the model, ``metrics.json``, ``test_predictions.csv`` (one
+        row per labelled test row: input row, SMILES, label, prediction, status) and ``split.csv``
+        (every input row's split: train, val, test, or unused when unlabelled or unparsable).
     fractions : (float, float, float)
         Train, validation and test fractions of the split.
     weight_col : str, optional
@@ -116,34 +125,104 @@ def train_table(
             raise DataFileError(f"{path}: weight column {wc!r} must hold finite non-negative numbers")
     smiles = frame[col].tolist()
     cls = MolPropertyRegressor if task == "regression" else MolPropertyClassifier
+    kind = split.partition(":")[0]
     if params.get("calibration_split") is None:
         params["calibration_split"] = kind if kind in ("scaffold", "cluster") else "random"
     est = cls(model=model, seed=seed, **params)
-    part, overlap = split_by_molecule(smiles, split, frame, fractions, seed, est._standardize_config())
+    part, overlap, ok = split_by_molecule(smiles, split, frame, fractions, seed, est._standardize_config(),
+                                         return_ok=True)
     sm = np.asarray(smiles, dtype=object)
     x_val = sm[part.val].tolist() if len(part.val) else None
     names = [str(t) for t in targets]
     est.fit(sm[part.train].tolist(), pd.DataFrame(raw[part.train], columns=names), X_val=x_val,
             y_val=raw[part.val] if len(part.val) else None,
             sample_weight=None if weights is None else weights[part.train])
+    usable = ok & ~np.all(np.isnan(y), axis=1)  # rows training and scoring can use
+    labelled = {k: int(usable[idx].sum()) for k, idx in (("train", part.train), ("val", part.val), ("test", part.test))}
     metrics = {"task": task, "split": split, "seed": seed, "model": model,
-               "sizes": {k: int(v) for k, v in part.sizes().items()}}
+               "sizes": {k: int(v) for k, v in part.sizes().items()}, "labelled": labelled}
+    pred = None
     if len(part.test):
         pred = _scores(est, sm[part.test].tolist())
         metrics["test"] = task_metrics(task, y_eval[part.test], pred, names)
+        tr, te = np.asarray(part.train), np.asarray(part.test)
+        metrics["baseline"] = baseline_metrics(task, y[tr[usable[tr]]], y_eval[te[usable[te]]], names)
     metrics["val"] = est.val_metrics_
     metrics["duplicates"] = {**(est.train_summary_ or {}).get("duplicates", {}),
                              "molecules_on_both_sides_of_split": overlap}
     metrics["train_seconds"] = round(time.perf_counter() - start, 2)
+    files = None
     if out is not None:
         from molpred.io import save
 
         save(est, out, metrics=metrics)
-    return TrainOutcome(est, metrics, metrics["sizes"], time.perf_counter() - start)
+        files = _write_split_files(Path(out), frame, col, part, usable, y, pred, names, task)
+    return TrainOutcome(est, metrics, metrics["sizes"], time.perf_counter() - start, labelled,
+                        metrics.get("baseline"), files)
+
+
+def baseline_metrics(task: str, y_train: np.ndarray, y_test: np.ndarray, names: list[str]) -> dict:
+    """The test score of a model that knows nothing, to read a model's score against.
+
+    Regression: RMSE (and MAE) of predicting every test molecule as the training mean.
+    Classification: ROC-AUC 0.5 (any constant prediction ranks at random).
+
+    Parameters
+    ----------
+    task : {"regression", "classification"}
+    y_train, y_test : numpy.ndarray
+        ``n x t`` labels, NaN = missing.
+    names : list of str
+
+    Returns
+    -------
+    dict
+        ``{"mean": {metric: value}, "per_target": {name: {metric: value}}, "rule": str}``.
+    """
+    per = {}
+    for j, name in enumerate(names):
+        yt = y_test[:, j][~np.isnan(y_test[:, j])]
+        if task == "regression":
+            mu = float(np.nanmean(y_train[:, j]))
+            per[name] = {"rmse": float(np.sqrt(np.mean((yt - mu) ** 2))) if len(yt) else None,
+                         "mae": float(np.mean(np.abs(yt - mu))) if len(yt) else None}
+        else:
+            per[name] = {"roc_auc": 0.5}
+    keys = ["rmse", "mae"] if task == "regression" else ["roc_auc"]
+    mean = {}
+    for k in keys:
+        vals = [v[k] for v in per.values() if v[k] is not None]
+        mean[k] = float(np.mean(vals)) if vals else None
+    rule = "predict the training mean" if task == "regression" else "a constant prediction"
+    return {"mean": mean, "per_target": per, "rule": rule}
+
+
+def _write_split_files(out: Path, frame: pd.DataFrame, col: str, part, usable: np.ndarray, y: np.ndarray,
+                       pred: np.ndarray | None, names: list[str], task: str) -> dict:
+    """``split.csv`` (every row's split) and ``test_predictions.csv`` in the model directory."""
+    assign = np.full(len(frame), "unused", dtype=object)
+    for k, idx in (("train", part.train), ("val", part.val), ("test", part.test)):
+        assign[idx] = k
+    assign[~usable & (assign != "unused")] = "unused"
+    split_frame = pd.DataFrame({"row": np.arange(len(frame)), "smiles": frame[col].to_numpy(), "split": assign,
+                                "labelled": usable})
+    split_frame.to_csv(out / "split.csv", index=False)
+    files = {"split": str(out / "split.csv")}
+    if pred is not None:
+        keep = usable[np.asarray(part.test)]  # the labelled test rows, the ones scored
+        idx, pred = np.asarray(part.test)[keep], pred[keep]
+        test = {"row": idx, "smiles": frame[col].to_numpy()[idx]}
+        for j, name in enumerate(names):
+            test[name] = y[idx, j]
+            test[f"pred_{name}" if task == "regression" else f"proba_{name}"] = pred[:, j]
+        test["status"] = np.where(np.isnan(pred).all(axis=1), "failed", "ok")
+        pd.DataFrame(test).to_csv(out / "test_predictions.csv", index=False)
+        files["test_predictions"] = str(out / "test_predictions.csv")
+    return files
 
 
 def split_by_molecule(smiles: list, split: str, frame: pd.DataFrame | None, fractions, seed: int,
-                      config) -> tuple[object, int]:
+                      config, return_ok: bool = False) -> tuple:
     """Split rows so that every standardised molecule lands on one side.
 
     Rows are standardised with the model's own ``config`` (with ``standardize=False`` the split
@@ -159,6 +238,8 @@ def split_by_molecule(smiles: list, split: str, frame: pd.DataFrame | None, frac
         Row indices.
     overlap : int
         Molecules with rows in more than one part (0 except for column/time splits).
+    ok : numpy.ndarray
+        ``n`` bool, rows that standardised (only with ``return_ok=True``).
     """
     import warnings
 
@@ -191,6 +272,8 @@ def split_by_molecule(smiles: list, split: str, frame: pd.DataFrame | None, frac
     overlap = int((sides.groupby("g")["side"].nunique() > 1).sum())
     if overlap:
         warnings.warn(f"split {split!r} puts {overlap} molecules on more than one side", stacklevel=3)
+    if return_ok:
+        return part, overlap, np.array([r.ok for r in records], dtype=bool)
     return part, overlap
 
 

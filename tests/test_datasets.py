@@ -11,16 +11,15 @@ import shutil
 import threading
 from collections import Counter
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from molpred import datasets
-from molpred.datasets import cards, files
+from molpred.datasets import cards, files, find_data_dir
 from molpred.exceptions import DataFileError
 
-SHARED_DATA = Path("/work/shared/data")
+SHARED_DATA = find_data_dir("moleculenet")
 
 
 @pytest.fixture(autouse=True)
@@ -29,6 +28,9 @@ def data_env(monkeypatch, tmp_path):
     monkeypatch.setenv("MOLPRED_DATA_DIR", str(SHARED_DATA))
     monkeypatch.setenv("MOLPRED_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.delenv("MOLPRED_DATASETS_DIR", raising=False)
+    # the last place looked (../shared/data beside the checkout) would find the shared files
+    # even where a test hides them: point it at an empty folder too
+    monkeypatch.setattr(cards, "checkout_data_dir", lambda: tmp_path / "no-checkout-data")
 
 
 @pytest.fixture

@@ -296,15 +296,24 @@ class Campaign:
         return m.sort_values("value", ascending=self.settings.direction == "min", kind="stable").head(n)
 
     def summary(self) -> dict:
-        """Counts for a status line: library size, invalid, measured, pending, rejected rows, rounds."""
+        """Counts for a status table: library size, invalid, measured, pending (proposed in an open
+        round, no result yet), not measured (proposed in a completed round, no result), rejected
+        result rows, rounds, the open round."""
         frame = self.store.compounds_frame()
         measured = self.store.measured()
         proposed = self.store.proposals()
-        pending = int((proposed["n_measurements"] == 0).sum())
+        hist = self.store.history()
+        open_rounds = set(hist.loc[hist["state"] == "proposed", "round"].tolist()) if len(hist) else set()
+        unmeasured = proposed["n_measurements"].to_numpy() == 0
+        in_open = proposed["round"].isin(open_rounds).to_numpy()
+        # pending: proposed in a round still waiting for results; a completed round's
+        # unmeasured proposals will not be measured (the lab skipped them)
+        pending = int((unmeasured & in_open).sum())
         n_rejected = self.store.conn.execute("SELECT COUNT(*) FROM rejected_results").fetchone()[0]
         return {
             "n_compounds": int(len(frame)), "n_invalid": int((frame["status"] != "ok").sum()),
-            "n_measured": int(len(measured)), "n_pending": pending, "n_rejected_rows": int(n_rejected),
+            "n_measured": int(len(measured)), "n_pending": pending,
+            "n_not_measured": int((unmeasured & ~in_open).sum()), "n_rejected_rows": int(n_rejected),
             "n_rounds": int(self.store.last_round() or 0), "open_round": self.store.open_round(),
         }
 

@@ -42,6 +42,8 @@ def plot_progress(history: pd.DataFrame, proposals: pd.DataFrame, out_dir, objec
         The files written.
     """
     plt = _pyplot()
+    from matplotlib.ticker import MaxNLocator
+
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = []
@@ -51,6 +53,7 @@ def plot_progress(history: pd.DataFrame, proposals: pd.DataFrame, out_dir, objec
         ax.plot(history["round"], history["best_in_round"], marker="x", ls=":", label="best in round")
         ax.legend()
     ax.set_xlabel("round")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # rounds are whole numbers
     ax.set_ylabel(f"{objective} ({'higher' if direction == 'max' else 'lower'} is better)")
     ax.set_title("Campaign progress")
     fig.tight_layout()
@@ -64,6 +67,7 @@ def plot_progress(history: pd.DataFrame, proposals: pd.DataFrame, out_dir, objec
         jitter = np.random.default_rng(0).uniform(-0.15, 0.15, len(m))
         ax.scatter(m["round"] + jitter, m["value"], s=8, alpha=0.6)
     ax.set_xlabel("round")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # rounds are whole numbers
     ax.set_ylabel(objective)
     ax.set_title("Measured values of each round's batch")
     fig.tight_layout()

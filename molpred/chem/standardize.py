@@ -8,11 +8,12 @@ and solvents go), neutralise charges, and optionally canonicalise the tautomer.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from enum import Enum
 
-from rdkit import Chem, RDLogger
+from rdkit import Chem, RDLogger, rdBase
 from rdkit.Chem.MolStandardize import rdMolStandardize
 
 from molpred.exceptions import (
@@ -33,6 +34,7 @@ __all__ = [
     "to_mol_record",
     "standardize_many",
     "canonical_smiles",
+    "rdkit_reason",
 ]
 
 
@@ -256,7 +258,7 @@ def to_mol(smiles: str, config: StandardizeConfig | None = None) -> Chem.Mol:
         raise InvalidSmilesError(f"SMILES contains whitespace or control characters: {text[:60]!r}")
     mol = Chem.MolFromSmiles(text)
     if mol is None:
-        raise InvalidSmilesError(f"RDKit could not parse SMILES {text[:80]!r}")
+        raise InvalidSmilesError(f"RDKit could not parse SMILES {text[:80]!r}: {rdkit_reason(text)}")
     if mol.GetNumAtoms() == 0:
         raise EmptyMoleculeError("SMILES has no atoms")
     try:
@@ -273,6 +275,38 @@ def to_mol(smiles: str, config: StandardizeConfig | None = None) -> Chem.Mol:
             f"{n_heavy} heavy atoms (limit {config.max_heavy_atoms})"
         )
     return mol
+
+
+_LOG_STAMP = re.compile(r"^\[[0-9:]+\]\s*")
+
+
+def rdkit_reason(text: str) -> str:
+    """RDKit's own reason for rejecting ``text`` ("unclosed ring", "Explicit valence ...").
+
+    Called only after a failed parse, so valid rows pay nothing: the SMILES is parsed again
+    with RDKit's error log captured (:class:`rdkit.rdBase.CaptureErrorLog` works while the
+    log is disabled) and the first message is kept, without its time stamp, its
+    "SMILES Parse Error:" prefix and the repeated input.
+
+    Examples
+    --------
+    >>> rdkit_reason("C1CC")
+    'unclosed ring'
+    >>> rdkit_reason("CC(C)(C)(C)(C)C")
+    'Explicit valence for atom # 1 C, 6, is greater than permitted'
+    """
+    with rdBase.CaptureErrorLog() as log:
+        mol = Chem.MolFromSmiles(text)
+    if mol is not None:  # pragma: no cover - parsed after all
+        return "no error"
+    lines = [_LOG_STAMP.sub("", line).strip() for line in log.messages.splitlines()]
+    lines = [line for line in lines if line]
+    if not lines:
+        return "no reason given by RDKit"
+    first = lines[0].removeprefix("SMILES Parse Error:").strip()
+    first = re.sub(r"\s+for input: '.*'$", "", first)
+    first = re.sub(r"\s+while parsing: .*$", "", first)
+    return first[:160]
 
 
 def canonical_smiles(mol: Chem.Mol) -> str:

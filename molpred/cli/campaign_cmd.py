@@ -7,7 +7,6 @@ inside the handlers.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
 __all__ = ["register", "cmd_campaign"]
@@ -155,7 +154,7 @@ def _status(args) -> int:
             paths = plot_progress(hist, props, args.plots, settings.objective, settings.direction)
     print(f"{args.store}: objective {settings.objective} ({settings.direction}), surrogate "
           f"{settings.surrogate.kind}, acquisition {settings.acquisition.name}, batch {settings.batch.size}")
-    print(json.dumps(s))
+    print(_counts_table(s))
     print("\nrounds:")
     print(hist.drop(columns="created_at").to_string(index=False) if len(hist) else "  (none yet)")
     print(f"\nbest {args.top} measured:")
@@ -167,6 +166,21 @@ def _status(args) -> int:
     if args.plots:
         print("\nplots: " + ", ".join(str(p) for p in paths))
     return 0
+
+
+_COUNT_LABELS = {
+    "n_compounds": "compounds in the library", "n_invalid": "invalid (not proposable)",
+    "n_measured": "measured", "n_pending": "pending (proposed, open round, no result yet)",
+    "n_not_measured": "proposed in a completed round, never measured",
+    "n_rejected_rows": "result rows rejected", "n_rounds": "rounds", "open_round": "open round",
+}
+
+
+def _counts_table(summary: dict) -> str:
+    """The campaign's counts as a two-column table (labels a chemist reads, not JSON keys)."""
+    rows = [(_COUNT_LABELS.get(k, k), "none" if v is None else str(v)) for k, v in summary.items()]
+    width = max(len(label) for label, _ in rows)
+    return "\n".join(f"  {label:<{width}}  {value}" for label, value in rows)
 
 
 def _simulate(args) -> int:

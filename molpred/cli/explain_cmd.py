@@ -22,6 +22,9 @@ def register(sub) -> None:
     p.add_argument("--max", dest="max_rows", type=int, default=None, metavar="N",
                    help="explain only the first N rows")
     p.add_argument("--steps", type=int, default=50, help="integrated-gradients steps (default 50)")
+    p.add_argument("--id-col", action="append", default=None, metavar="COLUMN",
+                   help="input column carried into molecules.csv, the first also into the captions "
+                   "(repeatable; default: columns named id, name, compound_id, title...)")
 
 
 def cmd_explain(args) -> int:
@@ -30,7 +33,7 @@ def cmd_explain(args) -> int:
 
     est = molpred.load(args.model_dir)
     result = explain_file(est, args.input, args.out, smiles_col=args.smiles_col, target=args.target,
-                          fmt=args.fmt, max_rows=args.max_rows, n_steps=args.steps)
+                          fmt=args.fmt, max_rows=args.max_rows, n_steps=args.steps, id_cols=args.id_col)
     mols = result.molecules
     counts = mols["status"].value_counts().to_dict()
     n_images = int(((mols["image_png"] != "") | (mols["image_svg"] != "")).sum())

@@ -76,6 +76,8 @@ def _add_train(sub) -> None:
                    help="svr/gp similarity: Tanimoto on ECFP4 bits or MinMax on ECFP4 counts")
     g.add_argument("--loss", choices=["mse", "mae", "huber", "censored"], default="mse",
                    help="regression loss; 'censored' reads qualified labels such as '>10 uM' or '<5'")
+    p.add_argument("--progress", action="store_true",
+                   help="progress bar with per-epoch losses even when stderr is not a terminal")
 
 
 def _add_predict(sub) -> None:
@@ -101,14 +103,11 @@ def _add_list(sub) -> None:
 
 
 def _add_quickstart(sub) -> None:
-    p = sub.add_parser("quickstart", help="train on bundled real data (MoleculeACE CHEMBL204_Ki), report test "
-                       "metrics, then screen the other bundled compounds and show the top hits")
-    p.add_argument("--out", default="molpred-quickstart", help="directory for the model and outputs")
-    p.add_argument("--epochs", type=int, default=30)
-    p.add_argument("--model", default="dmpnn")
-    p.add_argument("--target", default="CHEMBL204_Ki", help="bundled MoleculeACE target")
-    p.add_argument("--top", type=int, default=20, help="hits kept by the screen (default 20)")
-    p.add_argument("--no-screen", action="store_true", help="train and evaluate only")
+    from molpred.cli.quickstart import register_options
+
+    p = sub.add_parser("quickstart", help="train on bundled real data (MoleculeACE CHEMBL204_Ki, thrombin), report "
+                       "test metrics, then screen other bundled compounds and show the top hits (about 2 minutes)")
+    register_options(p)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -124,6 +123,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     for module in EXTRA_COMMANDS.values():
         importlib.import_module(module).register(sub)
+    from molpred.cli.help import DefaultsFormatter
+
+    for command in sub.choices.values():  # show defaults in every command's --help
+        if command.formatter_class is argparse.HelpFormatter:
+            command.formatter_class = DefaultsFormatter
     return parser
 
 
@@ -137,6 +141,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 0
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    _one_line_warnings()
     from molpred.exceptions import MolpredError
 
     module = importlib.import_module({**COMMANDS, **EXTRA_COMMANDS}[args.command])
@@ -150,8 +155,27 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # output piped into `head` and closed early
         return 0
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        print(_interrupted_message(args), file=sys.stderr)
         return 130
+
+
+def _one_line_warnings() -> None:
+    """Python warnings as ``molpred: warning: <message>``, without source path and code line."""
+    import warnings
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        text = str(message).strip().splitlines()[0] if str(message).strip() else category.__name__
+        print(f"molpred: warning: {text}", file=file or sys.stderr)
+
+    warnings.showwarning = show
+
+
+def _interrupted_message(args) -> str:
+    """What an interrupt (Ctrl-C) left behind and how to continue."""
+    if args.command == "screen":
+        return (f"interrupted: finished chunks are saved in {args.out}; run the same command with --resume "
+                "to continue where it stopped")
+    return "interrupted"
 
 
 if __name__ == "__main__":  # pragma: no cover

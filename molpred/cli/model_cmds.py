@@ -57,20 +57,43 @@ def cmd_train(args) -> int:
         frame, args.smiles_col, args.target, task=args.task, split=args.split, model=args.model,
         seed=args.seed, out=args.out, path=args.data, epochs=args.epochs, batch_size=args.batch_size,
         ensemble=args.ensemble, uncertainty=args.uncertainty, device=args.device,
-        applicability_domain=not args.no_domain, progress=sys.stderr.isatty(), duplicates=args.duplicates,
+        applicability_domain=not args.no_domain, progress=_progress(args), duplicates=args.duplicates,
         max_heavy_atoms=args.max_heavy_atoms, require_carbon=args.require_carbon,
         calibration_fraction=args.calibration_fraction, calibration_split=args.calibration_split,
         **training_controls(args),
     )
-    print(f"split {args.split}: {outcome.split_sizes}; trained in {outcome.seconds:.1f} s")
+    print(_split_line(args.split, outcome.labelled_sizes, outcome.split_sizes) + f"; trained in {outcome.seconds:.1f} s")
     dup = outcome.metrics.get("duplicates", {})
     if dup.get("n_groups"):
         print(f"duplicates ({dup['policy']}): {dup['n_groups']} molecules occurred more than once in training, "
               f"{dup['n_conflicting']} with conflicting labels (details in metrics.json)")
     if "test" in outcome.metrics:
         _print_metrics("test", outcome.metrics["test"])
-    print(f"model written to {args.out} (metrics in {args.out}/metrics.json)")
+    if outcome.baseline is not None:
+        print(_baseline_line(outcome.baseline))
+    extra = ", ".join(f"{k} in {v}" for k, v in (outcome.files or {}).items())
+    print(f"model written to {args.out} (metrics in {args.out}/metrics.json{', ' + extra if extra else ''})")
     return 0
+
+
+def _progress(args) -> bool:
+    """Progress bar with per-epoch losses: on a terminal, or when asked (``--progress``)."""
+    return bool(getattr(args, "progress", False)) or sys.stderr.isatty()
+
+
+def _split_line(split: str, labelled: dict, rows: dict) -> str:
+    """``split scaffold: train 1740 / val 229 / test 204 labelled molecules (of 2816 / 352 / 353 rows)``."""
+    used = " / ".join(f"{k} {v}" for k, v in labelled.items())
+    line = f"split {split}: {used} labelled molecules"
+    if labelled != rows:
+        line += " (of " + " / ".join(str(v) for v in rows.values()) + " rows; unlabelled or unparsable rows unused)"
+    return line
+
+
+def _baseline_line(baseline: dict) -> str:
+    """What a model that knows nothing scores on the same test set."""
+    shown = ", ".join(f"{k}={v:.4f}" for k, v in baseline["mean"].items() if v is not None)
+    return f"baseline ({baseline['rule']}): {shown}"
 
 
 def cmd_predict(args) -> int:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 
+from molpred.cli.help import DefaultsRawFormatter
+
 _EPILOG = """\
 score expressions (--score), comma-separated terms:
   COLUMN[:max|min[:WEIGHT[:z|raw]]]   e.g. pki:max:1.0,logs:max:0.5
@@ -17,9 +19,15 @@ score expressions (--score), comma-separated terms:
   z-scored with the model's training-label mean and std by default (raw for everything else);
   score = sum of weight * term. Default: the first model's first target, higher is better.
 filters (--filters): pains, brenk, lipinski[:N], veber, PROPERTY:LO-HI (e.g. mw:200-500).
+ranking (--rank): domain (default) ranks molecules inside every model's applicability domain
+  first (top_hits.csv, top_hits.png) and lists the best out-of-domain ones apart
+  (top_hits_out_of_domain.csv): a molecule unlike anything the model was trained on can get an
+  extrapolated, meaningless top score. raw: one list by score alone.
 outputs: RESULTS_DIR/shards/part-*.parquet (one row per library row, with status/error),
-  summary.json, top_hits.csv, top_hits.png, manifest.json (checked by --resume).
+  summary.json, top_hits.csv, top_hits.png (48 hits a page: top_hits_2.png...),
+  top_hits_out_of_domain.csv, manifest.json (checked by --resume).
 """
+
 
 
 def register(sub) -> argparse.ArgumentParser:
@@ -31,12 +39,12 @@ def register(sub) -> argparse.ArgumentParser:
         "Rows are processed in chunks by worker processes and written as Parquet shards, "
         "so memory stays flat and an interrupted run can be resumed.",
         epilog=_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=DefaultsRawFormatter,
     )
     p.add_argument("models", nargs="+", metavar="MODEL_DIR", help="model directory (one or more)")
     p.add_argument("library", metavar="LIBRARY", help=".smi, .csv, .tsv, .parquet or .sdf, optionally .gz")
     p.add_argument("--out", required=True, help="results directory")
-    p.add_argument("--top", type=int, default=100, help="number of hits in top_hits.csv (default 100)")
+    p.add_argument("--top", type=int, default=100, help="number of hits in top_hits.csv")
     p.add_argument("--score", default=None, help="ranking expression (see below)")
     p.add_argument("--filters", default=None, help="e.g. pains,brenk,lipinski,veber,mw:200-500")
     p.add_argument("--diversity", type=float, default=None, metavar="THRESH",
@@ -45,7 +53,7 @@ def register(sub) -> argparse.ArgumentParser:
     p.add_argument("--overwrite", action="store_true", help="delete earlier results in --out first")
     p.add_argument("--engine", choices=["local", "ray"], default="local")
     p.add_argument("--workers", type=int, default=None, help="worker processes or Ray actors (default: CPUs)")
-    p.add_argument("--chunk-size", type=int, default=5000, help="rows per chunk and shard (default 5000)")
+    p.add_argument("--chunk-size", type=int, default=5000, help="rows per chunk and shard (the first chunk is at most 500 rows, so work is saved early)")
     p.add_argument("--ray-address", default=None, help="existing Ray cluster (with --engine ray)")
     p.add_argument("--smiles-col", default=None, help="SMILES column of CSV/TSV/Parquet libraries")
     p.add_argument("--id-col", default=None, help="identifier column to carry into the results")
@@ -54,7 +62,9 @@ def register(sub) -> argparse.ArgumentParser:
     p.add_argument("--precision", choices=["auto", "fp32", "bf16"], default="auto",
                    help="network arithmetic: auto = mixed on CUDA, fp32 on CPU; bf16 is faster on AMX CPUs")
     p.add_argument("--hits-in-domain", action="store_true",
-                   help="rank only molecules inside every model's applicability domain")
+                   help="rank only molecules inside every model's applicability domain (no out-of-domain list)")
+    p.add_argument("--rank", choices=["domain", "raw"], default="domain",
+                   help="domain: in-domain molecules first, out-of-domain listed apart; raw: by score alone")
     return p
 
 
@@ -68,10 +78,15 @@ def cmd_screen(args) -> int:
         workers=args.workers, chunk_size=args.chunk_size, ray_address=args.ray_address,
         smiles_col=args.smiles_col, id_col=args.id_col,
         progress=False if args.no_progress else None, image=not args.no_image, precision=args.precision,
-        hits_in_domain=args.hits_in_domain,
+        hits_in_domain=args.hits_in_domain, rank=args.rank,
     )
     counts = ", ".join(f"{k}={v}" for k, v in summary.counts.items() if v)
     resumed = f" ({summary.n_chunks_resumed} of {summary.n_chunks} chunks from an earlier run)" if summary.n_chunks_resumed else ""
     print(f"{summary.n_rows} rows screened in {summary.seconds:.1f} s{resumed}; {counts}")
-    print(f"score: {summary.score}; {summary.n_hits} hits written to {summary.out}/top_hits.csv")
+    if summary.rank == "domain":
+        print(f"score: {summary.score}; {summary.n_hits} in-domain hits written to {summary.out}/top_hits.csv, "
+              f"the best {summary.n_hits_out_of_domain} out-of-domain molecules to "
+              f"{summary.out}/top_hits_out_of_domain.csv (--rank raw: one list by score)")
+    else:
+        print(f"score: {summary.score}; {summary.n_hits} hits written to {summary.out}/top_hits.csv")
     return 0

@@ -3,9 +3,9 @@
 Every data set molpred knows by name has a :class:`DatasetCard` (file, SMILES and target
 columns, task type, units, row count, licence, origin, sha256, download URL) stored in
 ``datasets/registry.json``. Files are found, in order, in ``data_dir`` (or the directory
-named by the environment variable ``MOLPRED_DATA_DIR``) and then in the user cache
-(``~/.cache/molpred``, or ``MOLPRED_CACHE_DIR``), at ``<dir>/<subdir>/<file>``, e.g.
-``moleculenet/delaney-processed.csv``. The 30 MoleculeACE sets are bundled in
+named by the environment variable ``MOLPRED_DATA_DIR``), then in the user cache
+(``~/.cache/molpred``, or ``MOLPRED_CACHE_DIR``), then in ``../shared/data`` beside a source
+checkout, at ``<dir>/<subdir>/<file>``, e.g. ``moleculenet/delaney-processed.csv``. The 30 MoleculeACE sets are bundled in
 ``datasets/moleculeace/`` of the source tree (``MOLPRED_DATASETS_DIR`` overrides where that
 folder is). Every file is checked against its sha256 before use.
 
@@ -22,7 +22,6 @@ Examples
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -38,7 +37,10 @@ from molpred.datasets.cards import (
     XYData,
     cache_dir,
     card,
+    checkout_data_dir,
+    data_dirs,
     datasets_dir,
+    find_data_dir,
     list_datasets,
 )
 from molpred.exceptions import DataFileError
@@ -59,6 +61,9 @@ __all__ = [
     "load_moleculeace",
     "datasets_dir",
     "cache_dir",
+    "data_dirs",
+    "find_data_dir",
+    "checkout_data_dir",
     "ENV_DATA_DIR",
     "ENV_DATASETS_DIR",
     "ENV_CACHE_DIR",
@@ -71,9 +76,9 @@ def _search_dirs(c: DatasetCard, data_dir: PathType | None) -> list[tuple[str, P
         dirs.append(("data_dir argument", Path(data_dir).expanduser()))
     if c.source == "bundled":
         return [*dirs, (f"bundled datasets/, {ENV_DATASETS_DIR}", datasets_dir())]
-    if data_dir is None and os.environ.get(ENV_DATA_DIR):
-        dirs.append((ENV_DATA_DIR, Path(os.environ[ENV_DATA_DIR]).expanduser()))
-    return [*dirs, ("cache", cache_dir())]
+    if data_dir is not None:
+        return [*dirs, ("cache", cache_dir())]
+    return [*dirs, *data_dirs()]  # MOLPRED_DATA_DIR, the cache, ../shared/data beside a checkout
 
 
 def path(name: str, data_dir: PathType | None = None, verify: bool = True,
@@ -85,8 +90,9 @@ def path(name: str, data_dir: PathType | None = None, verify: bool = True,
     name : str
         Registered name (see :func:`card` for the accepted spellings).
     data_dir : path-like, optional
-        Directory holding ``<subdir>/<file>``; defaults to ``$MOLPRED_DATA_DIR``. The user
-        cache is searched after it.
+        Directory holding ``<subdir>/<file>``; the user cache is searched after it. Without
+        it: ``$MOLPRED_DATA_DIR``, then the cache, then ``../shared/data`` beside a source
+        checkout (:func:`data_dirs`).
     verify : bool, default True
         Check the file's sha256 (hashed once per process per path, size and mtime).
     download : bool, default False

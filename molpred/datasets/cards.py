@@ -17,7 +17,7 @@ import numpy as np
 from molpred.exceptions import DataFileError
 
 __all__ = ["DatasetCard", "XYData", "KINDS", "list_datasets", "card", "datasets_dir", "cache_dir",
-           "ENV_DATA_DIR", "ENV_DATASETS_DIR", "ENV_CACHE_DIR"]
+           "checkout_data_dir", "data_dirs", "find_data_dir", "ENV_DATA_DIR", "ENV_DATASETS_DIR", "ENV_CACHE_DIR"]
 
 ENV_DATA_DIR = "MOLPRED_DATA_DIR"
 ENV_DATASETS_DIR = "MOLPRED_DATASETS_DIR"
@@ -139,6 +139,48 @@ def cache_dir() -> Path:
         return Path(env).expanduser()
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(base) / "molpred"
+
+
+def checkout_data_dir() -> Path:
+    """``shared/data`` beside the source checkout molpred runs from (``<checkout>/../shared/data``).
+
+    A project layout (several checkouts or worktrees next to one shared data folder); the
+    folder need not exist.
+    """
+    import molpred
+
+    return Path(molpred.__file__).resolve().parents[2] / "shared" / "data"
+
+
+def data_dirs() -> list[tuple[str, Path]]:
+    """Where local (not bundled) data sets are looked for, in order, as ``(label, path)``:
+
+    1. ``$MOLPRED_DATA_DIR`` (when set);
+    2. the download cache, :func:`cache_dir`;
+    3. ``../shared/data`` beside a source checkout, :func:`checkout_data_dir`.
+    """
+    dirs = []
+    if os.environ.get(ENV_DATA_DIR):
+        dirs.append((ENV_DATA_DIR, Path(os.environ[ENV_DATA_DIR]).expanduser()))
+    dirs.append(("cache", cache_dir()))
+    dirs.append(("../shared/data beside the checkout", checkout_data_dir()))
+    return dirs
+
+
+def find_data_dir(subpath: str = "") -> Path:
+    """The first of :func:`data_dirs` that holds ``subpath`` (e.g. ``"molpal"``), else the first
+    of them (so a "not found" message names where the data were expected).
+
+    Examples
+    --------
+    >>> find_data_dir("molpal")  # doctest: +SKIP
+    PosixPath('.../shared/data')
+    """
+    dirs = [d for _, d in data_dirs()]
+    for d in dirs:
+        if (d / subpath).exists():
+            return d
+    return dirs[0]
 
 
 def _registry() -> dict[str, DatasetCard]:

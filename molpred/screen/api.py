@@ -13,13 +13,17 @@ import pandas as pd
 from molpred.exceptions import MolpredError
 from molpred.screen.engine import ENGINES, ShardBuilder, run_local, run_ray
 from molpred.screen.models import BASE_COLUMNS, ModelSet, domain_columns, load_models
-from molpred.screen.ranking import TopPool, draw_top_hits, select_hits, write_top_hits
+from molpred.screen.ranking import RANKS, TopPool, draw_top_hits, in_domain_mask, select_hits, write_top_hits
 from molpred.screen.reader import open_library
 from molpred.screen.scoring import parse_score
 from molpred.screen.shards import ResultsDir, arrow_schema, frame_to_parquet_bytes
 from molpred.screen.worker import FILTERED
 
 __all__ = ["screen", "ScreenSummary", "STATUSES"]
+
+FIRST_CHUNK = 500
+"""Rows of a screen's first chunk (when ``chunk_size`` is larger): its shard is on disk within
+seconds, so an interrupt early in a long screen loses little and ``--resume`` has a start."""
 
 # candidates kept for diverse selection: max(factor * top_k, top_k + extra); more are read
 # back from the shards only if these run out of sufficiently dissimilar molecules
@@ -45,6 +49,11 @@ class ScreenSummary:
         Rows with a finite score.
     n_hits : int
         Rows in ``top_hits.csv``.
+    rank : {"domain", "raw"}
+        Ranking used: ``domain`` when in-domain molecules were ranked first (out-of-domain
+        ones in ``top_hits_out_of_domain.csv``), ``raw`` when every molecule competed on score.
+    n_hits_out_of_domain : int
+        Rows in ``top_hits_out_of_domain.csv`` (0 with ``rank="raw"``).
     n_chunks, n_chunks_resumed : int
         Shards in all, and shards found complete from an earlier run.
     seconds : float
@@ -57,6 +66,9 @@ class ScreenSummary:
         Shard columns.
     top_hits : pandas.DataFrame
         The ranked hits (same as ``top_hits.csv``); not in ``summary.json``.
+    out_of_domain_hits : pandas.DataFrame
+        The best-scored molecules outside the domain (``top_hits_out_of_domain.csv``);
+        not in ``summary.json``.
     """
 
     out: str
@@ -71,11 +83,15 @@ class ScreenSummary:
     score: str
     columns: list
     settings: dict = field(default_factory=dict)
+    rank: str = "raw"
+    n_hits_out_of_domain: int = 0
     top_hits: pd.DataFrame | None = field(default=None, repr=False)
+    out_of_domain_hits: pd.DataFrame | None = field(default=None, repr=False)
 
     def to_dict(self) -> dict:
         d = asdict(self)
         d.pop("top_hits")
+        d.pop("out_of_domain_hits")
         return d
 
 
@@ -138,6 +154,7 @@ def screen(
     image: bool = True,
     precision: str = "auto",
     hits_in_domain: bool = False,
+    rank: str = "domain",
 ) -> ScreenSummary:
     """Predict, filter and rank every molecule of a library, streaming, with resumable output.
 
@@ -175,7 +192,8 @@ def screen(
         Worker processes (local) or Ray actors; default: the CPUs available. ``0`` runs the
         local pipeline in this process.
     chunk_size : int
-        Rows per chunk and shard. Peak memory grows with it (about 60 MB per 5,000 drug-like
+        Rows per chunk and shard (the first chunk has at most :data:`FIRST_CHUNK` rows, so
+        work is saved early). Peak memory grows with it (about 60 MB per 5,000 drug-like
         molecules in flight), not with the library.
     ray_address : str, optional
         Existing Ray cluster to use with ``engine="ray"``.
@@ -186,7 +204,7 @@ def screen(
     progress : bool, optional
         Progress bar with rate and ETA (default: when stderr is a terminal).
     image : bool
-        Draw ``top_hits.png``.
+        Draw every hit: ``top_hits.png`` (48 a page; ``top_hits_2.png``... for more).
     precision : {"auto", "fp32", "bf16"}
         Arithmetic of the networks (:func:`molpred.train.device.autocast`). ``"auto"``:
         mixed precision on CUDA, float32 on the CPU. ``"bf16"`` on a CPU with bfloat16
@@ -198,6 +216,13 @@ def screen(
         Rank only rows inside every model's applicability domain (``in_domain`` True):
         the others keep their predictions but get no score and cannot be hits. Needs a
         model fitted with a domain (the default for molpred's estimators).
+    rank : {"domain", "raw"}
+        ``"domain"`` (default): molecules inside every model's applicability domain are
+        ranked first and fill ``top_hits.csv``; the best-scored molecules outside it are
+        listed apart in ``top_hits_out_of_domain.csv``, so a far-out-of-domain molecule with
+        an extrapolated score never tops the list. Models without a domain rank ``raw``.
+        ``"raw"``: one list by score alone. Changes only the hit lists, not the shards
+        (a finished screen can be resumed with the other ranking).
 
     Returns
     -------
@@ -233,6 +258,8 @@ def screen(
         raise ValueError(f"diversity is a Tanimoto threshold in (0, 1], got {diversity}")
     if chunk_size < 1:
         raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
+    if rank not in RANKS:
+        raise ValueError(f"unknown rank {rank!r}; choose from {', '.join(RANKS)}")
     workers = _auto_workers() if workers is None else int(workers)
     if progress is None:
         progress = sys.stderr.isatty()
@@ -248,9 +275,14 @@ def screen(
         raise ValueError("hits_in_domain needs a model with an applicability domain (in_domain column); "
                          "these models have none")
     build = ShardBuilder(model_set, properties, source.has_ids, spec, bool(hits_in_domain))
+    dom_cols = domain_columns(model_set.columns)
+    tiered = rank == "domain" and bool(dom_cols) and not hits_in_domain
 
+    first_chunk = min(int(chunk_size), FIRST_CHUNK)
     settings = {
-        "chunk_size": int(chunk_size), "score": spec.text(), "filters": asdict(filter_cfg),
+        "chunk_size": int(chunk_size),
+        **({"first_chunk": first_chunk} if first_chunk != chunk_size else {}),
+        "score": spec.text(), "filters": asdict(filter_cfg),
         "standardize": model_set.std_config.to_dict(), "coverage": coverage,
         "properties": list(properties), "precision": precision,
         **({"hits_in_domain": True} if hits_in_domain else {}),  # absent when off: older screens still resume
@@ -259,21 +291,33 @@ def screen(
         "library": source.identity(),
         "settings": settings,
         "models": [{"label": m.label, "source": m.source, "sha256": m.sha256} for m in model_set.models],
-        "run": {"top_k": top_k, "diversity": diversity, "engine": engine, "workers": workers},
+        "run": {"top_k": top_k, "diversity": diversity, "engine": engine, "workers": workers,
+                "rank": "domain" if tiered else "raw"},
     }
     manifest = json.loads(json.dumps(manifest))  # compare as stored: tuples become lists
     results = ResultsDir(out)
     results.prepare(manifest, resume=resume, overwrite=overwrite)
-    for p in (results.summary_path, results.top_csv, results.top_png):
+    for p in (results.summary_path, results.top_csv, results.top_png, results.top_ood_csv,
+              *results.path.glob("top_hits_[0-9]*.png"), *results.path.glob("top_hits_out_of_domain*.png")):
         p.unlink(missing_ok=True)  # only a finished run has them
 
     factor, extra = _DIVERSITY_POOL
-    tally = _Tally(TopPool(top_k if diversity is None else max(factor * top_k, top_k + extra)))
+    capacity = top_k if diversity is None else max(factor * top_k, top_k + extra)
+    if tiered:
+        def inside(frame):
+            return in_domain_mask(frame, dom_cols)
+
+        def outside(frame):
+            return ~in_domain_mask(frame, dom_cols)
+
+        tally = _Tally(TopPool(capacity, inside), TopPool(capacity, outside))
+    else:
+        tally = _Tally(TopPool(capacity))
     bar = _Progress(progress, source, 0)
 
     def pending():
         """Chunks without a complete shard; complete ones (from a killed run) are read back."""
-        for chunk in source.chunks(chunk_size):
+        for chunk in source.chunks(chunk_size, first_chunk):
             if results.shard_rows(chunk.index) == len(chunk):
                 tally.add(results.read_shard(chunk.index), resumed=True)
                 bar.update(len(chunk), None)
@@ -294,21 +338,29 @@ def screen(
     if tally.rows == 0:
         raise MolpredError(f"{library}: the library has no rows")
 
-    if diversity is None:
-        hits = tally.pool.result().head(top_k)
-    else:
-        hits = _diverse_hits(results, tally.pool, top_k, float(diversity))
+    def best(pool):
+        if diversity is None:
+            return pool.result().head(top_k)
+        return _diverse_hits(results, pool, top_k, float(diversity))
+
+    hits = best(tally.pool)
     model_cols = [c for c in tally.columns if c not in BASE_COLUMNS and c != "score" and c not in properties]
     top = write_top_hits(hits, results.top_csv, model_cols)
+    ood = None
+    if tally.ood_pool is not None:
+        ood = write_top_hits(best(tally.ood_pool), results.top_ood_csv, model_cols)
     if image and len(top):
-        draw_top_hits(top, results.top_png)
+        draw_top_hits(top, results.top_png, model_set.target_columns()[0])
+    if image and ood is not None and len(ood):
+        draw_top_hits(ood, results.top_ood_png, model_set.target_columns()[0])
     seconds = time.perf_counter() - t0
     summary = ScreenSummary(
-        out=str(results.path), n_rows=tally.rows, counts=tally.counts, n_ranked=tally.pool.n_seen,
+        out=str(results.path), n_rows=tally.rows, counts=tally.counts, n_ranked=tally.n_ranked(),
         n_hits=len(top), n_chunks=tally.chunks, n_chunks_resumed=tally.resumed, seconds=round(seconds, 2),
         rows_per_second=round((tally.rows - tally.resumed_rows) / seconds, 1) if seconds > 0 else 0.0,
         score=spec.text(), columns=tally.columns, settings={**manifest["settings"], **manifest["run"]},
-        top_hits=top,
+        rank="domain" if tiered else "raw", n_hits_out_of_domain=0 if ood is None else len(ood),
+        top_hits=top, out_of_domain_hits=ood,
     )
     payload = dict(summary.to_dict(), library=manifest["library"], models=manifest["models"])
     tmp = results.summary_path.with_suffix(".json.tmp")
@@ -320,8 +372,9 @@ def screen(
 class _Tally:
     """Counts per status, the running top-K pool and row totals, over shards as they come."""
 
-    def __init__(self, pool: TopPool):
+    def __init__(self, pool: TopPool, ood_pool: TopPool | None = None):
         self.pool = pool
+        self.ood_pool = ood_pool  # out-of-domain rows, listed apart (rank="domain")
         self.counts = {s: 0 for s in STATUSES}
         self.rows = self.chunks = self.resumed = self.resumed_rows = 0
         self.columns: list[str] = []
@@ -330,12 +383,18 @@ class _Tally:
         for status, n in frame["status"].value_counts().items():
             self.counts[str(status)] = self.counts.get(str(status), 0) + int(n)
         self.pool.add(frame)
+        if self.ood_pool is not None:
+            self.ood_pool.add(frame)
         self.rows += len(frame)
         self.chunks += 1
         if resumed:
             self.resumed += 1
             self.resumed_rows += len(frame)
         self.columns = self.columns or list(frame.columns)
+
+    def n_ranked(self) -> int:
+        """Rows with a finite score, in or out of the domain."""
+        return self.pool.n_seen + (self.ood_pool.n_seen if self.ood_pool is not None else 0)
 
     def best(self) -> float | None:
         return None if self.pool.frame is None else float(self.pool.frame["score"].iat[0])
@@ -347,7 +406,7 @@ def _diverse_hits(results: ResultsDir, pool: TopPool, k: int, threshold: float) 
     capacity = pool.capacity
     while len(hits) < k and pool.truncated:
         capacity *= 4
-        pool = TopPool(capacity)
+        pool = TopPool(capacity, pool.keep)
         for index in results.shard_indices():
             pool.add(results.read_shard(index))
         hits = select_hits(pool.result(), k, threshold)

@@ -12,7 +12,19 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-__all__ = ["TopPool", "rank_order", "select_hits", "write_top_hits", "draw_top_hits"]
+__all__ = ["TopPool", "RANKS", "in_domain_mask", "rank_order", "select_hits", "write_top_hits", "draw_top_hits"]
+
+RANKS = ("domain", "raw")
+"""Ranking modes of a screen: ``domain`` ranks molecules inside every model's applicability
+domain first and lists the others apart; ``raw`` ranks every scored molecule by score alone."""
+
+
+def in_domain_mask(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    """``len(frame)`` booleans: True where every applicability-domain column is True (NA: False)."""
+    flags = [frame[c].fillna(False).to_numpy(bool) for c in columns if c in frame]
+    if not flags:
+        return np.zeros(len(frame), dtype=bool)
+    return np.logical_and.reduce(flags)
 
 
 def rank_order(scores: np.ndarray, rows: np.ndarray) -> np.ndarray:
@@ -29,17 +41,23 @@ class TopPool:
     Parameters
     ----------
     capacity : int
+    keep : callable, optional
+        ``keep(frame) -> bool array``: only these rows may enter (e.g. the in-domain ones);
+        default: every row with a finite score.
     """
 
-    def __init__(self, capacity: int):
+    def __init__(self, capacity: int, keep=None):
         self.capacity = max(int(capacity), 0)
+        self.keep = keep
         self.frame: pd.DataFrame | None = None
-        self.n_seen = 0  # rows with a finite score offered so far
+        self.n_seen = 0  # rows with a finite score (and kept) offered so far
 
     def add(self, frame: pd.DataFrame) -> None:
         """Offer the rows of ``frame`` (needs ``score`` and ``row`` columns)."""
         scores = frame["score"].to_numpy(dtype=np.float64)
         ok = ~np.isnan(scores)
+        if self.keep is not None:
+            ok &= np.asarray(self.keep(frame), dtype=bool)
         self.n_seen += int(ok.sum())
         if self.capacity == 0 or not ok.any():
             return
@@ -118,23 +136,74 @@ def write_top_hits(hits: pd.DataFrame, path: Path, model_columns: list[str]) -> 
     return out
 
 
-def draw_top_hits(hits: pd.DataFrame, path: Path, max_mols: int = 48, per_row: int = 6) -> Path | None:
-    """Grid picture of the best hits with rank, row and score in the legends (PNG)."""
+def draw_top_hits(hits: pd.DataFrame, path: Path, target: str | None = None, per_page: int = 48,
+                  per_row: int = 6) -> list[Path]:
+    """Grid pictures of every hit, ``per_page`` to a PNG, with plain-text legends.
+
+    Each legend gives the rank and id, the prediction in the target's units with its interval,
+    the concentration in nM for potency targets (:mod:`molpred.labels`) and the
+    applicability-domain flag. Molecules are laid out with RDKit's ring templates
+    (:func:`molpred.chem.depict.depict`), which draw bridged and caged ring systems without
+    crossing bonds.
+
+    Parameters
+    ----------
+    hits : pandas.DataFrame
+        Ranked hits (``rank``, ``smiles_std``, optional ``id``, the model columns).
+    path : Path
+        First page (``top_hits.png``); further pages are ``top_hits_2.png``, ``top_hits_3.png``...
+    target : str, optional
+        Prediction column to show (default: the ``score`` only).
+    per_page, per_row : int
+
+    Returns
+    -------
+    list of Path
+        The pages written (none when no hit has a drawable molecule).
+    """
     from rdkit import Chem
     from rdkit.Chem import Draw
 
-    shown = hits.head(max_mols)
+    from molpred.chem.depict import depict
+    from molpred.labels import prediction_lines
+    from molpred.screen.models import domain_columns
+
+    dom = domain_columns(list(hits.columns))
+    inside = in_domain_mask(hits, dom) if dom else None
     mols, legends = [], []
-    for _, r in shown.iterrows():
-        m = Chem.MolFromSmiles(r["smiles_std"]) if isinstance(r["smiles_std"], str) else None
+    for i, (_, r) in enumerate(hits.iterrows()):
+        m = Chem.MolFromSmiles(r["smiles_std"]) if isinstance(r.get("smiles_std"), str) else None
         if m is None:
             continue
-        mols.append(m)
-        ident = f" {r['id']}" if "id" in r and isinstance(r["id"], str) and r["id"] else ""
-        legends.append(f"#{int(r['rank'])}{ident[:18]}  score {r['score']:.3g}")
+        mols.append(depict(m))
+        legends.append("\n".join(_hit_legend(r, target, None if inside is None else bool(inside[i]),
+                                             prediction_lines)))
     if not mols:
-        return None
-    img = Draw.MolsToGridImage(mols, molsPerRow=min(per_row, len(mols)), subImgSize=(260, 220),
-                               legends=legends, returnPNG=False)
-    img.save(str(path))
-    return path
+        return []
+    pages = []
+    per_page = max(1, int(per_page))
+    for p, lo in enumerate(range(0, len(mols), per_page)):
+        chunk = slice(lo, lo + per_page)
+        page_mols = mols[chunk]
+        opts = Draw.MolDrawOptions()
+        opts.legendFraction = 0.28  # four legend lines stay readable
+        opts.legendFontSize = 15
+        opts.minFontSize = 11
+        img = Draw.MolsToGridImage(page_mols, molsPerRow=min(per_row, len(page_mols)), subImgSize=(300, 300),
+                                   legends=legends[chunk], returnPNG=False, drawOptions=opts)
+        out = path if p == 0 else path.with_name(f"{path.stem}_{p + 1}{path.suffix}")
+        img.save(str(out))
+        pages.append(out)
+    return pages
+
+
+def _hit_legend(r: pd.Series, target: str | None, in_domain: bool | None, prediction_lines) -> list[str]:
+    """Plain-text legend lines of one hit: ``#rank id``, prediction (+ nM), domain flag."""
+    ident = str(r["id"]) if "id" in r and isinstance(r["id"], str) and r["id"] else ""
+    head = f"#{int(r['rank'])} {ident[:26]}".rstrip()
+    if target is None or target not in r or not np.isfinite(float(r[target])):
+        return [head, f"score {float(r['score']):.3g}"] + ([] if in_domain is None else
+                                                            ["in domain" if in_domain else "OUT of domain"])
+    lo, hi = r.get(f"{target}_lo"), r.get(f"{target}_hi")
+    lines = prediction_lines(target, float(r[target]), lo, hi, in_domain)
+    return [head, *lines]

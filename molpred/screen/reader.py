@@ -138,10 +138,15 @@ class LibrarySource:
             self.id_col = next((c for c in _ID_COLUMNS if c in header.columns and c != self.smiles_col), None)
 
     # ------------------------------------------------------------------ streaming
-    def chunks(self, chunk_size: int) -> Iterator[LibraryChunk]:
-        """Yield consecutive :class:`LibraryChunk` of ``chunk_size`` rows (the last may be shorter)."""
+    def chunks(self, chunk_size: int, first_chunk: int | None = None) -> Iterator[LibraryChunk]:
+        """Yield consecutive :class:`LibraryChunk` of ``chunk_size`` rows (the last may be shorter).
+
+        ``first_chunk`` rows go into the first chunk instead (a small first chunk is saved
+        within seconds, so an early interrupt loses little); the others keep ``chunk_size``.
+        """
         if chunk_size < 1:
             raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
+        first_chunk = chunk_size if first_chunk is None else max(1, min(int(first_chunk), chunk_size))
         rows = {"smi": self._smi_rows, "csv": self._csv_rows, "tsv": self._csv_rows,
                 "parquet": self._parquet_rows, "sdf": self._sdf_rows}[self.fmt]
         index, start = 0, 0
@@ -152,10 +157,12 @@ class LibrarySource:
                 records.extend(batch_records)
                 if batch_ids is not None:
                     ids.extend(batch_ids)
-                while len(records) >= chunk_size:
-                    yield self._chunk(index, start, records[:chunk_size], ids[:chunk_size])
-                    records, ids = records[chunk_size:], ids[chunk_size:]
-                    index, start = index + 1, start + chunk_size
+                size = first_chunk if index == 0 else chunk_size
+                while len(records) >= size:
+                    yield self._chunk(index, start, records[:size], ids[:size])
+                    records, ids = records[size:], ids[size:]
+                    index, start = index + 1, start + size
+                    size = chunk_size
             if records:
                 yield self._chunk(index, start, records, ids)
         finally:

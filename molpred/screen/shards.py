@@ -7,6 +7,7 @@ Layout of a results directory::
     shards/part-000001.parquet
     ...
     summary.json  top_hits.csv  top_hits.png   # written when the screen finishes
+    top_hits_out_of_domain.csv/.png            # rank="domain": best molecules outside the domain
 
 A shard is written to a temporary file, flushed to disk and renamed over its final name
 (``os.replace`` is atomic), so a shard that exists is complete even if the process was killed
@@ -99,6 +100,8 @@ class ResultsDir:
         self.summary_path = self.path / "summary.json"
         self.top_csv = self.path / "top_hits.csv"
         self.top_png = self.path / "top_hits.png"
+        self.top_ood_csv = self.path / "top_hits_out_of_domain.csv"
+        self.top_ood_png = self.path / "top_hits_out_of_domain.png"
 
     def shard_path(self, index: int) -> Path:
         return self.shards / f"part-{index:06d}.parquet"

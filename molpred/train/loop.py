@@ -215,6 +215,17 @@ def binary_log_likelihood(y: np.ndarray, proba: np.ndarray, eps: float = 1e-7) -
     return float(np.mean(t * np.log(p + eps) + (1 - t) * np.log(1 - p + eps)))
 
 
+def _postfix(record: dict, task: str) -> dict:
+    """Progress-bar fields of one epoch: training loss and the validation metric by name."""
+    out = {"train_loss": f"{record['train_loss']:.4g}"}
+    if "val_score" in record:
+        if task == "regression":
+            out["val_rmse"] = f"{-record['val_score']:.4g}"  # the score is -RMSE (higher is better)
+        else:
+            out["val_auc"] = f"{record['val_score']:.4g}"
+    return out
+
+
 def fit_network(
     model: torch.nn.Module,
     train_data: list,
@@ -286,7 +297,7 @@ def fit_network(
                 stale += 1
         history.append(record)
         if config.progress:
-            epochs.set_postfix({k: f"{v:.4g}" for k, v in record.items() if k != "epoch"})
+            epochs.set_postfix(_postfix(record, config.task))
         if val_data and config.patience and stale >= config.patience:
             break
     if best_state is not None:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -20,9 +17,10 @@ from molpred.campaign import (
     simulate,
     true_top_k,
 )
+from molpred.datasets import find_data_dir
 from molpred.exceptions import DataFileError
 
-DATA = Path(os.environ.get("MOLPRED_DATA_DIR", "/work/shared/data")) / "molpal" / "Enamine10k_scores.csv.gz"
+DATA = find_data_dir("molpal") / "molpal" / "Enamine10k_scores.csv.gz"
 FAST = SurrogateConfig("fingerprint", ensemble=3, epochs=10, hidden=64)
 
 

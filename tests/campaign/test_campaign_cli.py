@@ -15,8 +15,9 @@ import pytest
 
 from molpred.campaign import Campaign, CampaignStore
 from molpred.cli.campaign_cmd import main
+from molpred.datasets import find_data_dir
 
-DATA = Path(os.environ.get("MOLPRED_DATA_DIR", "/work/shared/data")) / "molpal" / "Enamine10k_scores.csv.gz"
+DATA = find_data_dir("molpal") / "molpal" / "Enamine10k_scores.csv.gz"
 FAST = ["--surrogate", "fingerprint", "--ensemble", "2", "--epochs", "5"]
 
 
@@ -76,13 +77,41 @@ def test_campaign_cli_round_trip(files, oracle, capsys):
 
     assert main(["campaign", "status", str(store), "--plots", str(tmp / "plots")]) == 0
     out = capsys.readouterr().out
-    assert "best 10 measured" in out and '"n_measured": 10' in out and '"n_pending": 10' in out
+    assert "best 10 measured" in out and "{" not in out  # counts as a table, no raw JSON line
+    assert _count(out, "measured") == 10 and _count(out, "pending (proposed, open round, no result yet)") == 10
     assert (tmp / "plots" / "best_so_far.png").stat().st_size > 1000
     with Campaign.open(store) as c:
         hist = c.history()
         assert hist["state"].tolist() == ["completed", "proposed"]
         assert hist["best_so_far"].iloc[0] == pytest.approx(c.best(1)["value"].iloc[0])
         assert c.model_info(2)["model"]["n_train"] == 10
+
+
+def _count(out: str, label: str) -> int:
+    """The value in the status table's row ``label``."""
+    rows = [line.strip() for line in out.splitlines() if line.strip().startswith(label + "  ")]
+    assert len(rows) == 1, (label, out)
+    return int(rows[0][len(label):].strip())
+
+
+def test_status_pending_counts_only_open_rounds(files, oracle, capsys):
+    """Issue 21: a round whose results came back is not pending, even if the lab skipped some compounds."""
+    tmp, lib, _ = files
+    store = tmp / "c.sqlite"
+    assert _init(store, lib) == 0
+    assert main(["campaign", "next", str(store), "--out", str(tmp / "b1.csv")]) == 0
+    res = _lab_file(tmp / "b1.csv", oracle, tmp / "r1.csv")
+    pd.read_csv(res).head(6).to_csv(res, index=False)  # 4 of 10 never measured
+    assert main(["campaign", "add-results", str(store), str(res)]) == 0
+    capsys.readouterr()
+    assert main(["campaign", "status", str(store)]) == 0
+    out = capsys.readouterr().out
+    assert _count(out, "pending (proposed, open round, no result yet)") == 0
+    assert _count(out, "proposed in a completed round, never measured") == 4
+    assert _count(out, "measured") == 6
+    with Campaign.open(store) as c:
+        s = c.summary()
+    assert (s["n_pending"], s["n_not_measured"], s["open_round"]) == (0, 4, None)
 
 
 def test_bad_results_files_are_reported(files, oracle, capsys):

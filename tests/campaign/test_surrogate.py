@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -12,8 +9,9 @@ import pytest
 from molpred.campaign import CandidatePool, SurrogateConfig
 from molpred.campaign.surrogate import make_surrogate
 from molpred.chem import standardize_many
+from molpred.datasets import find_data_dir
 
-DATA = Path(os.environ.get("MOLPRED_DATA_DIR", "/work/shared/data")) / "molpal" / "Enamine10k_scores.csv.gz"
+DATA = find_data_dir("molpal") / "molpal" / "Enamine10k_scores.csv.gz"
 
 
 @pytest.fixture(scope="module")

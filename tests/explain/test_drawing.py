@@ -35,7 +35,8 @@ def test_png_and_svg_files(mol, tmp_path):
 def test_colours_follow_the_sign(mol):
     """Orange appears where weights are positive and blue where negative."""
     def colour_counts(weights):
-        img = np.asarray(Image.open(io.BytesIO(render_attribution(mol, weights, "png"))).convert("RGB"), dtype=int)
+        png = render_attribution(mol, weights, "png", scale=False)  # the map alone, no colour scale
+        img = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=int)
         r, b = img[..., 0], img[..., 2]
         return int(((r - b) > 60).sum()), int(((b - r) > 60).sum())
 
@@ -79,3 +80,20 @@ def test_grid_keeps_positions(mol):
     assert pixels[180:, 400:].min() == 255  # nothing after the last molecule
     with pytest.raises(ValueError):
         attribution_grid([mol], [], None)
+
+
+def test_caption_is_plain_text_with_a_colour_scale(mol):
+    """Issue 21: RDKit read captions as atom-label markup; now they are plain text, and the
+    picture has a colour scale from minus to plus the largest absolute weight."""
+    caption = ["#3 cpd_<7>", "pKi 7.1 [6.2, 8.0]", "Ki 79 nM [10 nM, 630 nM]", "in domain"]
+    svg = render_attribution(mol, _weights(mol), "svg", legend=caption)
+    for line in caption:
+        escaped = line.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        assert f">{escaped}</text>" in svg  # one text element per line, verbatim
+    assert "linearGradient" in svg and ">-1 lowers</text>" in svg and ">+1 raises</text>" in svg
+    img = np.asarray(Image.open(io.BytesIO(render_attribution(mol, _weights(mol), "png", legend=caption))).convert("RGB"),
+                     dtype=int)
+    assert img.shape[:2] == (380, 400)
+    bar = img[-40:, 80:320]  # the scale: blue at its left end, orange at its right end
+    left, right = bar[:, :20].reshape(-1, 3), bar[:, -20:].reshape(-1, 3)
+    assert ((left[:, 2] - left[:, 0]) > 60).any() and ((right[:, 0] - right[:, 2]) > 60).any()

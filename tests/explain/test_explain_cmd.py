@@ -120,3 +120,29 @@ def test_hostile_text_never_raises(model_dir, texts):
     assert [a.row for a in out] == list(range(len(texts)))
     for a in out:
         assert a.ok == (a.weights is not None)
+
+
+def test_ids_prediction_interval_and_domain_carried_through(cli, model_dir, input_csv, tmp_path):
+    """Issue 21: the input's id column reaches molecules.csv and the captions, with the
+    prediction, its interval and the in-domain flag."""
+    out = tmp_path / "ids"
+    assert cli(["explain", str(model_dir), str(input_csv), "--out", str(out), "--smiles-col", "structure",
+                "--format", "svg"]) == 0
+    mols = pd.read_csv(out / "molecules.csv", keep_default_na=False)
+    assert mols.columns[0] == "id" and mols["id"].tolist() == [f"m{i}" for i in range(len(INPUT))]
+    assert {"prediction_lo", "prediction_hi", "in_domain"} <= set(mols.columns)
+    ok = mols["status"] == "ok"
+    lo, pred, hi = (mols.loc[ok, c].astype(float) for c in ("prediction_lo", "prediction", "prediction_hi"))
+    assert (lo <= pred).all() and (pred <= hi).all()  # (infinite: too few molecules to calibrate)
+    flags = set(mols.loc[ok, "in_domain"].astype(str))
+    svg = (out / "mol_00003.svg").read_text()
+    p = float(mols.loc[2, "prediction"])
+    assert ">#3 m2</text>" in svg and f">n_nitrogen {p:.1f}" in svg
+    if flags == {""}:  # this 40-molecule model has too few validation molecules for a domain threshold
+        assert "domain</text>" not in svg
+    else:
+        assert flags <= {"True", "False"}
+        assert ("in domain</text>" in svg) != ("OUT of domain</text>" in svg)
+    # --id-col picks another column; a missing one is a one-line error
+    assert cli(["explain", str(model_dir), str(input_csv), "--out", str(tmp_path / "o2"), "--smiles-col",
+                "structure", "--id-col", "nope", "--format", "none"]) == 2

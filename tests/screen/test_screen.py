@@ -104,7 +104,8 @@ def _run(models, lib, out, **kw):
     kw.setdefault("workers", 0)
     kw.setdefault("chunk_size", 64)
     kw.setdefault("progress", False)
-    return screen(models, lib, out, **kw)
+    kw.setdefault("rank", "raw")  # these tests check the plain score order (the domain-first default:
+    return screen(models, lib, out, **kw)  # tests/screen/test_rank_domain.py)
 
 
 # ---------------------------------------------------------------------------- accounting
@@ -376,7 +377,7 @@ def test_cli_screen_end_to_end(models, small_library_smiles, tmp_path, capsys):
     register(parser.add_subparsers(dest="command"))
     args = parser.parse_args(["screen", str(models[0]), str(models[1]), str(lib), "--out", str(tmp_path / "out"),
                               "--top", "7", "--score", "gnn.logs:max", "--filters", "pains,brenk",
-                              "--workers", "0", "--chunk-size", "25", "--no-progress"])
+                              "--workers", "0", "--chunk-size", "25", "--no-progress", "--rank", "raw"])
     assert cmd_screen(args) == 0
     assert f"{len(library_smiles)} rows screened" in capsys.readouterr().out
     hits = pd.read_csv(tmp_path / "out" / "top_hits.csv")

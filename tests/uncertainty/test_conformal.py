@@ -8,6 +8,7 @@ import math
 import numpy as np
 import pytest
 
+from molpred.datasets import find_data_dir
 from molpred.exceptions import ModelFileError, NotFittedError
 from molpred.uncertainty import (
     ConformalClassifier,
@@ -213,7 +214,7 @@ def test_classifier_errors():
 
 # -- real data: ESOL with a random forest ------------------------------------------------
 
-ESOL = "/work/shared/data/moleculenet/delaney-processed.csv"
+ESOL = str(find_data_dir("moleculenet") / "moleculenet" / "delaney-processed.csv")
 
 
 @pytest.fixture(scope="module")
