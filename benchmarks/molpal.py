@@ -33,7 +33,8 @@ DATA = Path(os.environ.get("MOLPRED_DATA_DIR", "/work/shared/data")) / "molpal"
 RESULTS = Path(__file__).resolve().parent / "results"
 CACHE = Path(os.environ.get("MOLPRED_CACHE_DIR", "/tmp/molpred_molpal_cache"))
 LIBRARIES = {"10k": ("Enamine10k", 100), "50k": ("Enamine50k", 500)}
-METHODS = ("random", "fp-greedy", "fp-ucb", "dmpnn-greedy", "dmpnn-ucb")
+METHODS = ("random", "fp-greedy", "fp-ucb", "dmpnn-greedy", "dmpnn-ucb",
+           "molpal-nn-greedy", "molpal-rf-greedy", "molpal-nn-ucb", "molpal-rf-ucb")
 MOLPAL_BEST = {"10k": 67.0, "50k": 74.8}
 MOLPAL_TABLE = {  # random, RF greedy, NN greedy, D-MPNN greedy, D-MPNN UCB (REFERENCE.md)
     "10k": {"random": 5.6, "RF greedy": 51.6, "NN greedy": 66.8, "D-MPNN greedy": 67.0, "D-MPNN UCB": 64.4},
@@ -97,8 +98,12 @@ def method_configs(method: str, dmpnn_epochs: int, fp_ensemble: int):
 
     if method == "random":
         return SurrogateConfig("fingerprint"), AcquisitionConfig("random")
-    kind, acq = method.split("-")
-    if kind == "fp":
+    kind, acq = method.rsplit("-", 1)
+    if kind == "molpal-nn":  # MolPAL's NN: no dropout for greedy, MC dropout 0.2 x 10 otherwise
+        sur = SurrogateConfig("molpal-nn", dropout=None if acq == "greedy" else 0.2)
+    elif kind == "molpal-rf":
+        sur = SurrogateConfig("molpal-rf")
+    elif kind == "fp":
         sur = SurrogateConfig("fingerprint", ensemble=fp_ensemble)
     else:
         sur = SurrogateConfig("graph-ensemble", model="dmpnn", ensemble=3, epochs=dmpnn_epochs)
@@ -174,8 +179,10 @@ def cmd_run(args) -> int:
                        **rec}
                 with out.open("a") as fh:
                     fh.write(json.dumps(rec) + "\n")
-                print(f"{args.library} {method} seed {seed} round {rec['round']}: "
-                      f"{100 * rec[f'found_top{k}']:.1f}% of top-{k}, {rec['round_seconds']:.1f} s", flush=True)
+                print(f"{args.library} {method} seed {seed} round {rec['round']}: top-{k} scores "
+                      f"{100 * rec[f'top{k}_scores']:.1f}%, SMILES {100 * rec[f'top{k}_smiles']:.1f}%, "
+                      f"avg {rec[f'top{k}_avg_score']:.2f}; {rec['round_seconds']:.1f} s "
+                      f"(fit {rec['fit_seconds']:.1f} s)", flush=True)
 
             simulate(pool, values, direction="min", surrogate=sur, acquisition=acq, batch=BatchConfig(size),
                      init_size=size, rounds=args.rounds, top_k=k, seed=seed, on_round=write)
