@@ -1,13 +1,15 @@
 """MolPAL retrospective protocol on Enamine 10k / 50k docking scores (see /work/shared/REFERENCE.md).
 
 Protocol: initial random batch = 1% of the library, then 5 acquisition rounds of 1% each
-(6% evaluated), surrogate retrained from scratch each round, several seeds. Metric: percent
-of the true top-k (k = 100 for 10k, 500 for 50k; LOWER docking score is better) acquired.
-Library members without a score are failed evaluations.
+(6% evaluated), surrogate retrained from scratch each round, several seeds. Metrics (MolPAL's,
+:mod:`molpred.campaign.metrics`; k = 100 for 10k, 500 for 50k; LOWER docking score is better):
+percent of the true top-k *scores* found with MolPAL's tie rule (its headline number), percent
+of the top-k molecules (SMILES) found, and the average top-k score found. Library members
+without a score are failed evaluations.
 
 Usage::
 
-    nice -n 10 python -m benchmarks.molpal run --library 10k --methods random fp-greedy fp-ucb --seeds 0 1 2 3 4
+    nice -n 10 python -m benchmarks.molpal run --library 10k --methods random molpal-nn-greedy molpal-rf-greedy
     python -m benchmarks.molpal report
 
 ``run`` appends one JSON line per finished round to ``benchmarks/results/molpal_runs.jsonl``
@@ -36,6 +38,13 @@ LIBRARIES = {"10k": ("Enamine10k", 100), "50k": ("Enamine50k", 500)}
 METHODS = ("random", "fp-greedy", "fp-ucb", "dmpnn-greedy", "dmpnn-ucb",
            "molpal-nn-greedy", "molpal-rf-greedy", "molpal-nn-ucb", "molpal-rf-ucb")
 MOLPAL_BEST = {"10k": 67.0, "50k": 74.8}
+MOLPAL_SMILES = {  # top-k SMILES found by the same MolPAL runs (REFERENCE.md)
+    "10k": {"random": 5.0, "RF greedy": 44.8, "NN greedy": 59.2, "D-MPNN greedy": 59.6, "D-MPNN UCB": 57.0},
+    "50k": {"random": 6.1, "RF greedy": 55.1, "NN greedy": 70.1, "D-MPNN greedy": 68.8, "D-MPNN UCB": 68.4},
+}
+MOLPAL_ROW = {"random": "random", "molpal-rf-greedy": "RF greedy", "molpal-nn-greedy": "NN greedy",
+              "dmpnn-greedy": "D-MPNN greedy", "dmpnn-ucb": "D-MPNN UCB"}
+"""Our method -> the MolPAL row with the same surrogate and acquisition."""
 MOLPAL_TABLE = {  # random, RF greedy, NN greedy, D-MPNN greedy, D-MPNN UCB (REFERENCE.md)
     "10k": {"random": 5.6, "RF greedy": 51.6, "NN greedy": 66.8, "D-MPNN greedy": 67.0, "D-MPNN UCB": 64.4},
     "50k": {"random": 6.6, "RF greedy": 59.1, "NN greedy": 74.8, "D-MPNN greedy": 72.9, "D-MPNN UCB": 72.7},
@@ -141,7 +150,7 @@ def _done(path: Path) -> set:
                 r = json.loads(line)
             except json.JSONDecodeError:  # a line cut by a kill
                 continue
-            if r.get("final"):
+            if r.get("final") and f"top{r['top_k']}_scores" in r:  # earlier runs logged the SMILES metric only
                 done.add((r["library"], _label(r["method"], r.get("surrogate", {})), r["seed"]))
     return done
 
@@ -222,10 +231,27 @@ def _partial(path: Path, complete: pd.DataFrame) -> list[str]:
             continue
         last = g.iloc[-1]
         k = int(last["top_k"])
+        sc = last.get(f"top{k}_scores")
+        got = (f"{100 * sc:.1f}% of the top-{k} scores, " if sc is not None and np.isfinite(sc) else "") + \
+            f"{100 * last[f'found_top{k}']:.1f}% of the top-{k} molecules"
         out.append(f"- {lib} {method} seed {seed}: incomplete, stopped after round {int(last['round'])} of 5 "
-                   f"({100 * last[f'found_top{k}']:.1f}% of the top-{k} at {int(last['n_evaluated'])} evaluated; "
+                   f"({got} at {int(last['n_evaluated'])} evaluated; "
                    f"acquisition rounds took {g[g['round'] > 0]['round_seconds'].round(0).tolist()} s)")
     return out
+
+
+def _pct(series: pd.Series) -> tuple[float | None, float | None]:
+    """Mean and sample std in percent (None when nothing was logged)."""
+    series = series.dropna() * 100
+    if series.empty:
+        return None, None
+    return round(series.mean(), 1), (round(series.std(ddof=1), 1) if len(series) > 1 else None)
+
+
+def _fmt(mean, std) -> str:
+    if mean is None:
+        return "not logged"
+    return f"{mean}" + ("" if std is None else f" +- {std}")
 
 
 def cmd_report(args) -> int:
@@ -235,13 +261,31 @@ def cmd_report(args) -> int:
     rows = []
     for (lib, method), g in runs.groupby(["library", "method"]):
         k = int(g["top_k"].iloc[0])
-        fin = g[g["final"]][f"found_top{k}"] * 100
+        fin = g[g["final"]]
+        col = f"top{k}_scores"
+        has_scores = col in fin.columns and fin[col].notna().all()
+        scores = _pct(fin[col]) if has_scores else (None, None)
+        smiles = _pct(fin[f"found_top{k}"])  # = top<k>_smiles (same definition)
+        avg_col = f"top{k}_avg_score"
+        avg = round(fin[avg_col].mean(), 3) if avg_col in fin.columns and fin[avg_col].notna().all() else None
+        base = method.split(" (")[0]
+        ref = MOLPAL_ROW.get(base)
         acq_rounds = g[g["round"] > 0]
         rows.append({
             "library": lib, "top_k": k, "method": method, "n_seeds": len(fin),
             "seeds": " ".join(str(s) for s in sorted(g["seed"].unique())),
-            "found_pct_mean": round(fin.mean(), 1), "found_pct_std": round(fin.std(ddof=1), 1) if len(fin) > 1 else None,
+            "metrics_logged": "scores, smiles, avg" if has_scores else "smiles only (run before the scores metric)",
+            "scores_pct_mean": scores[0], "scores_pct_std": scores[1],
+            "smiles_pct_mean": smiles[0], "smiles_pct_std": smiles[1],
+            "avg_topk_score_mean": avg,
+            "molpal_row": ref or "", "molpal_scores_pct": MOLPAL_TABLE[lib].get(ref) if ref else None,
+            "molpal_smiles_pct": MOLPAL_SMILES[lib].get(ref) if ref else None,
+            "scores_minus_molpal": (round(scores[0] - MOLPAL_TABLE[lib][ref], 1)
+                                    if ref and scores[0] is not None else None),
+            # kept under its earlier name: the SMILES metric (fraction of the top-k molecules)
+            "found_pct_mean": smiles[0], "found_pct_std": smiles[1],
             "round_seconds_mean": round(acq_rounds["round_seconds"].mean(), 1),
+            "round_seconds_max": round(acq_rounds["round_seconds"].max(), 1),
             "fit_seconds_mean": round(acq_rounds["fit_seconds"].mean(), 1),
             "run_seconds_mean": round(g.groupby("seed")["round_seconds"].sum().mean(), 1),
             "molpal_best": MOLPAL_BEST[lib],
@@ -251,8 +295,16 @@ def cmd_report(args) -> int:
         })
     table = pd.DataFrame(rows)
     table.to_csv(out / "molpal.csv", index=False)
-    curves = runs.assign(pct=lambda d: 100 * d.apply(lambda r: r[f"found_top{int(r['top_k'])}"], axis=1))
-    curve = curves.groupby(["library", "method", "round"])["pct"].mean().unstack("round").round(1)
+
+    def curve_of(metric: str) -> pd.DataFrame:
+        frame = runs.copy()
+        frame["pct"] = [100 * r.get(f"{metric}".format(k=int(r["top_k"])), np.nan) for r in frame.to_dict("records")]
+        frame = frame[frame["pct"].notna()]
+        if frame.empty:
+            return frame
+        return frame.groupby(["library", "method", "round"])["pct"].mean().unstack("round").round(1)
+
+    scores_curve, smiles_curve = curve_of("top{k}_scores"), curve_of("found_top{k}")
     seeds_run = {(r["library"], r["method"]): set(map(int, r["seeds"].split())) for r in rows}
     missing = []
     for lib in LIBRARIES:
@@ -267,26 +319,48 @@ def cmd_report(args) -> int:
         "# MolPAL retrospective benchmark (Enamine 10k / 50k docking scores)",
         "",
         "Protocol (REFERENCE.md): 1% initial random batch, 5 acquisition rounds of 1% (6% of the library",
-        "evaluated), surrogate retrained from scratch every round; metric = % of the true top-k",
-        "(lowest docking scores; k = 100 for 10k, 500 for 50k) acquired. Library members without a",
-        "score are failed evaluations. Mean and sample std over seeds.",
+        "evaluated), surrogate retrained from scratch every round, seeds 0-4. Library members without a",
+        "score are failed evaluations. k = 100 (10k) or 500 (50k), lowest docking scores.",
         "",
-        "Methods: `random`; `fp-*` = fingerprint surrogate (5-fold MLP ensemble on Morgan r=2 2048-bit",
-        "fingerprints, 2x256 hidden, 40 epochs, std = member spread); `dmpnn-*` = graph ensemble",
-        "(`MolPropertyRegressor(model='dmpnn', ensemble=3, uncertainty='ensemble')`, epochs in the csv).",
-        "UCB uses beta = 2 on the (negated) docking score.",
+        "Metrics (MolPAL's, `molpred/campaign/metrics.py`), after the last round, mean +- sample std over seeds:",
         "",
-        "| library | top-k | method | seeds | % top-k found at 6% (mean +- std) | s / acquisition round | MolPAL best |",
-        "|---|---|---|---|---|---|---|",
+        "- **scores**: % of the true top-k *scores* found, MolPAL's headline number and tie rule",
+        "  (multiset overlap of the best k found scores with the true top-k scores: a found molecule",
+        "  tied with the k-th best score counts, up to the number of such ties in the top-k;",
+        "  10k: k-th best -9.5, 82 better, 33 tied; 50k: -9.6, 352 better, 179 tied).",
+        "- **SMILES**: % of the true top-k molecules found (ties at the k-th score broken by position).",
+        "  Rows marked 'smiles only' were run before the scores metric was logged: their runs recorded",
+        "  only this number, so they cannot be recomputed and are not comparable with MolPAL's scores column.",
+        "- **avg**: mean docking score of the best k molecules found (true top-k mean: -9.663 at 10k,",
+        "  -9.732 at 50k; MolPAL reports the ratio of the two).",
+        "",
+        "Methods: `random`; `molpal-nn-greedy` / `molpal-rf-greedy` = MolPAL's surrogates as molpred",
+        "campaign surrogates (`SurrogateConfig('molpal-nn')`, `SurrogateConfig('molpal-rf')`, on",
+        "2048-bit RDKit atom-pair fingerprints, path length 1-3; settings in",
+        "`molpred/campaign/molpal_surrogates.py`); `fp-*` = molpred's fingerprint surrogate (5-fold",
+        "MLP ensemble on Morgan r=2 2048-bit fingerprints, 2x256 hidden, 40 epochs, std = member",
+        "spread); `dmpnn-*` = graph ensemble (`MolPropertyRegressor(model='dmpnn', ensemble=3,",
+        "uncertainty='ensemble')`, epochs in the csv). UCB uses beta = 2 on the (negated) score.",
+        "",
+        "| library | method | seeds | metrics logged | scores % | MolPAL scores % | SMILES % | MolPAL SMILES % | avg top-k score | s / acquisition round (max) |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
-        std = "" if r["found_pct_std"] is None else f" +- {r['found_pct_std']}"
-        lines.append(f"| {r['library']} | {r['top_k']} | {r['method']} | {r['n_seeds']} | {r['found_pct_mean']}{std} | "
-                     f"{r['round_seconds_mean']} | {r['molpal_best']} |")
-    lines += ["", "MolPAL paper (same protocol, GPU): " + "; ".join(
-        f"{lib}: " + ", ".join(f"{m} {v}" for m, v in d.items()) for lib, d in MOLPAL_TABLE.items()), "",
-        "## Mean % of the top-k found after each round (round 0 = initial random 1%)", "",
-        curve.to_markdown() if len(curve) else "(none)", "",
+        lines.append(
+            f"| {r['library']} top-{r['top_k']} | {r['method']} | {r['n_seeds']} | {r['metrics_logged']} | "
+            f"{_fmt(r['scores_pct_mean'], r['scores_pct_std'])} | "
+            f"{'' if r['molpal_scores_pct'] is None else r['molpal_scores_pct']} | "
+            f"{_fmt(r['smiles_pct_mean'], r['smiles_pct_std'])} | "
+            f"{'' if r['molpal_smiles_pct'] is None else r['molpal_smiles_pct']} | "
+            f"{'' if r['avg_topk_score_mean'] is None else r['avg_topk_score_mean']} | "
+            f"{r['round_seconds_mean']} ({r['round_seconds_max']}) |")
+    lines += ["", "MolPAL paper (same protocol, GPU), scores / SMILES: " + "; ".join(
+        f"{lib}: " + ", ".join(f"{m} {v} / {MOLPAL_SMILES[lib][m]}" for m, v in d.items())
+        for lib, d in MOLPAL_TABLE.items()), "",
+        "## Mean % of the top-k scores found after each round (round 0 = initial random 1%)", "",
+        scores_curve.to_markdown() if len(scores_curve) else "(none)", "",
+        "## Mean % of the top-k molecules (SMILES) found after each round", "",
+        smiles_curve.to_markdown() if len(smiles_curve) else "(none)", "",
         "## Not run or incomplete", "", *missing, *partial, *([] if missing or partial else ["- nothing"]), "",
         "## Notes", "", *NOTES, "",
         "## Commands", "", *(f"    nice -n 10 {c}" for c in commands), "    python -m benchmarks.molpal report", "",
