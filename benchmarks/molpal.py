@@ -98,6 +98,7 @@ def load_library(name: str):
         values = oracle_values(pool, oracle, "score", raw_smiles=frame["smiles"].tolist())
         np.save(vcache, values)
     pool.fingerprints()
+    pool.features("atompair")  # MolPAL's surrogates' features: computed (or loaded) here, not in round 1
     return pool, values, k
 
 

@@ -54,6 +54,9 @@ class MolpalNNSurrogate:
     val_fraction = 0.2
     patience = 5
     val_every = 2
+    restore_best_always = True
+    """Restore the best validated weights at the end of training. ``False``: only when early
+    stopping fired (Keras before 2.11, the versions MolPAL was run with, did that)."""
 
     def __init__(self, config, seed: int = 0):
         self.config = config
@@ -130,7 +133,7 @@ class MolpalNNSurrogate:
             gen = torch.Generator().manual_seed(self.seed)
             net = self._net()
             opt = torch.optim.Adam(net.parameters(), lr=self.lr, eps=1e-7)
-            best, best_state, wait, epochs_run, best_epoch = np.inf, None, 0, 0, 0
+            best, best_state, wait, epochs_run, best_epoch, stopped = np.inf, None, 0, 0, 0, False
             for epoch in range(1, max_epochs + 1):
                 net.train()
                 order = torch.from_numpy(tr)[torch.randperm(len(tr), generator=gen)]
@@ -151,8 +154,9 @@ class MolpalNNSurrogate:
                     else:
                         wait += 1
                         if wait >= self.patience:
+                            stopped = True
                             break
-            if best_state is not None:
+            if best_state is not None and (stopped or self.restore_best_always):
                 net.load_state_dict(best_state)
             self.net_ = net.eval()
             val_pred = self._predict_x(x[val])[0] if n_val else np.empty(0)
