@@ -288,6 +288,9 @@ def cmd_report(args) -> int:
             "round_seconds_mean": round(acq_rounds["round_seconds"].mean(), 1),
             "round_seconds_max": round(acq_rounds["round_seconds"].max(), 1),
             "fit_seconds_mean": round(acq_rounds["fit_seconds"].mean(), 1),
+            "round_cpu_seconds_mean": (round(acq_rounds["round_cpu_seconds"].mean(), 1)
+                                       if "round_cpu_seconds" in acq_rounds and acq_rounds["round_cpu_seconds"].notna().all()
+                                       else None),
             "run_seconds_mean": round(g.groupby("seed")["round_seconds"].sum().mean(), 1),
             "molpal_best": MOLPAL_BEST[lib],
             "command": " ; ".join(sorted("nice -n 10 " + c for c in g["command"].unique())),
@@ -343,10 +346,14 @@ def cmd_report(args) -> int:
         "spread); `dmpnn-*` = graph ensemble (`MolPropertyRegressor(model='dmpnn', ensemble=3,",
         "uncertainty='ensemble')`, epochs in the csv). UCB uses beta = 2 on the (negated) score.",
         "",
-        "| library | method | seeds | metrics logged | scores % | MolPAL scores % | SMILES % | MolPAL SMILES % | avg top-k score | s / acquisition round (max) |",
+        "Wall time per acquisition round (train + score the pool + choose): mean (max) over rounds and",
+        "seeds, on a shared 2-core machine; CPU s = this process's CPU time per round where logged.",
+        "",
+        "| library | method | seeds | metrics logged | scores % | MolPAL scores % | SMILES % | MolPAL SMILES % | avg top-k score | wall s / round (max); CPU s |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
+        cpu = "" if r["round_cpu_seconds_mean"] is None else f"; {r['round_cpu_seconds_mean']}"
         lines.append(
             f"| {r['library']} top-{r['top_k']} | {r['method']} | {r['n_seeds']} | {r['metrics_logged']} | "
             f"{_fmt(r['scores_pct_mean'], r['scores_pct_std'])} | "
@@ -354,7 +361,7 @@ def cmd_report(args) -> int:
             f"{_fmt(r['smiles_pct_mean'], r['smiles_pct_std'])} | "
             f"{'' if r['molpal_smiles_pct'] is None else r['molpal_smiles_pct']} | "
             f"{'' if r['avg_topk_score_mean'] is None else r['avg_topk_score_mean']} | "
-            f"{r['round_seconds_mean']} ({r['round_seconds_max']}) |")
+            f"{r['round_seconds_mean']} ({r['round_seconds_max']}){cpu} |")
     lines += ["", "MolPAL paper (same protocol, GPU), scores / SMILES: " + "; ".join(
         f"{lib}: " + ", ".join(f"{m} {v} / {MOLPAL_SMILES[lib][m]}" for m, v in d.items())
         for lib, d in MOLPAL_TABLE.items()), "",

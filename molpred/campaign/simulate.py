@@ -117,7 +117,9 @@ def simulate(
         found), ``top<k>_avg_score`` and ``top<k>_avg_fraction`` (mean value of the best k
         found, and its ratio to the true top-k mean), plus ``found_top<k>`` (the same number
         as ``top<k>_smiles``, under its earlier name); ``fit_seconds, round_seconds`` (wall
-        time of the round's training and of the whole round) and ``val_spearman``.
+        time of the round's training and of the whole round), ``round_cpu_seconds`` (CPU time
+        of this process in the round: on a shared machine, the cost without the waiting) and
+        ``val_spearman``.
     """
     values = np.asarray(values, dtype=np.float64)
     ks = [top_k] if isinstance(top_k, int | np.integer) else list(top_k)
@@ -125,7 +127,7 @@ def simulate(
     acquired = np.zeros(len(pool), dtype=bool)
     records = []
     for rnd in range(rounds + 1):
-        t0 = time.perf_counter()
+        t0, cpu0 = time.perf_counter(), time.process_time()
         measured = np.flatnonzero(acquired & np.isfinite(values))
         candidates = np.flatnonzero(~acquired & pool.ok)
         cfg = batch if rnd else BatchConfig(init_size, None)
@@ -150,6 +152,7 @@ def simulate(
         rec.update({
             "fit_seconds": prop.model_info.get("timing", {}).get("fit_seconds", 0.0),
             "round_seconds": round(time.perf_counter() - t0, 3),
+            "round_cpu_seconds": round(time.process_time() - cpu0, 3),  # this process's CPU: load-independent
         })
         val = prop.model_info.get("model", {}).get("validation", {})
         rec["val_spearman"] = val.get("spearman")
