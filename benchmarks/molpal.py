@@ -383,6 +383,42 @@ def cmd_report(args) -> int:
     return 0
 
 
+def cmd_time_round(args) -> int:
+    """Time one acquisition round of the last size (train on 5% of the library, score the other
+    95%, choose 1%) per method: wall and CPU seconds, appended to ``molpal_round_times.jsonl``."""
+    import torch
+
+    from molpred.campaign.proposal import BatchConfig, propose_batch
+
+    torch.set_num_threads(args.threads)
+    pool, values, _ = load_library(args.library)
+    size = max(1, round(0.01 * len(pool)))
+    rng = np.random.default_rng(args.seed)
+    usable = np.flatnonzero(pool.ok)
+    taken = rng.choice(usable, 5 * size, replace=False)
+    measured = taken[np.isfinite(values[taken])]
+    candidates = np.setdiff1d(usable, taken)
+    out = Path(args.out) / "molpal_round_times.jsonl"
+    for method in args.methods:
+        sur, acq = method_configs(method, args.dmpnn_epochs, args.fp_ensemble)
+        t0, c0 = time.perf_counter(), time.process_time()
+        prop = propose_batch(pool, candidates, measured, values[measured], surrogate=sur, acquisition=acq,
+                             batch=BatchConfig(size), direction="min", seed=args.seed)
+        rec = {"library": args.library, "method": method, "n_train": int(len(measured)),
+               "n_scored": int(len(candidates)), "batch_size": size,
+               "round_seconds": round(time.perf_counter() - t0, 2), "round_cpu_seconds": round(time.process_time() - c0, 2),
+               **{f"{k}": v for k, v in prop.model_info["timing"].items()},
+               "load_average": [round(x, 1) for x in os.getloadavg()],
+               "command": command_line(module="benchmarks.molpal"), "machine": machine_info(), "versions": versions(),
+               "when": time.strftime("%Y-%m-%d %H:%M:%S %Z")}
+        with out.open("a") as fh:
+            fh.write(json.dumps(rec) + "\n")
+        print(json.dumps({k: rec[k] for k in ("library", "method", "n_train", "n_scored", "round_seconds",
+                                               "round_cpu_seconds", "fit_seconds", "score_seconds", "load_average")}),
+              flush=True)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.molpal", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="cmd", required=True)
@@ -397,8 +433,16 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--out", default=str(RESULTS))
     rep = sub.add_parser("report")
     rep.add_argument("--out", default=str(RESULTS))
+    tim = sub.add_parser("time-round", help="wall and CPU time of one last-size acquisition round")
+    tim.add_argument("--library", choices=list(LIBRARIES), required=True)
+    tim.add_argument("--methods", nargs="+", choices=METHODS, default=["molpal-nn-greedy", "molpal-rf-greedy"])
+    tim.add_argument("--seed", type=int, default=0)
+    tim.add_argument("--dmpnn-epochs", type=int, default=30)
+    tim.add_argument("--fp-ensemble", type=int, default=5)
+    tim.add_argument("--threads", type=int, default=1)
+    tim.add_argument("--out", default=str(RESULTS))
     args = parser.parse_args(argv)
-    return cmd_run(args) if args.cmd == "run" else cmd_report(args)
+    return {"run": cmd_run, "report": cmd_report, "time-round": cmd_time_round}[args.cmd](args)
 
 
 if __name__ == "__main__":
