@@ -180,9 +180,10 @@ def cmd_run(args) -> int:
                 print(f"skip {args.library} {method} seed {seed} (done)", flush=True)
                 continue
             t0 = time.perf_counter()
+            attempt = f"{os.getpid()}-{time.time():.0f}"  # tells concurrent or killed attempts apart
 
-            def write(rec, method=method, seed=seed, sur=sur, t0=t0):
-                rec = {"library": args.library, "method": method, "seed": seed, "top_k": k,
+            def write(rec, method=method, seed=seed, sur=sur, t0=t0, attempt=attempt):
+                rec = {"library": args.library, "method": method, "seed": seed, "top_k": k, "attempt": attempt,
                        "batch_size": size, "n_library": n, "final": rec["round"] == args.rounds,
                        "surrogate": _surrogate_record(sur), "elapsed": round(time.perf_counter() - t0, 2),
                        "command": command_line(module="benchmarks.molpal"),
@@ -215,6 +216,9 @@ def _runs(path: Path) -> pd.DataFrame:
     keep = []
     for _, f in final.iterrows():
         sel = frame[(frame.library == f.library) & (frame.method == f.method) & (frame.seed == f.seed)]
+        if "attempt" in sel.columns and isinstance(f.get("attempt"), str):
+            keep.append(sel[sel["attempt"] == f["attempt"]])  # the rounds of the attempt that finished
+            continue
         last_start = sel.index[sel["round"] == 0].max()
         keep.append(sel.loc[last_start:])
     return pd.concat(keep) if keep else frame.iloc[:0]
