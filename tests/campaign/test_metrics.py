@@ -19,7 +19,7 @@ def _molpal_reference(values, acquired, k, direction):
     """MolPAL's calculation written out literally (scripts/experiment.py, calculate_reward)."""
     sign = 1 if direction == "min" else -1
     true = sorted(((sign * v, i) for i, v in enumerate(values) if np.isfinite(v)))[:k]
-    found = sorted(((sign * values[i], i) for i in set(acquired) if np.isfinite(values[i])))[:k]
+    found = sorted((sign * values[i], i) for i in set(acquired) if np.isfinite(values[i]))[:k]
     missed = Counter(v for v, _ in true)
     missed.subtract(v for v, _ in found)
     return (k - sum(max(c, 0) for c in missed.values())) / k
