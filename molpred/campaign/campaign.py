@@ -295,6 +295,46 @@ class Campaign:
         m = self.store.measured()
         return m.sort_values("value", ascending=self.settings.direction == "min", kind="stable").head(n)
 
+    def top_k_progress(self, known: pd.DataFrame, k: int, value_col: str = "value",
+                       smiles_col: str = "smiles") -> pd.DataFrame:
+        """MolPAL's top-k metrics after each round, against known values of the library.
+
+        For a campaign whose library has known values (a retrospective run through a real
+        store, or a reference set): after each round, how much of the true top-k the measured
+        compounds cover (:func:`molpred.campaign.metrics.top_k_metrics`).
+
+        Parameters
+        ----------
+        known : pandas.DataFrame
+            SMILES and value columns; library members absent from it have no value.
+        k : int
+            Size of the true top set.
+        value_col, smiles_col : str
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per round with a measured proposal: ``round, n_measured,
+            top<k>_scores`` (MolPAL's headline: top-k scores found, ties counted),
+            ``top<k>_smiles, top<k>_avg_score, top<k>_avg_fraction``.
+        """
+        from molpred.campaign.metrics import metric_columns, top_k_metrics, top_k_order
+        from molpred.campaign.simulate import oracle_values
+
+        pool, frame = self._pool_and_frame()
+        values = oracle_values(pool, known, value_col, smiles_col, raw_smiles=frame["smiles"].tolist())
+        direction = self.settings.direction
+        true_top = top_k_order(values, np.arange(len(values)), k, direction)
+        props = self.store.proposals()
+        props = props[props["n_measurements"] > 0]
+        pos_of = pd.Series(np.arange(len(frame)), index=frame["id"].to_numpy())
+        rows = []
+        for rnd in sorted(props["round"].unique()):
+            got = pos_of.loc[props.loc[props["round"] <= rnd, "compound_id"]].to_numpy()
+            m = top_k_metrics(values, got, k, direction, true_top=true_top)
+            rows.append({"round": int(rnd), "n_measured": int(len(np.unique(got))), **m.to_dict(f"top{k}_")})
+        return pd.DataFrame(rows, columns=["round", "n_measured", *metric_columns(k)])
+
     def summary(self) -> dict:
         """Counts for a status table: library size, invalid, measured, pending (proposed in an open
         round, no result yet), not measured (proposed in a completed round, no result), rejected

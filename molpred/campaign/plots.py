@@ -83,7 +83,8 @@ def plot_top_k(curves: pd.DataFrame, path, top_k: int, x: str = "n_evaluated") -
     Parameters
     ----------
     curves : pandas.DataFrame
-        Columns ``method``, ``seed``, ``x`` and ``found_top<top_k>`` (one row per round).
+        Columns ``method``, ``seed``, ``x`` and ``top<top_k>_scores`` (MolPAL's top-k scores
+        metric, plotted) or, in frames from before it existed, ``found_top<top_k>`` (molecules).
     path : path
         PNG to write.
     top_k : int
@@ -95,7 +96,7 @@ def plot_top_k(curves: pd.DataFrame, path, top_k: int, x: str = "n_evaluated") -
     pathlib.Path
     """
     plt = _pyplot()
-    col = f"found_top{top_k}"
+    col = f"top{top_k}_scores" if f"top{top_k}_scores" in curves.columns else f"found_top{top_k}"
     fig, ax = plt.subplots(figsize=(5, 3.5))
     for method, g in curves.groupby("method", sort=False):
         agg = g.groupby(x)[col].agg(["mean", "std"]).reset_index()
@@ -103,7 +104,7 @@ def plot_top_k(curves: pd.DataFrame, path, top_k: int, x: str = "n_evaluated") -
         if g["seed"].nunique() > 1:
             ax.fill_between(agg[x], 100 * (agg["mean"] - agg["std"]), 100 * (agg["mean"] + agg["std"]), alpha=0.2)
     ax.set_xlabel("compounds evaluated" if x == "n_evaluated" else x)
-    ax.set_ylabel(f"% of true top-{top_k} found")
+    ax.set_ylabel(f"% of true top-{top_k} {'scores' if col.endswith('_scores') else 'molecules'} found")
     ax.legend()
     fig.tight_layout()
     path = Path(path)

@@ -15,13 +15,36 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["CandidatePool", "FP_BITS", "FP_RADIUS"]
+__all__ = ["CandidatePool", "FP_BITS", "FP_RADIUS", "POOL_FEATURES"]
 
 logger = logging.getLogger(__name__)
 
 FP_RADIUS = 2
 FP_BITS = 2048
 _CACHE_VERSION = 1
+
+
+def _morgan_generator():
+    from rdkit.Chem import rdFingerprintGenerator
+
+    return rdFingerprintGenerator.GetMorganGenerator(radius=FP_RADIUS, fpSize=FP_BITS)
+
+
+def _atom_pair_generator():
+    # MolPAL's "pair" encoder: rdMolDescriptors.GetHashedAtomPairFingerprintAsBitVect(mol,
+    # minLength=1, maxLength=3, nBits=2048), whose bits are this generator's (count simulation)
+    from rdkit.Chem import rdFingerprintGenerator
+
+    return rdFingerprintGenerator.GetAtomPairGenerator(minDistance=1, maxDistance=3, fpSize=FP_BITS,
+                                                       countSimulation=True)
+
+
+POOL_FEATURES = {
+    "morgan": ("binary Morgan fingerprint, radius 2, 2048 bits", _morgan_generator),
+    "atompair": ("RDKit hashed atom-pair fingerprint, path length 1-3, 2048 bits (count-simulated bits, "
+                 "as MolPAL's 'pair' encoder)", _atom_pair_generator),
+}
+"""Registry of pool fingerprints: name -> (description, RDKit generator factory); all 2048 bits."""
 
 
 class CandidatePool:
@@ -51,6 +74,7 @@ class CandidatePool:
         self.ok = np.array([s is not None for s in self.smiles], dtype=bool)
         self.cache_path = Path(cache_path) if cache_path is not None else None
         self._fps: np.ndarray | None = None
+        self._features: dict[str, np.ndarray] = {}
         self._graphs: dict = {}
 
     def __len__(self) -> int:
@@ -67,18 +91,50 @@ class CandidatePool:
             rows are also marked False in :attr:`ok`, which RDKit failures here update).
         """
         if self._fps is None:
-            self._fps = self._load_cache()
+            self._fps = self._load_cache(self.cache_path)
         if self._fps is None:
-            self._fps = self._compute_fingerprints()
-            self._save_cache()
+            self._fps = self._compute_fingerprints("morgan")
+            self._save_cache(self.cache_path, self._fps)
         return self._fps
 
-    def _compute_fingerprints(self) -> np.ndarray:
+    def features(self, kind: str = "morgan") -> np.ndarray:
+        """2048-bit fingerprints of the whole pool, of a kind in :data:`POOL_FEATURES`.
+
+        ``"morgan"`` is :meth:`fingerprints`; other kinds are cached next to it on disk
+        (``<cache>.<kind>.npz``).
+
+        Parameters
+        ----------
+        kind : {"morgan", "atompair"}
+
+        Returns
+        -------
+        numpy.ndarray
+            ``n_pool x 2048`` uint8 0/1 (zero rows where the molecule is unusable).
+        """
+        if kind not in POOL_FEATURES:
+            import difflib
+
+            close = difflib.get_close_matches(str(kind), list(POOL_FEATURES), n=1, cutoff=0.5)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise ValueError(f"unknown pool features {kind!r}{hint} Available: {', '.join(POOL_FEATURES)}")
+        if kind == "morgan":
+            return self.fingerprints()
+        if kind not in self._features:
+            path = None if self.cache_path is None else self.cache_path.with_name(
+                f"{self.cache_path.stem}.{kind}.npz")
+            fps = self._load_cache(path)
+            if fps is None:
+                fps = self._compute_fingerprints(kind)
+                self._save_cache(path, fps)
+            self._features[kind] = fps
+        return self._features[kind]
+
+    def _compute_fingerprints(self, kind: str) -> np.ndarray:
         from rdkit import Chem, RDLogger
-        from rdkit.Chem import rdFingerprintGenerator
 
         RDLogger.DisableLog("rdApp.*")
-        gen = rdFingerprintGenerator.GetMorganGenerator(radius=FP_RADIUS, fpSize=FP_BITS)
+        gen = POOL_FEATURES[kind][1]()
         out = np.zeros((len(self), FP_BITS), dtype=np.uint8)
         for i, smi in enumerate(self.smiles):
             if smi is None:
@@ -100,29 +156,29 @@ class CandidatePool:
             h.update(b"\n")
         return np.frombuffer(h.digest(), dtype=np.uint8)
 
-    def _load_cache(self) -> np.ndarray | None:
-        if self.cache_path is None or not self.cache_path.is_file():
+    def _load_cache(self, path: Path | None) -> np.ndarray | None:
+        if path is None or not path.is_file():
             return None
         try:
-            with np.load(self.cache_path) as z:
+            with np.load(path) as z:
                 if int(z["version"]) != _CACHE_VERSION or not np.array_equal(z["key"], self._key()):
                     return None
                 fps = np.unpackbits(z["packed"], axis=1, count=FP_BITS)
                 self.ok &= z["ok"]
         except Exception as exc:  # noqa: BLE001 - a broken cache is recomputed, never fatal
-            logger.warning("ignoring unreadable fingerprint cache %s: %s", self.cache_path, exc)
+            logger.warning("ignoring unreadable fingerprint cache %s: %s", path, exc)
             return None
         return fps if fps.shape == (len(self), FP_BITS) else None
 
-    def _save_cache(self) -> None:
-        if self.cache_path is None:
+    def _save_cache(self, path: Path | None, fps: np.ndarray) -> None:
+        if path is None:
             return
-        tmp = self.cache_path.with_name(f".{self.cache_path.name}.{os.getpid()}.tmp.npz")
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp.npz")
         try:
-            np.savez(tmp, version=_CACHE_VERSION, key=self._key(), ok=self.ok, packed=np.packbits(self._fps, axis=1))
-            os.replace(tmp, self.cache_path)  # atomic: a kill leaves the old cache or the new one
+            np.savez(tmp, version=_CACHE_VERSION, key=self._key(), ok=self.ok, packed=np.packbits(fps, axis=1))
+            os.replace(tmp, path)  # atomic: a kill leaves the old cache or the new one
         except OSError as exc:
-            logger.warning("could not write fingerprint cache %s: %s", self.cache_path, exc)
+            logger.warning("could not write fingerprint cache %s: %s", path, exc)
             tmp.unlink(missing_ok=True)
 
     def with_extra(self, smiles: Sequence[str]) -> CandidatePool:
@@ -137,6 +193,8 @@ class CandidatePool:
         out = CandidatePool(self.smiles + smiles)
         extra = CandidatePool(smiles)
         out._fps = np.vstack([self.fingerprints(), extra.fingerprints()])  # the pool's come from the cache
+        for kind, fps in self._features.items():  # other kinds already computed: only the new rows
+            out._features[kind] = np.vstack([fps, extra.features(kind)])
         out.ok = np.concatenate([self.ok, extra.ok])
         return out
 

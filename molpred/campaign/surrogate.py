@@ -1,6 +1,6 @@
 """Surrogate models of a campaign: trained from scratch every round, mean + std for the pool.
 
-Two kinds (``SURROGATES``):
+Four kinds (``SURROGATES``):
 
 - ``"fingerprint"`` (the fast one, for huge pools): an ensemble of ``K`` small multilayer
   perceptrons (2 x 256 hidden, dropout 0.1, Adam, 40 epochs, batch 128, one thread) on
@@ -17,6 +17,9 @@ Two kinds (``SURROGATES``):
 - ``"graph-ensemble"``: :class:`molpred.MolPropertyRegressor` (``model="dmpnn"`` by default,
   ``ensemble`` members, ``uncertainty="ensemble"``), the accurate and slower choice. The
   pool is featurised once per process and predicted with the members directly.
+- ``"molpal-nn"`` and ``"molpal-rf"``: MolPAL's fingerprint surrogates (Graff et al., Chem. Sci.
+  2021) on its 2048-bit atom-pair fingerprints, for reproducing its benchmark; see
+  :mod:`molpred.campaign.molpal_surrogates`.
 """
 
 from __future__ import annotations
@@ -29,11 +32,21 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from molpred.campaign.pool import FP_BITS, FP_RADIUS, CandidatePool
+from molpred.campaign.molpal_surrogates import MolpalNNSurrogate, MolpalRFSurrogate
+from molpred.campaign.pool import FP_BITS, POOL_FEATURES, CandidatePool
 
 __all__ = ["SURROGATES", "SurrogateConfig", "FingerprintSurrogate", "GraphEnsembleSurrogate", "make_surrogate"]
 
 _PREDICT_CHUNK = 8192
+
+
+_DEFAULTS = {
+    "fingerprint": {"ensemble": 5, "hidden": 256, "features": "morgan"},
+    "graph-ensemble": {"ensemble": 5},
+    "molpal-nn": {"ensemble": 10, "hidden": 100, "features": "atompair"},
+    "molpal-rf": {"ensemble": 100, "features": "atompair"},
+}
+"""Per-kind values of the :class:`SurrogateConfig` fields left as ``None``."""
 
 
 @dataclass(frozen=True)
@@ -42,22 +55,35 @@ class SurrogateConfig:
 
     Parameters
     ----------
-    kind : {"fingerprint", "graph-ensemble"}
+    kind : {"fingerprint", "graph-ensemble", "molpal-nn", "molpal-rf"}
     model : str
-        Architecture of the graph ensemble (``molpred list models``); ignored by ``fingerprint``.
-    ensemble : int
-        Number of members (>= 2: the std is their spread).
+        Architecture of the graph ensemble (``molpred list models``); ignored by the others.
+    ensemble : int or None
+        Number of members (>= 2: the std is their spread): networks for ``fingerprint`` and
+        ``graph-ensemble`` (default 5), trees for ``molpal-rf`` (default 100), MC-dropout
+        passes for ``molpal-nn`` with ``dropout > 0`` (default 10).
     epochs : int or None
-        Training epochs; ``None``: 40 for ``fingerprint``, 30 for ``graph-ensemble``.
-    hidden : int
-        Width of the two hidden layers of the fingerprint network.
+        Training epochs (at most, with early stopping); ``None``: 40 for ``fingerprint``,
+        30 for ``graph-ensemble``, 50 for ``molpal-nn``; ignored by ``molpal-rf``.
+    hidden : int or None
+        Width of the two hidden layers of the network (``None``: 256 for ``fingerprint``,
+        100 for ``molpal-nn``).
+    features : str or None
+        Pool fingerprint (:data:`molpred.campaign.pool.POOL_FEATURES`) of the fingerprint
+        kinds; ``None``: ``"morgan"`` for ``fingerprint``, ``"atompair"`` for ``molpal-*``.
+    dropout : float or None
+        ``molpal-nn`` only: dropout after each hidden layer, kept on at prediction (MC
+        dropout, ``ensemble`` passes give the std). ``None``/0: no dropout, std = 0 (MolPAL's
+        NN for greedy); 0.2 is MolPAL's setting for UCB and other uncertainty-based acquisitions.
     """
 
     kind: str = "fingerprint"
     model: str = "dmpnn"
-    ensemble: int = 5
+    ensemble: int | None = None
     epochs: int | None = None
-    hidden: int = 256
+    hidden: int | None = None
+    features: str | None = None
+    dropout: float | None = None
 
     def __post_init__(self) -> None:
         key = str(self.kind).strip().lower().replace("_", "-")
@@ -66,11 +92,21 @@ class SurrogateConfig:
             hint = f"; did you mean {close[0]!r}?" if close else ""
             raise ValueError(f"unknown surrogate {self.kind!r}{hint} Available: {', '.join(SURROGATES)}")
         object.__setattr__(self, "kind", key)
+        defaults = _DEFAULTS[key]
+        for name in ("ensemble", "hidden", "features"):
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, defaults.get(name))
+        if self.features is not None and self.features not in POOL_FEATURES:
+            close = difflib.get_close_matches(str(self.features), list(POOL_FEATURES), n=1, cutoff=0.5)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise ValueError(f"unknown features {self.features!r}{hint} Available: {', '.join(POOL_FEATURES)}")
+        if self.dropout is not None and not 0 <= self.dropout < 1:
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
         if int(self.ensemble) != self.ensemble or self.ensemble < 2:
             raise ValueError(f"ensemble must be an integer >= 2 (the std is the members' spread), got {self.ensemble}")
         if self.epochs is not None and (int(self.epochs) != self.epochs or self.epochs < 1):
             raise ValueError(f"epochs must be a positive integer, got {self.epochs}")
-        if self.hidden < 1:
+        if self.hidden is not None and self.hidden < 1:
             raise ValueError(f"hidden must be >= 1, got {self.hidden}")
 
     def to_dict(self) -> dict:
@@ -213,7 +249,7 @@ class FingerprintSurrogate:
         import torch
 
         t0 = time.perf_counter()
-        fps = pool.fingerprints()
+        fps = pool.features(self.config.features)
         train_idx = np.asarray(train_idx, dtype=np.int64)
         y = np.asarray(y, dtype=np.float64)
         self.y_mean_, self.y_std_ = float(y.mean()), float(y.std()) or 1.0
@@ -225,7 +261,7 @@ class FingerprintSurrogate:
         with _one_thread():
             oof = self._fit_members(x, yt, y, rng, k, epochs)
         return {
-            "surrogate": self.config.to_dict() | {"epochs": epochs, "features": f"morgan r={FP_RADIUS} {FP_BITS} bits"},
+            "surrogate": self.config.to_dict() | {"epochs": epochs, "features": POOL_FEATURES[self.config.features][0]},
             "seed": self.seed,
             "n_train": int(len(y)),
             "validation": {"kind": f"{k}-fold out-of-fold", **_regression_metrics(y, oof)},
@@ -258,7 +294,7 @@ class FingerprintSurrogate:
         """
         import torch
 
-        fps = pool.fingerprints()
+        fps = pool.features(self.config.features)
         idx = np.asarray(idx, dtype=np.int64)
         mean = np.full(len(idx), np.nan)
         std = np.full(len(idx), np.nan)
@@ -377,7 +413,12 @@ def _clean(d) -> dict:
     return out
 
 
-SURROGATES = {"fingerprint": FingerprintSurrogate, "graph-ensemble": GraphEnsembleSurrogate}
+SURROGATES = {
+    "fingerprint": FingerprintSurrogate,
+    "graph-ensemble": GraphEnsembleSurrogate,
+    "molpal-nn": MolpalNNSurrogate,
+    "molpal-rf": MolpalRFSurrogate,
+}
 """Registry: surrogate kind -> class with ``fit(pool, idx, y) -> info`` and ``predict(pool, idx)``."""
 
 

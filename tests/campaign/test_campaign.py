@@ -131,8 +131,8 @@ def test_pool_fingerprint_cache_round_trip(tmp_path):
     fps = a.fingerprints()
     assert fps.shape == (3, 2048) and fps[1].sum() == 0 and a.ok.tolist() == [True, False, True]
     b = CandidatePool(smiles, cache_path=tmp_path / "fp.npz")
-    np.testing.assert_array_equal(b._load_cache(), fps)
-    assert CandidatePool(["CCN", None, "c1ccccc1O"], cache_path=tmp_path / "fp.npz")._load_cache() is None
+    np.testing.assert_array_equal(b._load_cache(b.cache_path), fps)
+    assert CandidatePool(["CCN", None, "c1ccccc1O"], cache_path=tmp_path / "fp.npz")._load_cache(tmp_path / "fp.npz") is None
 
 
 def test_surrogate_config_rejects_unknown_names():

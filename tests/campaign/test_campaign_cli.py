@@ -211,8 +211,33 @@ def test_simulate_command(files, capsys):
                "--plots", str(tmp / "plots"), *FAST])
     assert rc == 0
     out = capsys.readouterr().out
-    assert "fraction of the true top-8 found" in out
+    assert "fraction of the true top-8 found" in out and "MolPAL's headline metric" in out
     sim = pd.read_csv(tmp / "sim.csv")
+    assert {"top8_scores", "top8_smiles", "top8_avg_score", "top8_avg_fraction"} <= set(sim.columns)
+    assert (sim["top8_scores"] >= sim["top8_smiles"]).all()
     assert set(sim["method"]) == {"greedy", "random"}
     assert sim.groupby("method")["n_evaluated"].max().tolist() == [24, 24]
     assert (tmp / "plots" / "top_k_found.png").is_file()
+
+
+def test_status_reports_molpal_top_k_metrics_against_known_values(files, oracle, capsys):
+    from molpred.campaign.metrics import top_k_metrics
+
+    tmp, lib, orc = files
+    store = tmp / "c.sqlite"
+    assert _init(store, lib) == 0
+    assert main(["campaign", "next", str(store), "--out", str(tmp / "b1.csv")]) == 0
+    assert main(["campaign", "add-results", str(store), str(_lab_file(tmp / "b1.csv", oracle, tmp / "r1.csv"))]) == 0
+    capsys.readouterr()
+    assert main(["campaign", "status", str(store), "--oracle", str(orc), "--oracle-col", "score", "--top-k", "8"]) == 0
+    out = capsys.readouterr().out
+    assert "true top-8 found" in out and "top8_scores" in out
+    with Campaign.open(store) as c:
+        prog = c.top_k_progress(oracle, 8, value_col="score")
+    assert prog["round"].tolist() == [1] and prog["n_measured"].tolist() == [10]
+    # the same numbers as the metric on the measured molecules directly (lower score is better)
+    measured = set(pd.read_csv(tmp / "b1.csv")["smiles"])
+    got = [i for i, s in enumerate(oracle["smiles"]) if s in measured]
+    ref = top_k_metrics(oracle["score"].to_numpy(float), got, 8, "min")
+    assert prog["top8_scores"].iloc[0] == pytest.approx(ref.scores)
+    assert prog["top8_avg_score"].iloc[0] == pytest.approx(ref.avg_score)
