@@ -66,7 +66,8 @@ def fit_learner_estimator(est, smiles: list, y: np.ndarray, names: list[str] | N
     from molpred.featurize.registry import get_featurizer
     from molpred.nn.model import ModelSpec
     from molpred.predict import member_outputs
-    from molpred.train.fitting import _calibrate, _fit_domain, _status_summary
+    from molpred.train.calibrating import calibrate, validation_metrics
+    from molpred.train.fitting import _fit_domain, _status_summary
     from molpred.train.metrics import task_metrics
 
     task = est._task
@@ -116,13 +117,17 @@ def fit_learner_estimator(est, smiles: list, y: np.ndarray, names: list[str] | N
     est.target_names_ = names or (["y"] if n_tasks == 1 else [f"y{i}" for i in range(n_tasks)])
     est.training_ = training
     est.var_scaler_ = est.conformal_ = est.domain_ = est.val_metrics_ = None
+    est.prob_calibrator_ = est.set_predictors_ = None
     val_mols = []
     if val is not None:
         vfs = featurize_smiles(val[0], featurizer, std_cfg)
         val_mols = vfs.mols
         n_val = len(vfs.data)
+        if est.applicability_domain:  # calibration reads the distance to the training set
+            _fit_domain(est, mols, val_mols)
         if vfs.data:
-            _calibrate(est, vfs.data, val[1][vfs.index], val_mols, member_outputs)
+            est.val_metrics_ = validation_metrics(est, vfs.data, val[1][vfs.index], member_outputs)
+            calibrate(est, vfs.data, val[1][vfs.index], val_mols, member_outputs)
     else:
         n_val = 0
         _calibrate_out_of_fold(est, y_used, oof_mean, oof_std if has_std else None, task_metrics)
@@ -134,11 +139,8 @@ def fit_learner_estimator(est, smiles: list, y: np.ndarray, names: list[str] | N
         "label_std": np.nanstd(y_used, axis=0).tolist() if task == "regression" else None,
         "positive_rate": np.nanmean(y_used, axis=0).tolist() if task == "classification" else None,
     }
-    if est.applicability_domain:
-        if val is not None:
-            _fit_domain(est, mols, val_mols)
-        else:
-            _fit_domain_out_of_fold(est, mols)
+    if est.applicability_domain and val is None:
+        _fit_domain_out_of_fold(est, mols)
 
 
 def _calibrate_out_of_fold(est, y, mean, std, task_metrics) -> None:

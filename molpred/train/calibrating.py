@@ -33,6 +33,9 @@ import numpy as np
 
 from molpred.train.metrics import task_metrics
 
+MIN_CLASS_COUNT = 5
+"""Fewest positives and negatives per task in the calibration set for probability calibration."""
+
 __all__ = ["CALIBRATION_SPLITS", "calibration_holdout", "calibrate"]
 
 CALIBRATION_SPLITS = ("random", "scaffold", "cluster")
@@ -102,8 +105,16 @@ def calibrate(est, cal_data: list, cal_y: np.ndarray, cal_mols: list, member_out
     mean, std = member_outputs(est, cal_data, calibrated=False)
     if est._task != "regression":
         if est.probability_calibration is not None:
-            est.prob_calibrator_ = ProbabilityCalibrator(est.probability_calibration).fit(mean, cal_y)
-            mean = est.prob_calibrator_.transform(mean)
+            # a handful of one class cannot calibrate: Platt would flatten every probability
+            n_pos = np.nansum(cal_y == 1, axis=0)
+            n_neg = np.nansum(cal_y == 0, axis=0)
+            if (np.minimum(n_pos, n_neg) >= MIN_CLASS_COUNT).all():
+                est.prob_calibrator_ = ProbabilityCalibrator(est.probability_calibration).fit(mean, cal_y)
+                mean = est.prob_calibrator_.transform(mean)
+            else:
+                warnings.warn(f"probabilities left uncalibrated: the calibration set has fewer than "
+                              f"{MIN_CLASS_COUNT} molecules of a class (positives {n_pos.tolist()}, "
+                              f"negatives {n_neg.tolist()})", stacklevel=3)
         est.set_predictors_ = [ConformalClassifier().fit(mean[:, j], cal_y[:, j])
                                for j in range(mean.shape[1])]
         return

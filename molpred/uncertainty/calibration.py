@@ -328,6 +328,9 @@ def _identity_params(method: str) -> dict:
     return {"x": np.array([0.0, 1.0]), "y": np.array([0.0, 1.0])}
 
 
+_MIN_PLATT_SLOPE = 0.05
+
+
 def _fit_platt(p: np.ndarray, y: np.ndarray) -> dict:
     """Platt scaling on the logit of ``p`` with Platt's smoothed targets."""
     from scipy.optimize import minimize  # imported here: slow, and only fitting needs it
@@ -344,7 +347,9 @@ def _fit_platt(p: np.ndarray, y: np.ndarray) -> dict:
         g = expit(f) - t
         return float(val.mean()), np.array([np.mean(g * z), np.mean(g)])
 
-    res = minimize(loss, x0=np.array([1.0, 0.0]), jac=True, method="L-BFGS-B")
+    # the slope stays positive: calibration may soften probabilities, never reverse their order
+    res = minimize(loss, x0=np.array([1.0, 0.0]), jac=True, method="L-BFGS-B",
+                   bounds=[(_MIN_PLATT_SLOPE, None), (None, None)])
     return {"a": float(res.x[0]), "b": float(res.x[1])}
 
 

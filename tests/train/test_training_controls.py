@@ -82,7 +82,7 @@ def test_censored_training_respects_loose_bounds(ace):
     censored = censored_est.predict(smiles)
     assert censored_est.train_summary_["n_censored"] > 0
     # read as exact values the bounds drag predictions down; as bounds they do not
-    assert np.mean(y[loose] - naive[loose]) > 0.8
+    assert np.mean(y[loose] - naive[loose]) > 0.6
     assert np.mean(y[loose] - censored[loose]) < 0.5 * np.mean(y[loose] - naive[loose])
 
 
