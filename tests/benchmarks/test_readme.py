@@ -114,9 +114,11 @@ def test_moleculenet_table_equals_the_summary_it_cites():
             assert value.strip("*") == want, (task, label)
 
 
-@pytest.mark.skipif(not (RESULTS / "screen_speed.csv").is_file(), reason="no screening run recorded")
 def test_screening_table_equals_the_results_it_cites():
     body = _block("screening")
+    if not (RESULTS / "screen_speed.csv").is_file():
+        assert "no run with the Lipophilicity model" in body and "|" not in body
+        return
     frame = pd.read_csv(RESULTS / "screen_speed.csv")
     assert frame["command"].iloc[0] in body
     ok = frame[(frame["status"] == "ok") & (frame["step"] != "rdkit-parse")]
@@ -133,10 +135,13 @@ def test_screening_table_equals_the_results_it_cites():
             assert x == "not measured at this size"
 
 
-@pytest.mark.skipif(not (RESULTS / "speed_results.csv").is_file(), reason="no speed run recorded")
 def test_speed_table_equals_the_results_it_cites():
     body = _block("speed")
-    frame = pd.read_csv(RESULTS / "speed_results.csv")
+    path = RESULTS / "speed_results.csv"
+    if not path.is_file() or "x_vs_peer" not in pd.read_csv(path, nrows=0).columns:
+        assert "no run of the like-for-like speed suite" in body and "|" not in body
+        return
+    frame = pd.read_csv(path)
     assert frame["command"].iloc[0] in body
     rate = {(r.model, r.step): r.per_s for r in frame.itertuples() if pd.notna(r.per_s)}
     rows = parse_tables(body)[0]
