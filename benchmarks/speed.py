@@ -70,16 +70,17 @@ def speed_molecules(n: int) -> tuple[list[str], np.ndarray]:
 
 
 class _Clock:
-    """Seconds per named step."""
+    """Wall seconds (``step``) and CPU seconds of this process (``step_cpu``) per named step."""
 
     def __init__(self):
         self.seconds: dict[str, float] = {}
-        self._t0 = time.perf_counter()
+        self._t0, self._c0 = time.perf_counter(), time.process_time()
 
     def lap(self, step: str) -> None:
-        now = time.perf_counter()
-        self.seconds[step] = now - self._t0
-        self._t0 = now
+        now, cpu = time.perf_counter(), time.process_time()
+        self.seconds[step] = self.seconds.get(step, 0.0) + now - self._t0
+        self.seconds[f"{step}_cpu"] = self.seconds.get(f"{step}_cpu", 0.0) + cpu - self._c0
+        self._t0, self._c0 = now, cpu
 
 
 def _molpred(arch: str, smiles: list[str], y: np.ndarray, epochs: int) -> tuple[dict, np.ndarray]:
@@ -108,8 +109,7 @@ def _molpred(arch: str, smiles: list[str], y: np.ndarray, epochs: int) -> tuple[
     torch.manual_seed(0)
     net = build_model(est._model_spec(featurizer, 1))
     config = TrainConfig(task="regression", epochs=epochs, batch_size=BATCH, lr=LR, patience=0, seed=0)
-    clock.seconds["setup"] += time.perf_counter() - clock._t0
-    clock._t0 = time.perf_counter()
+    clock.lap("setup")
     result = fit_network(net, graphs, None, None, config, torch.device("cpu"))
     clock.lap("train")
     pred = predict_network(net, featurize_smiles(smiles, featurizer, std).data, torch.device("cpu"), batch_size=BATCH)
@@ -145,7 +145,7 @@ def _chemprop(smiles: list[str], y: np.ndarray, epochs: int) -> tuple[dict, np.n
                          enable_model_summary=False, accelerator="cpu", devices=1, max_epochs=epochs,
                          limit_val_batches=0, num_sanity_val_steps=0)
     loader = data.build_dataloader(dset, batch_size=BATCH, num_workers=0, seed=0)
-    clock.lap("setup_2")
+    clock.lap("setup")
     trainer.fit(model, loader)
     clock.lap("train")
     pset = data.MoleculeDataset([data.MoleculeDatapoint.from_smi(s) for s in smiles], feat)
@@ -156,7 +156,6 @@ def _chemprop(smiles: list[str], y: np.ndarray, epochs: int) -> tuple[dict, np.n
             out.append(model(batch.bmg, batch.V_d, batch.X_d).reshape(len(batch.bmg), -1).numpy())
     clock.lap("predict")
     seconds = dict(clock.seconds)
-    seconds["setup"] += seconds.pop("setup_2")
     info = {"epochs_run": int(trainer.current_epoch), "n_used": len(dset),
             "params": int(sum(p.numel() for p in model.parameters()))}
     return {**seconds, **info}, np.concatenate(out)
@@ -243,11 +242,13 @@ def _measure(model: str, n: int, epochs: int) -> dict:
 
 
 def rates(frame: pd.DataFrame) -> pd.DataFrame:
-    """Long table: one row per model x step with seconds, rate (per second) and the peer ratio.
+    """Long table: one row per model x step with seconds, rates and the peer ratio.
 
-    ``frame`` holds one row per model as :func:`_worker` returns it. ``featurize`` and
-    ``predict`` rates are molecules/s, ``train`` molecules x epochs per second; ``startup`` and
-    ``setup`` have seconds only.
+    ``frame`` holds one row per model as :func:`_worker` returns it. ``per_s`` is the rate per
+    CPU second of the (single-threaded) process, which other jobs sharing the machine do not
+    change much; ``per_wall_s`` the rate per wall-clock second. ``featurize`` and ``predict``
+    count molecules, ``train`` molecules x epochs; ``startup`` and ``setup`` have seconds only.
+    ``x_vs_peer`` divides ``per_s`` by the peer's for the same step.
     """
     peer_of = {a: b for a, b in SPEED_PAIRS}
     ok = frame[frame["status"] == "ok"].set_index("model")
@@ -255,8 +256,10 @@ def rates(frame: pd.DataFrame) -> pd.DataFrame:
     for model, r in ok.iterrows():
         for step in STEPS:
             units = r["n_molecules"] * (r["epochs_run"] if step == "train" else 1) if step in RATE_STEPS else np.nan
-            rows.append({"model": model, "step": step, "seconds": float(r[step]),
-                         "per_s": units / r[step] if step in RATE_STEPS else np.nan})
+            cpu = float(r.get(f"{step}_cpu", r[step]))
+            rows.append({"model": model, "step": step, "seconds": float(r[step]), "cpu_seconds": cpu,
+                         "per_s": units / cpu if step in RATE_STEPS else np.nan,
+                         "per_wall_s": units / r[step] if step in RATE_STEPS else np.nan})
     long = pd.DataFrame(rows)
     rate = {(r.model, r.step): r.per_s for r in long.itertuples()}
     long["peer"] = long["model"].map(lambda m: peer_of.get(m, ""))
@@ -310,10 +313,11 @@ def _summary(long, frame, label, command, started, wall, n, epochs) -> str:
              f"{n} unique MoleculeACE molecules, {epochs} epochs, batch {BATCH}, no validation and no early "
              "stopping. Pairs: molpred D-MPNN vs Chemprop D-MPNN (hidden 300, depth 3, FFN 300), molpred "
              "fingerprint MLP vs scikit-learn `MLPRegressor` (512, 300) on the same ECFP4 counts. "
-             "`featurize` and `predict` in molecules/s, `train` in molecules x epochs per second over the "
-             "epochs alone (featurisation timed apart); `startup` (imports) and `setup` (network, "
-             "trainer) in seconds, excluded from every rate. `x_vs_peer` = molpred's rate / its peer's "
-             "rate for the same step in this run.", ""]
+             "`featurize` and `predict` in molecules per CPU second, `train` in molecules x epochs per CPU "
+             "second over the epochs alone (featurisation timed apart); CPU seconds of the single-threaded "
+             "process, so other jobs on the machine change them little (wall-clock rates below too); "
+             "`startup` (imports) and `setup` (network, trainer) in seconds, excluded from every rate. "
+             "`x_vs_peer` = molpred's rate / its peer's rate for the same step in this run.", ""]
     if len(long):
         ratios = long[long["step"].isin(RATE_STEPS) & (long["peer"] != "")]
         lines += ["## Ratios (molpred / peer, same step, same run)", "",
@@ -321,10 +325,13 @@ def _summary(long, frame, label, command, started, wall, n, epochs) -> str:
                          .reindex(columns=list(RATE_STEPS)).reset_index()
                          .assign(peer=lambda d: d["model"].map(dict(SPEED_PAIRS)))
                          [["model", "peer", *RATE_STEPS]], lambda x: f"{x:.2f}"), "",
-                  "## Rates (per second)", "",
+                  "## Rates (per CPU second)", "",
                   _table(long[long["step"].isin(RATE_STEPS)].pivot(index="model", columns="step", values="per_s")
                          .reindex(columns=list(RATE_STEPS)).reset_index(), lambda x: f"{x:.1f}"), "",
-                  "## Start-up and set-up (seconds, not in the rates)", "",
+                  "## Rates (per wall-clock second; depend on what else ran)", "",
+                  _table(long[long["step"].isin(RATE_STEPS)].pivot(index="model", columns="step", values="per_wall_s")
+                         .reindex(columns=list(RATE_STEPS)).reset_index(), lambda x: f"{x:.1f}"), "",
+                  "## Start-up and set-up (wall seconds, not in the rates)", "",
                   _table(long[~long["step"].isin(RATE_STEPS)].pivot(index="model", columns="step", values="seconds")
                          .reset_index().merge(frame[["model", "params", "epochs_run", "peak_rss_mib",
                                                      "other_cpu_cores"]], on="model"),
