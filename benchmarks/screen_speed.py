@@ -354,7 +354,6 @@ def _write(out: Path, rows: list[dict], prof: dict, started, wall: float, argv, 
     ok = frame[frame["status"] == "ok"]
     rate = {(r.step, r.n): r.mol_per_s for r in ok.itertuples()}
     small = int(frame["n"].min())
-    chem = rate.get(("chemprop-predict", small))
     floor = rate.get(("rdkit-parse", small))
     # every ratio against Chemprop on the same library, same size, same run; none where it did not run
     frame["x_vs_chemprop"] = [round(r.mol_per_s / rate[("chemprop-predict", r.n)], 2)

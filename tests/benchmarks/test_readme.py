@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from benchmarks.readme import (ACE_LABELS, NET_LABELS, NET_SETS, README, RESULTS, parse_tables, update_readme)
+from benchmarks.readme import ACE_LABELS, NET_LABELS, NET_SETS, README, RESULTS, parse_tables, update_readme
 
 TEXT = README.read_text(encoding="utf-8")
 
