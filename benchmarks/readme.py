@@ -173,7 +173,7 @@ def _ace_block(results: Path) -> str:
     if "molpred-dmpnn" in speed:
         out += ["Training times in the summary are not a like-for-like comparison (molpred stops early, patience 15; "
                 "Chemprop runs its 50 epochs): at the same size, batch and number of epochs molpred's D-MPNN trains "
-                f"at {speed['molpred-dmpnn']['train']:.2f}x Chemprop's rate (speed block below).", ""]
+                f"at {speed['molpred-dmpnn']['train']:.2f}x Chemprop's rate per CPU second (speed block below).", ""]
     return "\n".join(out)
 
 
@@ -233,11 +233,14 @@ def _speed_block(results: Path) -> str:
     return "\n".join([
         f"**Training and prediction speed, like for like** (`benchmarks/results/speed_summary.md`, "
         f"`{r0['command']}`: {int(r0['n_molecules'])} MoleculeACE molecules, {int(frame['epochs_run'].max())} epochs, "
-        "batch 64, one thread per process; molpred's rate / the peer's in the same run; each D-MPNN at hidden 300, "
+        "batch 64, one thread per process; molpred's rate / the peer's in the same run, per CPU second of the "
+        "process (the machine was shared; wall-clock rates are in the summary); each D-MPNN at hidden 300, "
         "depth 3; the fingerprint MLP against scikit-learn's `MLPRegressor` of the same layers on the same "
         "fingerprints):", "", *lines, "",
-        "Start-up (imports, not in the rates): " + ", ".join(f"{m} {s:.1f} s" for m, s in start.items()) + ". "
-        + (f"Other jobs used up to {other:.1f} of the 2 cores during the run: the ratios are noisy."
+        "Start-up (imports, wall clock, not in the rates): " + ", ".join(f"{m} {s:.1f} s" for m, s in start.items())
+        + ". "
+        + (f"Other jobs used up to {other:.1f} of the 2 cores during the run: wall-clock times are inflated "
+           "and noisy; CPU-second rates much less so."
            if other > 0.1 else "Nothing else ran."), ""])
 
 
