@@ -143,7 +143,7 @@ def _ace_block(results: Path) -> str:
            "RMSE in -log10(K/nM); `a +- b` = mean +- standard deviation over seeds of the 30-target mean):", "",
            *lines, ""]
     for model, s in partial_seeds:
-        out += [f"{model}: seeds 1 and 2 are in progress; on the {s['tasks']} targets all of seeds {s['seeds']} "
+        out += [f"{model}: the other seeds have run on {s['tasks']} targets so far (resumable); there, seeds {s['seeds']} "
                 f"finished, RMSE {s['rmse']} and RMSE_cliff {s['rmse_cliff']} (mean +- std over seeds; "
                 "the table's value averages the seeds a target has).", ""]
     frame = pd.read_csv(results / "moleculeace_results.csv")

@@ -379,6 +379,7 @@ def _write(out: Path, rows: list[dict], prof: dict, started, wall: float, argv, 
                         "main_maxrss_mib", "x_vs_chemprop", "x_vs_chemprop_cpu", "x_of_rdkit_floor", "other_cpu_cores",
                         "status") if c in frame]
     table = frame[cols].to_markdown(index=False) if hasattr(frame, "to_markdown") else frame[cols].to_string(index=False)
+    ok = frame[frame["status"] == "ok"]  # again: with the CPU ratio column
     memory, speed = [], []
     for step in [st for st in dict.fromkeys(ok["step"]) if st.startswith("molpred-screen")]:
         screens = ok[ok["step"] == step].set_index("n")
