@@ -1,6 +1,9 @@
-"""Chemprop v2 (D-MPNN) through its public Python API, with ``chemprop train`` defaults.
+"""Ablation ``chemprop-meanagg-nobn``: Chemprop v2 (D-MPNN) through its Python API, configured to
+mirror molpred's D-MPNN. NOT ``chemprop train``'s defaults: the CLI aggregates with ``norm``
+(sum / 100), this peer with the mean. Chemprop as its users run it is
+:mod:`benchmarks.chemprop_cli_peer` (model ``chemprop``).
 
-Defaults mirrored from ``chemprop train``: BondMessagePassing (hidden 300, depth 3), mean
+Settings: BondMessagePassing (hidden 300, depth 3), mean
 aggregation, FFN (1 hidden layer of 300), no batch norm, 50 epochs, batch size 64, Noam
 schedule (Chemprop's default in ``MPNN``), targets standardised on the training part, graphs
 featurised once and cached (the CLI's default), and the weights of the epoch with the lowest
@@ -36,7 +39,7 @@ def _parsable(smiles: list[str]) -> np.ndarray:
 
 
 class ChempropPeer:
-    """Chemprop v2 MPNN regressor/classifier with ``chemprop train`` defaults.
+    """Chemprop v2 MPNN regressor/classifier, mean aggregation and no batch norm (an ablation).
 
     Parameters
     ----------
@@ -46,7 +49,7 @@ class ChempropPeer:
         50 is Chemprop's default.
     """
 
-    name = "chemprop"
+    name = "chemprop-meanagg-nobn"
 
     def __init__(self, task_type: str, seed: int = 0, epochs: int = 50, batch_size: int = 64):
         self.task_type = task_type

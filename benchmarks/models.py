@@ -11,7 +11,11 @@ name               what runs
 svm                Tanimoto-kernel SVR/SVC on ECFP4 1024 bits (scikit-learn), C/epsilon by CV
 rf                 random forest on ECFP4 (scikit-learn)
 knn                Tanimoto k-NN (scikit-learn), k by CV
-chemprop           Chemprop v2 D-MPNN, ``chemprop train`` defaults (50 epochs)
+chemprop           Chemprop v2 D-MPNN as its users run it: ``chemprop train`` / ``chemprop
+                   predict`` subprocesses with every CLI default (``chemprop_cli_peer.py``)
+chemprop-meanagg-  ablation, not Chemprop's defaults: Chemprop v2 through its Python API with
+nobn               mean aggregation and no batch norm, mirroring molpred's D-MPNN
+                   (``chemprop_peer.py``; the ``chemprop`` rows recorded before 2026-12-01)
 deepchem           DeepChem ``MultitaskRegressor``/``MultitaskClassifier`` on
                    ``CircularFingerprint`` (radius 2, 1024 bits), torch backend
 molpred-dmpnn ...  ``molpred.MolPropertyRegressor``/``Classifier(model=...)`` with its defaults
@@ -203,7 +207,19 @@ def _fp_builder(cls_name: str):
     return build
 
 
+def _chemprop_cli_available() -> tuple[bool, str]:
+    from benchmarks.chemprop_cli_peer import chemprop_cli_available
+
+    return chemprop_cli_available()
+
+
 def _chemprop_build(task_type, seed, epochs):
+    from benchmarks.chemprop_cli_peer import ChempropCLIPeer
+
+    return ChempropCLIPeer(task_type, seed, epochs=epochs)
+
+
+def _chemprop_meanagg_build(task_type, seed, epochs):
     from benchmarks.chemprop_peer import ChempropPeer
 
     return ChempropPeer(task_type, seed, epochs=epochs or 50)
@@ -220,7 +236,10 @@ MODELS: dict[str, ModelEntry] = {
     "svm": ModelEntry("svm", "peer", _fp_builder("SVMPeer"), lambda: _module_available("sklearn")),
     "rf": ModelEntry("rf", "peer", _fp_builder("RFPeer"), lambda: _module_available("sklearn")),
     "knn": ModelEntry("knn", "peer", _fp_builder("KNNPeer"), lambda: _module_available("sklearn")),
-    "chemprop": ModelEntry("chemprop", "peer", _chemprop_build, _chemprop_available),
+    "chemprop": ModelEntry("chemprop", "peer", _chemprop_build, _chemprop_cli_available),
+    # ablation: mean aggregation, no batch norm (molpred's D-MPNN settings), not the CLI's defaults
+    "chemprop-meanagg-nobn": ModelEntry("chemprop-meanagg-nobn", "peer", _chemprop_meanagg_build,
+                                        _chemprop_available),
     "deepchem": ModelEntry("deepchem", "peer", lambda t, s, e: DeepChemPeer(t, s, epochs=e or 50),
                            _deepchem_available),
     **{f"molpred-{a}": ModelEntry(f"molpred-{a}", "molpred", _molpred_builder(a),

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-__all__ = ["write_report", "summary_markdown", "REFERENCE", "REPRO_TOLERANCE"]
+__all__ = ["write_report", "summary_markdown", "seed_spread", "REFERENCE", "REPRO_TOLERANCE"]
 
 # Published MoleculeACE means over 30 targets (RMSE, RMSE_cliff); the project's shared REFERENCE.md.
 REFERENCE = {"svm": (0.671, 0.751), "rf": (0.700, 0.786), "chemprop": (0.832, 0.896)}
@@ -112,6 +112,7 @@ def summary_markdown(frame: pd.DataFrame, runs: list[dict], label: str) -> str:
                   "",
                   _table(_model_means(ok, n_tasks)), ""]
         lines += _paired(ok)
+        lines += _seed_spread(ok)
         lines += _reproduction(ok)
         for headline, part in ok.groupby("headline_metric", sort=False):
             lines += [f"## Per task ({headline}, {_direction(headline)}; mean over seeds and epochs settings"
@@ -153,6 +154,51 @@ def _per_task(ok: pd.DataFrame, metric: str) -> pd.DataFrame:
     table = stats.apply(cell, axis=1).unstack("model").fillna("")
     table.index = [t.split("/", 1)[-1] for t in table.index]
     return table.rename_axis("task").reset_index()
+
+
+def seed_spread(ok: pd.DataFrame) -> pd.DataFrame:
+    """Mean over tasks per seed, then mean +- std (ddof 1) over seeds, for models with several seeds.
+
+    Only tasks that every seed of a (model, epochs) finished count, so the seeds are compared on
+    the same targets. Columns: ``model``, ``epochs``, ``seeds`` (e.g. ``0 1 2``), ``tasks``, and per
+    metric ``<metric>_mean``, ``<metric>_std`` and ``<metric>_per_seed`` (space-separated, 4 decimals).
+    """
+    metrics = [m for m in ("rmse", "rmse_cliff", "roc_auc") if m in ok and ok[m].notna().any()]
+    rows = []
+    for (model, epochs), part in ok.groupby(["model", "epochs"]):
+        seeds = sorted(int(x) for x in part["seed"].unique())
+        if len(seeds) < 2:
+            continue
+        has = part.groupby("task")["seed"].nunique()
+        tasks = has.index[has == len(seeds)]
+        if not len(tasks):
+            continue
+        sub = part[part["task"].isin(tasks)]
+        per_seed = sub.groupby(["seed", "task"])[metrics].mean().groupby("seed").mean()
+        row = {"model": model, "epochs": epochs, "seeds": " ".join(map(str, seeds)), "tasks": len(tasks)}
+        for m in metrics:
+            row[f"{m}_mean"] = float(per_seed[m].mean())
+            row[f"{m}_std"] = float(per_seed[m].std(ddof=1))
+            row[f"{m}_per_seed"] = " ".join(f"{v:.4f}" for v in per_seed[m])
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _seed_spread(ok: pd.DataFrame) -> list[str]:
+    if not (ok["suite"] == "moleculeace").all():
+        return []  # other suites mix data sets with different units: per-task tables carry the spread
+    table = seed_spread(ok)
+    if table.empty:
+        return []
+    metrics = [c[:-5] for c in table.columns if c.endswith("_mean")]
+    show = table[["model", "epochs", "seeds", "tasks"]].copy()
+    for m in metrics:
+        show[m] = [f"{a:.3f} +- {b:.3f}" for a, b in zip(table[f"{m}_mean"], table[f"{m}_std"])]
+        show[f"{m} per seed"] = table[f"{m}_per_seed"]
+    return ["## Seed spread (models with several seeds)", "",
+            "The mean over the tasks every seed finished, per seed; then mean +- standard deviation over "
+            "the seeds (ddof 1). A difference between two models smaller than about twice this spread "
+            "cannot be told from seed noise.", "", _table(show), ""]
 
 
 def _reproduction(ok: pd.DataFrame) -> list[str]:

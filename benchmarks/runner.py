@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import signal
 import sys
 import time
 import traceback
@@ -178,7 +179,8 @@ def _run_one(data: TaskData, model_name: str, seed: int, epochs: int | None) -> 
            "train_mol_per_s": n_fit / t_train if t_train > 0 else np.nan,
            "predict_mol_per_s": len(data.smiles_test) / t_pred if t_pred > 0 else np.nan,
            "n_failed_predictions": int(np.isnan(pred).all(axis=1).sum()),
-           **evaluate(data, pred)}
+           **evaluate(data, pred),
+           **getattr(model, "run_info_", {})}  # e.g. the peer's own command line and version
     return row, pred
 
 
@@ -322,6 +324,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"model {name}: {'available ' + info if ok else 'UNAVAILABLE: ' + info}")
         return 0
     args = build_parser().parse_args(args_list)
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        # started as a background job of a script (SIGINT ignored): let `kill -INT` stop the run
+        # cleanly, so the runs log records where it stopped
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         run(args.target, models=args.models, seeds=args.seeds, quick=args.quick, out_dir=args.out,
             epochs=args.epochs, command=command_line(args_list), report=not args.no_report,

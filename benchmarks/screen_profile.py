@@ -115,7 +115,12 @@ def profile_text(prof: dict, frame, n_cores: int) -> str:
                      f"{total:.0f} us of CPU per molecule, so at most {n_cores * 1e6 / total:,.0f} molecules/s on "
                      f"{n_cores} cores even if reading, ranking, writing and the hand-offs between processes cost "
                      "nothing.")
-    if len(chemprop):
+    per_cpu = frame.loc[frame["step"] == "chemprop-predict", "mol_per_cpu_s"] if "mol_per_cpu_s" in frame else []
+    if len(per_cpu) and per_cpu.notna().all():  # Chemprop's CPU per molecule: what other jobs do not change
+        us = 1e6 / float(per_cpu.iloc[0])
+        lines.append(f"Chemprop used {us:,.0f} us of CPU per molecule in this run (its whole predict, one process): "
+                     f"5x its speed at equal CPU needs {us / 5:,.0f} us per molecule, everything included.")
+    elif len(chemprop):
         rate = 5 * float(chemprop.iloc[0])
         lines.append(f"5x Chemprop's rate in this run is {rate:,.0f} molecules/s: {n_cores * 1e6 / rate:.0f} us of "
                      f"CPU per molecule on {n_cores} cores, everything included.")

@@ -209,7 +209,7 @@ def screen(
         Arithmetic of the networks (:func:`molpred.train.device.autocast`). ``"auto"``:
         mixed precision on CUDA, float32 on the CPU. ``"bf16"`` on a CPU with bfloat16
         units (Intel AMX, AVX512-BF16) about halves the network's time and the screen's by
-        5-11% (benchmarks/results/screen_speed.md); network batches are padded to a few
+        5-11% (benchmarks/results/screen_speed_1e6_2026-11-29.md); network batches are padded to a few
         shapes, so peak memory stays flat. Predictions move by about 0.002 of the training
         labels' standard deviation (0.008 at most; benchmarks/results/bf16_accuracy.md).
     hits_in_domain : bool

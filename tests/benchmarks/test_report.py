@@ -66,3 +66,20 @@ def test_failed_prediction_counts_are_whole_numbers_in_the_means_table():
                         if line.startswith("|")]
     column = header.index("failed_test_preds")
     assert [row[column] for row in rows] == ["6", "6"]  # 6 rows per model, one failure each
+
+
+def test_seed_spread_is_the_std_over_seeds_of_the_mean_over_the_tasks_every_seed_finished():
+    from benchmarks.report import seed_spread
+
+    rows = []
+    for task, per_seed in (("moleculeace/a", (1.0, 2.0, 3.0)), ("moleculeace/b", (3.0, 4.0, 5.0)), ("moleculeace/c", (9.0,))):
+        for seed, v in enumerate(per_seed):
+            rows.append({"task": task, "suite": "moleculeace", "model": "m", "epochs": "default", "seed": seed,
+                         "status": "ok", "rmse": v, "rmse_cliff": v + 1, "roc_auc": np.nan})
+    table = seed_spread(pd.DataFrame(rows)).iloc[0]
+    assert table["tasks"] == 2  # task c has one seed: left out
+    assert table["rmse_per_seed"] == "2.0000 3.0000 4.0000"
+    assert table["rmse_mean"] == pytest.approx(3.0) and table["rmse_std"] == pytest.approx(1.0)
+    text = summary_markdown(pd.DataFrame(rows).assign(headline_metric="rmse", r2=np.nan, train_time_s=1.0,
+                                                      predict_mol_per_s=1.0), [], "moleculeace")
+    assert "| m | default | 0 1 2 | 2 | 3.000 +- 1.000 | 2.0000 3.0000 4.0000 |" in text
