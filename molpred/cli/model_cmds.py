@@ -22,6 +22,8 @@ def cmd_train(args) -> int:
         seed=args.seed, out=args.out, path=args.data, epochs=args.epochs, batch_size=args.batch_size,
         ensemble=args.ensemble, uncertainty=args.uncertainty, device=args.device,
         applicability_domain=not args.no_domain, progress=sys.stderr.isatty(),
+        pretrained=args.pretrained, init_from=args.init_from,
+        freeze_encoder=True if args.freeze_encoder == -1 else args.freeze_encoder,
     )
     print(f"split {args.split}: {outcome.split_sizes}; trained in {outcome.seconds:.1f} s")
     if "test" in outcome.metrics:
@@ -80,6 +82,8 @@ def cmd_list(args) -> int:
         from molpred.datasets import list_datasets as names
     elif what == "filters":
         from molpred.chem.filters import list_filters as names
+    elif what == "pretrained":
+        from molpred.pretrain.bundle import list_pretrained as names
     else:
         from molpred.campaign.acquisition import list_acquisitions as names
     for name in names():
