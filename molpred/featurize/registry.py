@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 
 from molpred.exceptions import ModelFileError
-from molpred.featurize.atom_bond import MolGraphFeaturizer
+from molpred.featurize.atom_bond import MOLGRAPH_VERSIONS, MolGraphFeaturizer
 from molpred.featurize.fingerprint import FingerprintFeaturizer
 
 __all__ = ["FEATURIZERS", "get_featurizer", "featurizer_from_spec", "list_featurizers"]
@@ -38,6 +38,11 @@ def featurizer_from_spec(spec: dict):
     if name not in FEATURIZERS:
         raise ModelFileError(f"model uses featurizer {name!r}, which this molpred does not have")
     extra = {k: spec[k] for k in ("radius", "n_bits") if k in spec}
+    if name == "molgraph":
+        if spec.get("version") not in MOLGRAPH_VERSIONS:
+            raise ModelFileError(f"model uses molgraph featurizer version {spec.get('version')!r}; "
+                                 f"this molpred has versions {sorted(MOLGRAPH_VERSIONS)}")
+        extra["version"] = spec["version"]
     feat = FEATURIZERS[name](**extra)
     if feat.spec() != spec:
         raise ModelFileError(

@@ -7,7 +7,7 @@ from rdkit import Chem
 from molpred.exceptions import ModelFileError
 from molpred.featurize import FingerprintFeaturizer, MolGraphFeaturizer, featurizer_from_spec
 
-F = MolGraphFeaturizer()
+F = MolGraphFeaturizer(version=1)  # golden values of version 1, kept bit for bit
 
 
 def _onehot_slots(vec):

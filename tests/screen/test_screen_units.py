@@ -158,7 +158,9 @@ def test_packed_graphs_unpack_exactly_what_was_packed():
 
     smiles = ["CCO", "c1ccccc1C(=O)O", "C[C@H](N)C(=O)O", "FC(F)(F)c1ccc(Br)cn1", "C", "N#CC#N", "O=S(=O)(N)c1ccccc1"]
     graphs = _graphs(smiles)
-    parts = [PackedGraphs.pack(graphs[:3], 46, 14), PackedGraphs.pack([], 46, 14), PackedGraphs.pack(graphs[3:], 46, 14)]
+    d_atom, d_bond = graphs[0].x.shape[1], graphs[0].edge_attr.shape[1]
+    parts = [PackedGraphs.pack(graphs[:3], d_atom, d_bond), PackedGraphs.pack([], d_atom, d_bond),
+             PackedGraphs.pack(graphs[3:], d_atom, d_bond)]
     packed = PackedGraphs.concat(parts)
     assert packed.x.u8.dtype == np.uint8 and packed.x.f32.shape[1] == 1  # only the mass column is not 0/1
     for lo, hi in [(0, 7), (2, 5), (6, 7)]:
@@ -214,7 +216,7 @@ def test_packed_batch_equals_pyg_collation():
     from molpred.screen.packing import PackedGraphs
 
     graphs = _graphs(["CCO", "c1ccccc1C(=O)O", "C", "FC(F)(F)c1ccc(Br)cn1", "N#CC#N", "O=S(=O)(N)c1ccccc1"])
-    packed = PackedGraphs.pack(graphs, 46, 14)
+    packed = PackedGraphs.pack(graphs, graphs[0].x.shape[1], graphs[0].edge_attr.shape[1])
     for lo, hi in [(0, 6), (1, 4), (5, 6)]:
         ours = packed.batch(lo, hi)
         ref = Batch.from_data_list([g.to_pyg() for g in graphs[lo:hi]])
@@ -243,13 +245,13 @@ def test_padded_batches_give_the_same_outputs_for_the_real_graphs(arch):
     from molpred.train.loop import Batches, predict_network
 
     graphs = _graphs(["CCO", "c1ccccc1C(=O)O", "C", "FC(F)(F)c1ccc(Br)cn1", "N#CC#N", "O=S(=O)(N)c1ccccc1"])
-    packed = PackedGraphs.pack(graphs, 46, 14)
+    packed = PackedGraphs.pack(graphs, graphs[0].x.shape[1], graphs[0].edge_attr.shape[1])
     padded = packed.batch(0, 6, bucket=16)
     assert padded.n_real == 6 and padded.num_graphs == 7
     assert padded.x.shape[0] % 16 == 0 and padded.edge_index.shape[1] % 16 == 0
     assert padded.x.shape[0] > packed.batch(0, 6).x.shape[0]  # always at least one filler atom
     torch.manual_seed(0)
-    model = build_model(ModelSpec(arch, 46, 14, n_tasks=2, hidden=32, ffn_hidden=16))
+    model = build_model(ModelSpec(arch, packed.x.width, packed.edge_attr.width, n_tasks=2, hidden=32, ffn_hidden=16))
     cpu = torch.device("cpu")
     plain = predict_network(model, Batches([packed.batch(0, 4), packed.batch(4, 6)]), cpu)
     pads = predict_network(model, Batches([packed.batch(0, 4, bucket=16), packed.batch(4, 6, bucket=16)]), cpu)
