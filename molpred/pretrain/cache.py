@@ -9,7 +9,10 @@ Layout of a cache directory::
 
 Shard ``i`` always holds the same rows of the file (:mod:`molpred.screen.reader`), and a shard
 is listed in the manifest only after it is written completely, so an interrupted pass resumes
-with the first missing shard and a finished cache is reused as it is. Rows are never dropped:
+with the first missing shard and a finished cache is reused as it is. The row limit
+(``max_molecules``) is not part of a cache's identity: a cache made for the first 30,000 rows
+is extended, not rebuilt, when a later run asks for 60,000 (with a ``chunk_size`` multiple,
+every earlier shard is reused). Rows are never dropped:
 every input row has a ``status`` (``ok``, a standardisation failure, or ``excluded`` with the
 benchmark sources in ``error``).
 """
@@ -98,19 +101,26 @@ class _Identity:
     source: dict
     descriptors: list
     chunk_size: int
-    max_molecules: int | None
     exclusion: str | None
 
     def to_dict(self) -> dict:
         return {"source": self.source, "descriptors": self.descriptors, "chunk_size": self.chunk_size,
-                "max_molecules": self.max_molecules, "exclusion": self.exclusion}
+                "exclusion": self.exclusion}
 
 
-def shard_paths(cache_dir: PathType) -> list[Path]:
-    """The finished shards of a cache, in file order."""
+def _used(manifest: dict, max_molecules: int | None) -> list[dict]:
+    """Manifest entries of the shards covering the first ``max_molecules`` rows, in file order."""
+    shards = sorted(manifest["shards"], key=lambda s: s["index"])
+    if max_molecules is None:
+        return shards
+    return [s for s in shards if s["index"] * manifest["chunk_size"] < max_molecules]
+
+
+def shard_paths(cache_dir: PathType, max_molecules: int | None = None) -> list[Path]:
+    """The finished shards of a cache (those covering the first ``max_molecules`` rows), in file order."""
     d = Path(cache_dir)
     manifest = json.loads((d / MANIFEST).read_text())
-    return [d / s["file"] for s in sorted(manifest["shards"], key=lambda s: s["index"])]
+    return [d / s["file"] for s in _used(manifest, max_molecules)]
 
 
 def read_shard(path: PathType, ok_only: bool = True) -> pd.DataFrame:
@@ -119,12 +129,12 @@ def read_shard(path: PathType, ok_only: bool = True) -> pd.DataFrame:
     return frame[frame["status"] == "ok"].reset_index(drop=True) if ok_only else frame
 
 
-def cache_summary(cache_dir: PathType) -> dict:
-    """Counts over the finished shards: rows, statuses, exclusions per benchmark source."""
+def cache_summary(cache_dir: PathType, max_molecules: int | None = None) -> dict:
+    """Counts over the shards in use: rows, statuses, exclusions per benchmark source."""
     statuses: dict[str, int] = {}
     excluded: dict[str, int] = {}
     rows = 0
-    for path in shard_paths(cache_dir):
+    for path in shard_paths(cache_dir, max_molecules):
         frame = pd.read_parquet(path, columns=["status", "error"])
         rows += len(frame)
         for k, v in frame["status"].value_counts().items():
@@ -174,32 +184,31 @@ def build_descriptor_cache(
     Returns
     -------
     dict
-        The manifest (``shards`` lists every shard with its row and ``ok`` counts).
+        The manifest, with ``shards`` restricted to the shards covering the requested rows
+        (each with its ``rows`` and ``ok`` counts).
 
     Raises
     ------
     ValueError
-        ``cache_dir`` holds a cache of another file, descriptor set, chunk size, row limit
-        or exclusion list.
+        ``cache_dir`` holds a cache of another file, descriptor set, chunk size or exclusion
+        list.
     """
     from molpred.screen.reader import open_library
 
     d = Path(cache_dir)
     d.mkdir(parents=True, exist_ok=True)
     source = open_library(data, smiles_col, id_col="")
-    ident = _Identity(source.identity(), descriptor_names(), int(chunk_size), max_molecules,
+    ident = _Identity(source.identity(), descriptor_names(), int(chunk_size),
                       exclusion.fingerprint() if exclusion is not None else None)
-    manifest = {**ident.to_dict(), "shards": [], "complete": False}
+    manifest = {**ident.to_dict(), "shards": []}
     if (d / MANIFEST).exists():
         old = json.loads((d / MANIFEST).read_text())
         if {k: old.get(k) for k in ident.to_dict()} != ident.to_dict():
             changed = [k for k, v in ident.to_dict().items() if old.get(k) != v]
             raise ValueError(f"{d} holds a descriptor cache made with other settings ({', '.join(changed)}); "
                              "use another directory or delete it")
-        manifest = old
-        if manifest.get("complete"):
-            return manifest
-    done = {s["index"] for s in manifest["shards"]}
+        manifest = {**old, "shards": old["shards"]}
+    done = {s["index"]: s["rows"] for s in manifest["shards"]}
 
     def tasks():
         for chunk in source.chunks(chunk_size):
@@ -208,7 +217,7 @@ def build_descriptor_cache(
             records = chunk.records
             if max_molecules is not None:
                 records = records[: max_molecules - chunk.start]
-            if chunk.index not in done:
+            if done.get(chunk.index) != len(records):  # missing, or cut shorter by an earlier limit
                 yield chunk.index, chunk.start, records
 
     bar = None
@@ -231,6 +240,7 @@ def build_descriptor_cache(
             tmp = d / (name + ".tmp")
             frame.to_parquet(tmp, index=False)
             os.replace(tmp, d / name)
+            manifest["shards"] = [s for s in manifest["shards"] if s["index"] != index]
             manifest["shards"].append({"index": index, "file": name, "rows": len(frame),
                                        "ok": int((frame["status"] == "ok").sum())})
             _write_manifest(d, manifest)
@@ -241,6 +251,4 @@ def build_descriptor_cache(
             pool.terminate()
         if bar is not None:
             bar.close()
-    manifest["complete"] = True
-    _write_manifest(d, manifest)
-    return manifest
+    return {**manifest, "shards": _used(manifest, max_molecules)}

@@ -45,8 +45,10 @@ class DescriptorScaler:
 
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)
-                lo = np.nanquantile(values, quantile, axis=0)
-                hi = np.nanquantile(values, 1.0 - quantile, axis=0)
+                # no interpolation towards the extremes: on a small sample a linear quantile
+                # would move part of the way to the outlier it is meant to cut off
+                lo = np.nanquantile(values, quantile, axis=0, method="higher")
+                hi = np.nanquantile(values, 1.0 - quantile, axis=0, method="lower")
                 clipped = np.clip(values, lo, hi)
                 mean = np.nanmean(clipped, axis=0)
                 std = np.nanstd(clipped, axis=0)

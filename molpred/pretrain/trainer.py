@@ -276,7 +276,7 @@ def pretrain(
     manifest = build_descriptor_cache(data, run / "cache", exclusion, max_molecules, chunk_size, n_jobs,
                                       progress=progress)
     desc_seconds = time.perf_counter() - t_desc
-    shards = shard_paths(run / "cache")
+    shards = shard_paths(run / "cache", max_molecules)
     names = descriptor_names()
     scaler = _fit_scaler(run, shards, names, seed)
     if not (run / "descriptor_pass.json").exists():
@@ -308,7 +308,7 @@ def pretrain(
         usable = sum(n_ok)
         return {"objective": objective, "descriptors": [n for n, a in zip(names, scaler.active) if a],
                 "descriptor_scaler": "clip at 0.1%/99.9% quantiles, then mean/std (scaler.json in the run)",
-                "data": {"file": Path(data).name, "max_molecules": max_molecules, **cache_summary(run / "cache")},
+                "data": {"file": Path(data).name, "max_molecules": max_molecules, **cache_summary(run / "cache", max_molecules)},
                 "exclusion": {"rule": "InChIKey connectivity block after molpred standardisation",
                               "source_molecules": exclusion.source_molecules if exclusion else {}},
                 "training": {"steps": state["step"], "molecules_seen": state["molecules_seen"],
@@ -445,7 +445,7 @@ def export_encoder(run_dir: PathType, out: PathType, note: str = "") -> Path:
     model = build_model(spec)
     state = load_checkpoint(ckpt, model, None)
     scaler = DescriptorScaler.load(run / "scaler.json")
-    summary = cache_summary(run / "cache")
+    summary = cache_summary(run / "cache", cfg["max_molecules"])
     ex = json.loads((run / "exclusion.json").read_text()) if (run / "exclusion.json").exists() else {}
     info = {"objective": cfg["objective"], "descriptors": [n for n, a in zip(names, scaler.active) if a],
             "descriptor_scaler": "clip at 0.1%/99.9% quantiles, then mean/std",

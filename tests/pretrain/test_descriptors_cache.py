@@ -49,7 +49,7 @@ def test_descriptor_pass_keeps_every_row_and_excludes_benchmarks(moses_slice, tm
     ex = build_exclusion(sources)
     assert ex.source_molecules == {"BenchA": 2, "BenchB": 1}
     manifest = build_descriptor_cache(lib, tmp_path / "cache", ex, chunk_size=16)
-    assert manifest["complete"] and [s["rows"] for s in manifest["shards"]] == [16, 16, 12]
+    assert [s["rows"] for s in manifest["shards"]] == [16, 16, 12]
     frame = pd.concat([read_shard(p, ok_only=False) for p in shard_paths(tmp_path / "cache")], ignore_index=True)
     assert frame["row"].tolist() == list(range(len(rows))) and frame["input"].tolist()[:40] == rows[:40]
     status = frame["status"].tolist()
@@ -78,11 +78,16 @@ def test_cache_is_reused_resumed_and_checked(moses_slice, tmp_path):
     assert [p.stat().st_mtime_ns for p in shards] == stamps
     # an interrupted pass (last shard not recorded) resumes with the missing shard only
     m = json.loads((cache / "manifest.json").read_text())
-    m["shards"], m["complete"] = m["shards"][:2], False
+    m["shards"] = m["shards"][:2]
     (cache / "manifest.json").write_text(json.dumps(m))
     shards[2].unlink()
     build_descriptor_cache(lib, cache, None, chunk_size=16, max_molecules=40)
     assert [p.stat().st_mtime_ns for p in shards[:2]] == stamps[:2] and shards[2].exists()
+    # a larger row limit extends the cache: the cut shard is redone, full ones are kept
+    build_descriptor_cache(lib, cache, None, chunk_size=16)
+    assert [p.stat().st_mtime_ns for p in shards[:2]] == stamps[:2] and len(shard_paths(cache)) == 3
+    assert len(read_shard(shards[2], ok_only=False)) == 12 and len(shard_paths(cache, 40)) == 3
+    assert len(shard_paths(cache, 32)) == 2
     with pytest.raises(ValueError, match="chunk_size"):
         build_descriptor_cache(lib, cache, None, chunk_size=8, max_molecules=40)
 
