@@ -410,7 +410,9 @@ def _plot(run: Path) -> None:
 
 
 def export_encoder(run_dir: PathType, out: PathType, note: str = "") -> Path:
-    """Write an encoder bundle from a run's latest checkpoint (e.g. while the run continues).
+    """Write an encoder bundle and its ``MODEL_CARD.md`` from a run's latest checkpoint.
+
+    This is how a bundle is taken from a run that is still going (or was stopped mid-epoch).
 
     Parameters
     ----------
@@ -458,4 +460,8 @@ def export_encoder(run_dir: PathType, out: PathType, note: str = "") -> Path:
                          "lr": cfg["lr"], "seed": cfg["seed"], "torch": torch.__version__,
                          "machine": f"{platform.machine()} {os.cpu_count()} cpus"},
             "checkpoint": ckpt.name, "note": note}
-    return save_encoder(model, spec, featurizer, StandardizeConfig(), out, info)
+    d = save_encoder(model, spec, featurizer, StandardizeConfig(), out, info)
+    from molpred.pretrain.report import model_card
+
+    (d / "MODEL_CARD.md").write_text(model_card(d, title=Path(out).name))
+    return d

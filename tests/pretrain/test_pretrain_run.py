@@ -75,3 +75,27 @@ def test_resume_refuses_other_settings(tiny_encoder, moses_slice):
     with pytest.raises(ValueError, match="hidden"):
         pretrain(moses_slice, tiny_encoder, resume=True, hidden_size=64, epochs=1, batch_size=32, chunk_size=100,
                  exclude_benchmarks=False)
+
+
+def test_export_from_checkpoint_writes_bundle_and_card(tiny_encoder, tmp_path):
+    from molpred.pretrain import export_encoder
+
+    out = export_encoder(tiny_encoder, tmp_path / "exported", note="partial run, continues")
+    cfg = json.loads((out / "encoder.json").read_text())
+    assert cfg["note"] == "partial run, continues" and cfg["training"]["steps"] == 10
+    card = (out / "MODEL_CARD.md").read_text()
+    assert cfg["weights"]["sha256"] in card and "partial run, continues" in card
+    a, b = _weights(out), _weights(tiny_encoder)
+    assert all(torch.equal(a[k], b[k]) for k in a)  # the last checkpoint is the end of epoch 1
+
+
+def test_molpred_pretrain_is_callable_and_listed():
+    import molpred
+    from molpred.cli.main import main
+    from molpred.pretrain.trainer import pretrain as fn
+
+    assert callable(molpred.pretrain)
+    with pytest.raises(ValueError, match="unknown model 'dmpn'"):
+        molpred.pretrain("x.smi", "/nonexistent", arch="dmpn")
+    assert main(["list", "pretrained"]) == 0
+    assert fn.__name__ == "pretrain"
