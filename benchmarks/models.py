@@ -44,10 +44,13 @@ class MolpredModel:
     standardize : bool
         molpred's default standardisation (largest fragment, neutralised charges). ``False``
         reads the SMILES as given, as the peers do (the ``-nostd`` entries: an ablation).
+    extra : dict, optional
+        Further estimator parameters (``pretrained``, ``freeze_encoder``: the ``-base`` entries).
     """
 
     def __init__(self, arch: str, task_type: str, seed: int = 0, epochs: int | None = None,
-                 standardize: bool = True):
+                 standardize: bool = True, extra: dict | None = None):
+        self.extra = dict(extra or {})
         self.arch = arch
         self.task_type = task_type
         self.seed = seed
@@ -59,7 +62,7 @@ class MolpredModel:
 
         cls = MolPropertyRegressor if self.task_type == "regression" else MolPropertyClassifier
         kwargs = {"model": self.arch, "seed": self.seed, "device": "cpu", "progress": False,
-                  "standardize": self.standardize}
+                  "standardize": self.standardize, **self.extra}
         if self.epochs is not None:
             kwargs["epochs"] = self.epochs
         self.estimator_ = cls(**kwargs)
@@ -201,9 +204,9 @@ def _chemprop_build(task_type, seed, epochs):
     return ChempropPeer(task_type, seed, epochs=epochs or 50)
 
 
-def _molpred_builder(arch: str, standardize: bool = True):
+def _molpred_builder(arch: str, standardize: bool = True, extra: dict | None = None):
     def build(task_type, seed, epochs):
-        return MolpredModel(arch, task_type, seed, epochs, standardize=standardize)
+        return MolpredModel(arch, task_type, seed, epochs, standardize=standardize, extra=extra)
 
     return build
 
@@ -220,6 +223,14 @@ MODELS: dict[str, ModelEntry] = {
     # ablation: SMILES as given (charges and salts kept), the input every peer sees
     **{f"molpred-{a}-nostd": ModelEntry(f"molpred-{a}-nostd", "molpred", _molpred_builder(a, standardize=False),
                                         lambda: _module_available("molpred")) for a in MOLPRED_ARCHS},
+    # transfer learning (issue 17): D-MPNN fine-tuned from the shipped molpred-base encoder
+    "molpred-dmpnn-base": ModelEntry("molpred-dmpnn-base", "molpred",
+                                     _molpred_builder("dmpnn", extra={"pretrained": "molpred-base"}),
+                                     lambda: _module_available("molpred")),
+    "molpred-dmpnn-base-frozen": ModelEntry(
+        "molpred-dmpnn-base-frozen", "molpred",
+        _molpred_builder("dmpnn", extra={"pretrained": "molpred-base", "freeze_encoder": True}),
+        lambda: _module_available("molpred")),
 }
 DEFAULT_MODELS = ("svm", "rf", "knn", "molpred-mlp", "molpred-dmpnn")
 QUICK_MODELS = ("svm", "molpred-mlp", "molpred-dmpnn")
