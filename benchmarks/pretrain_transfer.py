@@ -35,17 +35,19 @@ def esol_split(data_dir: Path, n_train: int, split_seed: int = 0, n_test: int = 
     return list(s[tr]), y[tr], list(s[te]), y[te]
 
 
-def run_one(variant: str, pretrained: str, n_train: int, seed: int, epochs: int, data_dir: Path) -> dict:
+def run_one(variant: str, pretrained: str, n_train: int, seed: int, epochs: int, data_dir: Path,
+            batch_size: int = 32) -> dict:
     from molpred import MolPropertyRegressor
 
     xs, ys, xt, yt = esol_split(data_dir, n_train)
     params = {k: (pretrained if v is None else v) for k, v in VARIANTS[variant].items()}
     t = time.perf_counter()
-    est = MolPropertyRegressor(model="dmpnn", epochs=epochs, batch_size=32, seed=seed, device="cpu",
+    est = MolPropertyRegressor(model="dmpnn", epochs=epochs, batch_size=batch_size, seed=seed, device="cpu",
                                applicability_domain=False, **params).fit(xs, ys)
     pred = est.predict(xt)
     rmse = float(np.sqrt(np.mean((pred - yt) ** 2)))
-    return {"variant": variant, "n_train": n_train, "seed": seed, "epochs": epochs, "rmse": rmse,
+    return {"variant": variant, "n_train": n_train, "seed": seed, "epochs": epochs, "batch_size": batch_size,
+            "rmse": rmse,
             "seconds": round(time.perf_counter() - t, 1), "pretrained": pretrained if params else ""}
 
 
@@ -58,6 +60,7 @@ def main(argv=None) -> int:
     p.add_argument("--n-train", type=int, nargs="+", default=[100, 200])
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     p.add_argument("--epochs", type=int, default=30)
+    p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--variants", nargs="+", default=list(VARIANTS))
     p.add_argument("--pretrained", default="molpred-base")
     p.add_argument("--out", default="benchmarks/results/pretrain_transfer_esol.csv")
@@ -69,7 +72,7 @@ def main(argv=None) -> int:
     for n in args.n_train:
         for seed in args.seeds:
             for v in args.variants:
-                rows.append(run_one(v, args.pretrained, n, seed, args.epochs, data_dir))
+                rows.append(run_one(v, args.pretrained, n, seed, args.epochs, data_dir, args.batch_size))
                 print(json.dumps(rows[-1]), flush=True)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -185,7 +185,8 @@ def build_descriptor_cache(
     -------
     dict
         The manifest, with ``shards`` restricted to the shards covering the requested rows
-        (each with its ``rows`` and ``ok`` counts).
+        (each with its ``rows`` and ``ok`` counts), and ``computed_rows``: how many rows this
+        call described (0 when the cache was reused as it was).
 
     Raises
     ------
@@ -234,8 +235,10 @@ def build_descriptor_cache(
         pool = None
         _init_worker(exclusion)
         results = map(_describe_task, tasks())
+    computed = 0
     try:
         for index, frame in results:
+            computed += len(frame)
             name = f"part-{index:05d}.parquet"
             tmp = d / (name + ".tmp")
             frame.to_parquet(tmp, index=False)
@@ -251,4 +254,4 @@ def build_descriptor_cache(
             pool.terminate()
         if bar is not None:
             bar.close()
-    return {**manifest, "shards": _used(manifest, max_molecules)}
+    return {**manifest, "shards": _used(manifest, max_molecules), "computed_rows": computed}

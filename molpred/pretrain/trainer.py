@@ -279,9 +279,10 @@ def pretrain(
     shards = shard_paths(run / "cache", max_molecules)
     names = descriptor_names()
     scaler = _fit_scaler(run, shards, names, seed)
-    if not (run / "descriptor_pass.json").exists():
+    if manifest["computed_rows"]:  # throughput of the descriptor pass, when this call ran it
         (run / "descriptor_pass.json").write_text(json.dumps(
-            {"seconds": desc_seconds, "rows": sum(s["rows"] for s in manifest["shards"]), "n_jobs": n_jobs}))
+            {"seconds": round(desc_seconds, 1), "rows": manifest["computed_rows"], "n_jobs": n_jobs,
+             "mol_per_s": round(manifest["computed_rows"] / max(desc_seconds, 1e-9), 1)}))
     n_ok = [s["ok"] for s in sorted(manifest["shards"], key=lambda s: s["index"])]
     if sum(n_ok) < 2:
         raise ValueError(f"{data}: fewer than 2 usable molecules after standardisation and exclusion")
