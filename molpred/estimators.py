@@ -158,7 +158,6 @@ class _MolEstimator(BaseEstimator):
 
     def _model_spec(self, featurizer, n_tasks: int):
         from molpred.nn.model import ARCHITECTURES, ModelSpec
-
         from molpred.pretrain.finetune import encoder_defaults
 
         defaults = {**ARCHITECTURES[self.model][1], **encoder_defaults(self)}
