@@ -9,7 +9,7 @@ Two measurements (issue 16, items 7 and 11), written to ``benchmarks/results/dat
    fitted on the whole file with ``duplicates="merge"``; the count does not depend on the
    network).
 2. Scoring coverage: ClinTox's FDA-approved drugs (``FDA_APPROVED == 1``; the 2,845-drug set
-   of the issue is not in ``/work/shared/data``) predicted by a D-MPNN solubility model
+   of the issue is not in the shared data directory) predicted by a D-MPNN solubility model
    (ESOL, 10 epochs) fitted with the old refusal rules (``max_heavy_atoms=150,
    require_carbon=True``) and with the new defaults (no limit, inorganic allowed): rows with a
    finite prediction, and the in-domain share of the rows only the new rules score.

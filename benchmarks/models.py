@@ -51,7 +51,7 @@ class MolpredModel:
         molpred's default standardisation (largest fragment, neutralised charges). ``False``
         reads the SMILES as given, as the peers do (the ``-nostd`` entries: an ablation).
     params : dict, optional
-        Further estimator parameters (e.g. ``{"kernel": "minmax"}``).
+        Further estimator parameters (e.g. ``{"kernel": "minmax"}``, ``{"pretrained": "molpred-base"}``).
     """
 
     def __init__(self, arch: str, task_type: str, seed: int = 0, epochs: int | None = None,
@@ -250,6 +250,14 @@ MODELS: dict[str, ModelEntry] = {
     # kernel learners with the MinMax kernel on ECFP4 counts instead of Tanimoto on bits
     **{f"molpred-{a}-minmax": ModelEntry(f"molpred-{a}-minmax", "molpred", _molpred_builder(a, kernel="minmax"),
                                          lambda: _module_available("molpred")) for a in ("svr", "gp")},
+    # transfer learning (issue 17): D-MPNN fine-tuned from the shipped molpred-base encoder
+    "molpred-dmpnn-base": ModelEntry("molpred-dmpnn-base", "molpred",
+                                     _molpred_builder("dmpnn", pretrained="molpred-base"),
+                                     lambda: _module_available("molpred")),
+    "molpred-dmpnn-base-frozen": ModelEntry(
+        "molpred-dmpnn-base-frozen", "molpred",
+        _molpred_builder("dmpnn", pretrained="molpred-base", freeze_encoder=True),
+        lambda: _module_available("molpred")),
 }
 DEFAULT_MODELS = ("svm", "rf", "knn", "molpred-mlp", "molpred-dmpnn")
 QUICK_MODELS = ("svm", "molpred-mlp", "molpred-dmpnn")

@@ -19,6 +19,7 @@ _LAZY = {
     "screen": "molpred.screen",
     "datasets": "molpred.datasets",
     "Campaign": "molpred.campaign",
+    "pretrain": "molpred.pretrain",
 }
 
 __all__ = ["__version__", *_LAZY]

@@ -129,6 +129,20 @@ class _MolEstimator(BaseEstimator):
         ``"auto"`` (CUDA with mixed precision when present), ``"cpu"`` or ``"cuda"``.
     progress : bool
         Progress bars.
+    pretrained : str or path, optional
+        Start the encoder from a pretrained bundle: a shipped name (``"molpred-base"``,
+        ``molpred list pretrained``) or a directory written by ``molpred pretrain``. The
+        architecture, sizes and featurizer must match (``ModelFileError`` otherwise);
+        ``hidden_size``/``depth`` left at ``None`` take the bundle's.
+    freeze_encoder : bool or int
+        ``True`` keeps the encoder fixed (only the head trains); an integer ``k`` freezes it for
+        the first ``k`` epochs, then fine-tunes everything.
+    encoder_lr_ratio : float, optional
+        Encoder learning rate relative to ``lr``; default 0.1 when starting from ``pretrained``
+        or ``init_from``, else 1.
+    init_from : path, optional
+        Start the encoder from another molpred model directory (e.g. trained on a related
+        target); same checks as ``pretrained``. The head starts fresh.
     """
 
     _task = "regression"
@@ -168,6 +182,10 @@ class _MolEstimator(BaseEstimator):
         seed: int = 0,
         device: str = "auto",
         progress: bool = False,
+        pretrained: str | None = None,
+        freeze_encoder: bool | int = False,
+        encoder_lr_ratio: float | None = None,
+        init_from: str | None = None,
     ):
         self.model = model
         self.hidden_size = hidden_size
@@ -202,6 +220,10 @@ class _MolEstimator(BaseEstimator):
         self.seed = seed
         self.device = device
         self.progress = progress
+        self.pretrained = pretrained
+        self.freeze_encoder = freeze_encoder
+        self.encoder_lr_ratio = encoder_lr_ratio
+        self.init_from = init_from
 
     # ------------------------------------------------------------------ configuration
     def _standardize_config(self) -> StandardizeConfig:
@@ -266,8 +288,9 @@ class _MolEstimator(BaseEstimator):
 
     def _model_spec(self, featurizer, n_tasks: int):
         from molpred.nn.model import ARCHITECTURES, ModelSpec
+        from molpred.pretrain.finetune import encoder_defaults
 
-        defaults = ARCHITECTURES[self.model][1]
+        defaults = {**ARCHITECTURES[self.model][1], **encoder_defaults(self)}
         dropout = self.dropout
         if self.uncertainty == "dropout" and dropout == 0.0:
             dropout = 0.1  # MC dropout needs dropout

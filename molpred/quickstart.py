@@ -131,7 +131,8 @@ def run_quickstart(out: PathType = "molpred-quickstart", target: str = "CHEMBL20
     metrics = regression_metrics(y, p)[0]
     metrics["rmse_cliff"] = float(np.sqrt(np.nanmean((y[cliff] - p[cliff]) ** 2)))
     used = est.train_summary_
-    metrics.update(n_train=len(train), n_fit=int(used["n_train"]), n_val=int(used["n_val"]), n_test=len(test),
+    metrics.update(n_train=len(train), n_fit=int(used["n_train"]), n_val=int(used["n_val"]),
+                   n_cal=int(used.get("n_calibration", 0)), n_test=len(test),
                    model=model, epochs=epochs, target=target)
     out = Path(out)
     model_dir = save(est, out / "model", metrics={"test": metrics})

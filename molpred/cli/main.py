@@ -26,6 +26,7 @@ EXTRA_COMMANDS = {
     "bench": "molpred.cli.bench_cmd",
     "screen": "molpred.cli.screen_cmd",
     "campaign": "molpred.cli.campaign_cmd",
+    "pretrain": "molpred.cli.pretrain_cmd",
 }
 
 
@@ -78,6 +79,12 @@ def _add_train(sub) -> None:
                    help="regression loss; 'censored' reads qualified labels such as '>10 uM' or '<5'")
     p.add_argument("--progress", action="store_true",
                    help="progress bar with per-epoch losses even when stderr is not a terminal")
+    p.add_argument("--pretrained", default=None, metavar="NAME|DIR",
+                   help="start the encoder from a pretrained bundle (molpred list pretrained, or a molpred pretrain dir)")
+    p.add_argument("--freeze-encoder", nargs="?", const=-1, type=int, default=0, metavar="EPOCHS",
+                   help="keep the encoder fixed (all epochs, or only the first EPOCHS) and train the head")
+    p.add_argument("--init-from", default=None, metavar="MODEL_DIR",
+                   help="start the encoder from another molpred model directory")
 
 
 def _add_predict(sub) -> None:
@@ -99,7 +106,8 @@ def _add_evaluate(sub) -> None:
 
 def _add_list(sub) -> None:
     p = sub.add_parser("list", help="list the names of models, featurizers, splits, data sets...")
-    p.add_argument("what", choices=["models", "featurizers", "splits", "datasets", "filters", "acquisitions"])
+    p.add_argument("what", choices=["models", "featurizers", "splits", "datasets", "filters", "acquisitions",
+                                         "pretrained"])
 
 
 def _add_quickstart(sub) -> None:

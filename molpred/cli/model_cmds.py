@@ -61,6 +61,8 @@ def cmd_train(args) -> int:
         max_heavy_atoms=args.max_heavy_atoms, require_carbon=args.require_carbon,
         calibration_fraction=args.calibration_fraction, calibration_split=args.calibration_split,
         **training_controls(args),
+        pretrained=args.pretrained, init_from=args.init_from,
+        freeze_encoder=True if args.freeze_encoder == -1 else args.freeze_encoder,
     )
     print(_split_line(args.split, outcome.labelled_sizes, outcome.split_sizes) + f"; trained in {outcome.seconds:.1f} s")
     dup = outcome.metrics.get("duplicates", {})
@@ -148,6 +150,8 @@ def cmd_list(args) -> int:
         from molpred.datasets import list_datasets as names
     elif what == "filters":
         from molpred.chem.filters import list_filters as names
+    elif what == "pretrained":
+        from molpred.pretrain.bundle import list_pretrained as names
     else:
         from molpred.campaign.acquisition import list_acquisitions as names
     for name in names():

@@ -15,6 +15,7 @@ from molpred.data.featurized import featurize_smiles
 from molpred.data.scaler import TargetScaler
 from molpred.featurize.registry import get_featurizer
 from molpred.nn.model import ARCHITECTURES, build_model
+from molpred.pretrain import finetune
 from molpred.train.calibrating import calibrate, calibration_holdout, validation_metrics
 from molpred.train.device import resolve_device
 from molpred.train.loop import TrainConfig, attach_targets, fit_network
@@ -196,16 +197,18 @@ def fit_estimator(est, smiles: list, y: np.ndarray, names: list[str] | None, val
                                   weight=train_w, qual=train_q if getattr(est, "loss", "mse") == "censored" else None)
     device = resolve_device(est.device)
     spec = est._model_spec(featurizer, n_tasks)
-    members, histories = [], []
+    members, histories, start = [], [], None
     for m in range(est.ensemble):
         config = TrainConfig(
             task=task, epochs=est.epochs, batch_size=est.batch_size, lr=est.lr,
             patience=est.patience, seed=est.seed + m, progress=est.progress, loss=getattr(est, "loss", "mse"),
+            encoder_lr_ratio=finetune.encoder_lr_ratio(est), freeze_encoder_epochs=finetune.freeze_epochs(est),
         )
         import torch
 
         torch.manual_seed(est.seed + m)
         net = build_model(spec)
+        start = finetune.init_encoder(est, net, spec, featurizer)  # pretrained/init_from, else None
         result = fit_network(net, train_graphs, val_data or None, val_y, config, device,
                              scaler if task == "regression" else None)
         members.append(net.cpu().eval())
@@ -239,6 +242,7 @@ def fit_estimator(est, smiles: list, y: np.ndarray, names: list[str] | None, val
         "label_mean": np.nanmean(train_y, axis=0).tolist() if task == "regression" else None,
         "label_std": np.nanstd(train_y, axis=0).tolist() if task == "regression" else None,
         "positive_rate": np.nanmean(train_y, axis=0).tolist() if task == "classification" else None,
+        "encoder_start": start,
     }
     if est.applicability_domain and task in ("regression", "classification"):
         _fit_domain(est, train_mols, val_mols)

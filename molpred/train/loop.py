@@ -44,6 +44,11 @@ class TrainConfig:
         Show a progress bar over epochs.
     loss : {"mse", "mae", "huber", "censored"}
         Regression loss (:mod:`molpred.train.losses`).
+    encoder_lr_ratio : float
+        Learning rate of the encoder (and readout) relative to ``lr``; below 1 when fine-tuning
+        a pretrained encoder, so the head adapts faster than the representation.
+    freeze_encoder_epochs : int
+        Number of first epochs during which the encoder and readout get no updates.
     """
 
     task: str = "regression"
@@ -57,6 +62,8 @@ class TrainConfig:
     seed: int = 0
     progress: bool = False
     loss: str = "mse"
+    encoder_lr_ratio: float = 1.0
+    freeze_encoder_epochs: int = 0
 
 
 @dataclass
@@ -175,6 +182,21 @@ def _lr_lambda(config: TrainConfig, steps_per_epoch: int):
     return fn
 
 
+def _encoder_params(model: torch.nn.Module) -> list:
+    """Encoder and readout parameters of a ``MoleculeModel`` (empty for other modules)."""
+    parts = [getattr(model, name, None) for name in ("encoder", "readout")]
+    return [p for part in parts if part is not None for p in part.parameters()]
+
+
+def _param_groups(model: torch.nn.Module, config: TrainConfig) -> list[dict]:
+    """Two Adam groups when the encoder learns at its own rate, else one."""
+    if config.encoder_lr_ratio == 1.0:
+        return [{"params": list(model.parameters())}]
+    enc = {id(p) for p in _encoder_params(model)}
+    return [{"params": [p for p in model.parameters() if id(p) in enc], "lr": config.lr * config.encoder_lr_ratio},
+            {"params": [p for p in model.parameters() if id(p) not in enc]}]
+
+
 def _val_score(model, val_data, val_y, config: TrainConfig, device, scaler) -> float:
     """Validation metric, oriented so that higher is better."""
     out = predict_network(model, val_data, device)
@@ -254,7 +276,7 @@ def fit_network(
     generator = seed_everything(config.seed)
     model.to(device)
     loader = _loader(train_data, config.batch_size, shuffle=True, generator=generator)
-    opt = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    opt = torch.optim.Adam(_param_groups(model, config), lr=config.lr, weight_decay=config.weight_decay)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, _lr_lambda(config, max(1, len(loader))))
     use_scaler = device.type == "cuda" and not torch.cuda.is_bf16_supported()
     grad_scaler = torch.amp.GradScaler("cuda", enabled=use_scaler)
@@ -265,8 +287,11 @@ def fit_network(
         from tqdm.auto import tqdm
 
         epochs = tqdm(epochs, desc="train", unit="epoch", leave=False)
+    encoder_params = _encoder_params(model)
     for epoch in epochs:
         model.train()
+        for p in encoder_params:  # frozen epochs: no gradients, so Adam skips these tensors
+            p.requires_grad_(epoch >= config.freeze_encoder_epochs)
         total, count = 0.0, 0
         for batch in loader:
             if batch.num_graphs < 2 and any(isinstance(m, torch.nn.BatchNorm1d) for m in model.modules()):
@@ -300,6 +325,8 @@ def fit_network(
             epochs.set_postfix(_postfix(record, config.task))
         if val_data and config.patience and stale >= config.patience:
             break
+    for p in encoder_params:
+        p.requires_grad_(True)
     if best_state is not None:
         model.load_state_dict(best_state)
     else:

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import os
 from collections import Counter
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from molpred.campaign.metrics import metric_columns, top_k_metrics, top_k_order
+from molpred.datasets.cards import find_data_dir
 
-DATA = Path(os.environ.get("MOLPRED_DATA_DIR", "/work/shared/data")) / "molpal"
+DATA = find_data_dir("molpal") / "molpal"
 
 
 def _molpal_reference(values, acquired, k, direction):

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -13,8 +10,9 @@ from scipy.stats import spearmanr
 from molpred.campaign import AcquisitionConfig, BatchConfig, CandidatePool, SurrogateConfig, simulate
 from molpred.campaign.surrogate import make_surrogate
 from molpred.chem import standardize_many
+from molpred.datasets.cards import find_data_dir
 
-DATA = Path(os.environ.get("MOLPRED_DATA_DIR", "/work/shared/data")) / "molpal" / "Enamine10k_scores.csv.gz"
+DATA = find_data_dir("molpal") / "molpal" / "Enamine10k_scores.csv.gz"
 
 
 @pytest.fixture(scope="module")
