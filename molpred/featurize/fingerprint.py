@@ -32,14 +32,16 @@ class FingerprintRecord:
         return Data(fp=torch.from_numpy(self.fp[None, :]), num_nodes=1, **attrs)
 
 
-@dataclass(frozen=True)
-class FingerprintFeaturizer:
-    """ECFP count fingerprint (``radius`` 2 = ECFP4) featurizer, ``log1p``-scaled counts."""
+class _MorganFeaturizer:
+    """What every Morgan featurizer shares: ``d_atom`` = ``n_bits``, no bond features, its spec.
 
-    name: str = "morgan_counts"
-    version: int = 1
-    radius: int = 2
-    n_bits: int = 2048
+    Subclasses are frozen dataclasses with the fields ``name``, ``version``, ``radius``, ``n_bits``.
+    """
+
+    name: str
+    version: int
+    radius: int
+    n_bits: int
 
     @property
     def d_atom(self) -> int:
@@ -53,15 +55,29 @@ class FingerprintFeaturizer:
         return {"name": self.name, "version": self.version, "radius": self.radius, "n_bits": self.n_bits,
                 "d_atom": self.d_atom, "d_bond": self.d_bond}
 
+
+def _check_mol(mol) -> None:
+    if mol is None or mol.GetNumAtoms() == 0:
+        raise ValueError("cannot featurise an empty or missing molecule")
+
+
+@dataclass(frozen=True)
+class FingerprintFeaturizer(_MorganFeaturizer):
+    """ECFP count fingerprint (``radius`` 2 = ECFP4) featurizer, ``log1p``-scaled counts."""
+
+    name: str = "morgan_counts"
+    version: int = 1
+    radius: int = 2
+    n_bits: int = 2048
+
     def __call__(self, mol: Chem.Mol) -> FingerprintRecord:
-        if mol is None or mol.GetNumAtoms() == 0:
-            raise ValueError("cannot featurise an empty or missing molecule")
+        _check_mol(mol)
         counts = morgan_fingerprints([mol], self.radius, self.n_bits, counts=True)[0]
         return FingerprintRecord(np.log1p(counts.astype(np.float32)))
 
 
 @dataclass(frozen=True)
-class FingerprintBitsFeaturizer:
+class FingerprintBitsFeaturizer(_MorganFeaturizer):
     """Binary ECFP featurizer (``radius`` 2 = ECFP4, 1,024 bits as in the MoleculeACE SVM).
 
     The input of the Tanimoto-kernel and tree learners (:mod:`molpred.learners`); records
@@ -73,21 +89,8 @@ class FingerprintBitsFeaturizer:
     radius: int = 2
     n_bits: int = 1024
 
-    @property
-    def d_atom(self) -> int:
-        return self.n_bits
-
-    @property
-    def d_bond(self) -> int:
-        return 0
-
-    def spec(self) -> dict:
-        return {"name": self.name, "version": self.version, "radius": self.radius, "n_bits": self.n_bits,
-                "d_atom": self.d_atom, "d_bond": self.d_bond}
-
     def __call__(self, mol: Chem.Mol) -> FingerprintRecord:
-        if mol is None or mol.GetNumAtoms() == 0:
-            raise ValueError("cannot featurise an empty or missing molecule")
+        _check_mol(mol)
         return FingerprintRecord(morgan_fingerprints([mol], self.radius, self.n_bits)[0])
 
 
@@ -98,6 +101,5 @@ class FingerprintCountsFeaturizer(FingerprintBitsFeaturizer):
     name: str = "morgan_raw_counts"
 
     def __call__(self, mol: Chem.Mol) -> FingerprintRecord:
-        if mol is None or mol.GetNumAtoms() == 0:
-            raise ValueError("cannot featurise an empty or missing molecule")
+        _check_mol(mol)
         return FingerprintRecord(morgan_fingerprints([mol], self.radius, self.n_bits, counts=True)[0])
