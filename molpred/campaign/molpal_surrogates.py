@@ -195,22 +195,13 @@ class MolpalNNSurrogate:
         """
         import torch
 
-        from molpred.campaign.surrogate import _on_bits, _one_thread
+        from molpred.campaign.surrogate import _one_thread, predict_chunked
 
         fps = _features(pool, self.config)
         idx = np.asarray(idx, dtype=np.int64)
-        mean = np.full(len(idx), np.nan)
-        std = np.full(len(idx), np.nan)
         torch.manual_seed(self.seed + 1)  # reproducible MC-dropout masks
         with _one_thread():
-            for start in range(0, len(idx), _CHUNK):
-                rows = idx[start : start + _CHUNK]
-                m, s = self._predict_x(torch.from_numpy(_on_bits(fps[rows])))
-                mean[start : start + len(rows)], std[start : start + len(rows)] = m, s
-        bad = ~pool.ok[idx]
-        mean[bad] = np.nan
-        std[bad] = np.nan
-        return mean, std
+            return predict_chunked(pool, idx, fps, self._predict_x, _CHUNK)
 
 
 class MolpalRFSurrogate:

@@ -296,20 +296,14 @@ class FingerprintSurrogate:
 
         fps = pool.features(self.config.features)
         idx = np.asarray(idx, dtype=np.int64)
-        mean = np.full(len(idx), np.nan)
-        std = np.full(len(idx), np.nan)
-        for start in range(0, len(idx), _PREDICT_CHUNK):
-            rows = idx[start : start + _PREDICT_CHUNK]
-            x = torch.from_numpy(_on_bits(fps[rows]))
+
+        def members(x):
             with torch.no_grad(), _one_thread():
                 preds = np.stack([net(x).squeeze(1).numpy() for net in self.members_]).astype(np.float64)
             preds = preds * self.y_std_ + self.y_mean_
-            mean[start : start + len(rows)] = preds.mean(0)
-            std[start : start + len(rows)] = preds.std(0)
-        bad = ~pool.ok[idx]
-        mean[bad] = np.nan
-        std[bad] = np.nan
-        return mean, std
+            return preds.mean(0), preds.std(0)
+
+        return predict_chunked(pool, idx, fps, members)
 
 
 
@@ -425,3 +419,36 @@ SURROGATES = {
 def make_surrogate(config: SurrogateConfig, seed: int = 0):
     """A fresh, untrained surrogate of ``config.kind`` seeded with ``seed``."""
     return SURROGATES[config.kind](config, seed=seed)
+
+
+def predict_chunked(pool: CandidatePool, idx: np.ndarray, fps: np.ndarray, predict_rows,
+                    chunk: int = _PREDICT_CHUNK) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and std of pool rows ``idx``, ``chunk`` rows at a time (bounded memory).
+
+    Parameters
+    ----------
+    pool : CandidatePool
+    idx : numpy.ndarray
+        ``n`` pool row indices.
+    fps : numpy.ndarray
+        The pool's packed fingerprints (``n_pool x FP_BITS / 8`` uint8).
+    predict_rows : callable
+        ``torch.Tensor (m x FP_BITS) -> (mean, std)``, each ``m`` floats, original units.
+
+    Returns
+    -------
+    mean, std : numpy.ndarray
+        ``n`` each; NaN for molecules the pool could not use.
+    """
+    import torch
+
+    mean = np.full(len(idx), np.nan)
+    std = np.full(len(idx), np.nan)
+    for start in range(0, len(idx), chunk):
+        rows = idx[start : start + chunk]
+        mean[start : start + len(rows)], std[start : start + len(rows)] = predict_rows(
+            torch.from_numpy(_on_bits(fps[rows])))
+    bad = ~pool.ok[idx]
+    mean[bad] = np.nan
+    std[bad] = np.nan
+    return mean, std
