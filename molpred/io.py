@@ -38,7 +38,8 @@ _REQUIRED = {
 }
 
 
-def _sha256(path: Path) -> str:
+def sha256_file(path: Path) -> str:
+    """Hex SHA-256 of a file, read in 1 MiB blocks."""
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
@@ -122,7 +123,7 @@ def save(estimator, path: PathType, metrics: dict | None = None) -> Path:
         "train_summary": estimator.train_summary_,
         "val_metrics": estimator.val_metrics_,
         "training": [{k: v for k, v in h.items() if k != "history"} for h in estimator.training_],
-        "weights": {"file": WEIGHTS_FILE, "sha256": _sha256(weights), "n_members": len(estimator.members_)},
+        "weights": {"file": WEIGHTS_FILE, "sha256": sha256_file(weights), "n_members": len(estimator.members_)},
     }
     (out / CONFIG_FILE).write_text(json.dumps(config, indent=2, default=_json_default))
     if metrics is not None:
@@ -132,6 +133,24 @@ def save(estimator, path: PathType, metrics: dict | None = None) -> Path:
 
 def _state_or_none(obj) -> dict | None:
     return obj.to_dict() if obj is not None else None
+
+
+def read_tagged_json(path: Path, format_tag: str, what: str) -> dict:
+    """Parse a molpred JSON file and check its ``format`` tag.
+
+    Raises
+    ------
+    ModelFileError
+        Invalid JSON, not an object, or another ``format`` than ``format_tag`` (``what`` names
+        the kind of file in the message).
+    """
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelFileError(f"{path}: not valid JSON (truncated or edited?): {exc}") from None
+    if not isinstance(config, dict) or config.get("format") != format_tag:
+        raise ModelFileError(f"{path}: not a molpred {what} file (format tag missing)")
+    return config
 
 
 def read_model_json(path: PathType) -> dict:
@@ -151,12 +170,7 @@ def read_model_json(path: PathType) -> dict:
     cfg_path = d / CONFIG_FILE
     if not cfg_path.exists():
         raise ModelFileError(f"{d}: no {CONFIG_FILE}; not a molpred model directory")
-    try:
-        config = json.loads(cfg_path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ModelFileError(f"{cfg_path}: not valid JSON (truncated or edited?): {exc}") from None
-    if not isinstance(config, dict) or config.get("format") != FORMAT:
-        raise ModelFileError(f"{cfg_path}: not a molpred model file (format tag missing)")
+    config = read_tagged_json(cfg_path, FORMAT, "model")
     for key, typ in _REQUIRED.items():
         if key not in config:
             raise ModelFileError(f"{cfg_path}: missing field {key!r}")
@@ -180,7 +194,7 @@ def _load_tensors(d: Path, config: dict) -> dict:
     weights = d / str(wcfg.get("file", WEIGHTS_FILE))
     if weights.parent != d or not weights.exists():
         raise ModelFileError(f"{d}: weights file {weights.name} is missing")
-    if wcfg.get("sha256") != _sha256(weights):
+    if wcfg.get("sha256") != sha256_file(weights):
         raise ModelFileError(f"{weights}: checksum does not match model.json (file truncated or tampered with)")
     try:
         return load_file(str(weights))

@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import datetime as _dt
 import difflib
-import hashlib
 import json
 from pathlib import Path
 
 from molpred.exceptions import ModelFileError
+from molpred.io import read_tagged_json, sha256_file
 from molpred.types import PathType
 
 __all__ = ["ENCODER_FORMAT", "save_encoder", "read_encoder_json", "resolve_pretrained", "list_pretrained",
@@ -31,14 +31,6 @@ ENCODER_JSON = "encoder.json"
 ENCODER_WEIGHTS = "encoder.safetensors"
 ENCODER_SPEC_FIELDS = ("arch", "d_atom", "d_bond", "hidden", "depth", "readout")
 PRETRAINED_DIR = Path(__file__).resolve().parents[1] / "pretrained"
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def list_pretrained() -> list[str]:
@@ -101,7 +93,7 @@ def save_encoder(model, spec, featurizer, std_config, out: PathType, info: dict)
         "featurizer": featurizer.spec(),
         "standardize": std_config.to_dict(),
         **info,
-        "weights": {"file": ENCODER_WEIGHTS, "sha256": _sha256(weights), "bytes": weights.stat().st_size},
+        "weights": {"file": ENCODER_WEIGHTS, "sha256": sha256_file(weights), "bytes": weights.stat().st_size},
     }
     (d / ENCODER_JSON).write_text(json.dumps(config, indent=2))
     return d
@@ -119,12 +111,7 @@ def read_encoder_json(path: PathType) -> dict:
     f = d / ENCODER_JSON
     if not f.exists():
         raise ModelFileError(f"{d}: no {ENCODER_JSON}; not a molpred encoder bundle")
-    try:
-        config = json.loads(f.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ModelFileError(f"{f}: not valid JSON: {exc}") from None
-    if not isinstance(config, dict) or config.get("format") != ENCODER_FORMAT:
-        raise ModelFileError(f"{f}: not a molpred encoder file (format tag missing)")
+    config = read_tagged_json(f, ENCODER_FORMAT, "encoder")
     if int(config.get("format_version", 0)) > ENCODER_FORMAT_VERSION:
         raise ModelFileError(f"{f}: encoder format {config.get('format_version')} is newer than this molpred reads")
     for key in ("encoder_spec", "featurizer", "weights"):
@@ -179,7 +166,7 @@ def load_encoder_into(net, spec, featurizer, source: PathType) -> dict:
     weights = d / str(config["weights"].get("file", ENCODER_WEIGHTS))
     if not weights.exists():
         raise ModelFileError(f"{d}: weights file {weights.name} is missing")
-    if config["weights"].get("sha256") != _sha256(weights):
+    if config["weights"].get("sha256") != sha256_file(weights):
         raise ModelFileError(f"{weights}: checksum does not match {ENCODER_JSON} (truncated or tampered with)")
     try:
         tensors = load_file(str(weights))
