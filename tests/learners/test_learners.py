@@ -144,7 +144,7 @@ def test_kernel_learners_refuse_classification_and_ensembles():
 def test_tampered_learner_arrays_are_rejected(fitted, tmp_path):
     from safetensors.numpy import load_file, save_file
 
-    from molpred.io import _sha256
+    from molpred.io import sha256_file
 
     name, est = fitted
     d = tmp_path / name
@@ -158,7 +158,7 @@ def test_tampered_learner_arrays_are_rejected(fitted, tmp_path):
         arrays[key] = arrays[key][:-1]  # one coefficient short
     save_file(arrays, str(d / "weights.safetensors"))
     cfg = json.loads((d / "model.json").read_text())
-    cfg["weights"]["sha256"] = _sha256(d / "weights.safetensors")  # a consistent but wrong model
+    cfg["weights"]["sha256"] = sha256_file(d / "weights.safetensors")  # a consistent but wrong model
     (d / "model.json").write_text(json.dumps(cfg))
     with pytest.raises(ModelFileError, match="cannot be rebuilt"):
         molpred.load(d)
