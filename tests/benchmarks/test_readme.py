@@ -84,9 +84,9 @@ def test_moleculeace_kept_molecule_claim_equals_the_prediction_files():
     folder = RESULTS / "predictions" / "moleculeace"
     model, metric = m.group(2), m.group(3)
     vals = []
-    for ref in sorted(folder.glob("*__molpred-dmpnn__s0.csv.gz")):
+    for ref in sorted(folder.glob("*__molpred-dmpnn-v1__s0.csv.gz")):
         keep = pd.read_csv(ref)["y_pred"].notna().to_numpy()
-        d = pd.read_csv(folder / ref.name.replace("__molpred-dmpnn__", f"__{model}__"))
+        d = pd.read_csv(folder / ref.name.replace("__molpred-dmpnn-v1__", f"__{model}__"))
         e = (d["y_pred"] - d["y_true"]).to_numpy()
         sel = (d["cliff_mol"] == 1).to_numpy() if metric == "rmse_cliff" else np.ones(len(d), bool)
         vals.append([np.sqrt(np.mean(e[sel] ** 2)), np.sqrt(np.mean(e[sel & keep] ** 2))])
