@@ -75,6 +75,13 @@ class StandardizeConfig:
     require_carbon : bool
         Molecules without carbon (inorganic salts, water, metals) are ``unsupported``. Off by
         default: they can be featurised, so they are scored and flagged by the domain check.
+    keep_metal_complexes : bool
+        Keep the bonds of a metal complex or organometallic (a transition, post-transition or
+        f-block metal bonded to its ligands: cisplatin, oxaliplatin, auranofin): RDKit's
+        ``MetalDisconnector`` is skipped for such molecules, so the parent fragment is the
+        complex, not its largest ligand (which turned cisplatin into ammonia). Salts of alkali
+        and alkaline-earth metals are disconnected as before. Model files saved before this
+        option existed load with it off, so they predict as before.
 
     Notes
     -----
@@ -90,13 +97,16 @@ class StandardizeConfig:
     max_heavy_atoms: int | None = None
     max_smiles_length: int = 2000
     require_carbon: bool = False
+    keep_metal_complexes: bool = True
 
     def to_dict(self) -> dict:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, d: dict) -> StandardizeConfig:
+        """The config saved by :meth:`to_dict`; options a file predates take their old behaviour."""
         known = {k: d[k] for k in cls.__dataclass_fields__ if k in d}
+        known.setdefault("keep_metal_complexes", False)  # files written before the option
         return cls(**known)
 
 
@@ -152,6 +162,22 @@ _NEEDS_STANDARDIZER = Chem.MolFromSmarts(
 )
 
 
+# A bond from a metal that forms coordination complexes or organometallics (Al, Sc-Zn, Ga,
+# Y-Cd, In, Sn, La-Lu, Hf-Hg, Tl, Pb, Bi, Ac-Lr) to any other atom. Alkali and alkaline-earth
+# metals are left out on purpose: "CC(=O)O[Na]" is a salt written with a bond.
+_METALS = (13, *range(21, 32), *range(39, 51), *range(57, 84), *range(89, 104))
+_COMPLEX_BOND = Chem.MolFromSmarts("[" + ",".join(f"#{z}" for z in _METALS) + "]~[*]")
+
+
+def _cleanup_keeping_metals(mol: Chem.Mol) -> Chem.Mol:
+    """``rdMolStandardize.Cleanup`` without its ``MetalDisconnector`` step."""
+    mol = Chem.RemoveHs(mol)
+    mol = rdMolStandardize.Normalize(mol)
+    mol = rdMolStandardize.Reionize(mol)
+    Chem.AssignStereochemistry(mol, cleanIt=True, force=True)
+    return mol
+
+
 def _is_plain(mol: Chem.Mol) -> bool:
     """True when Cleanup, LargestFragmentChooser and Uncharger provably leave ``mol`` as it is."""
     return not mol.HasSubstructMatch(_NEEDS_STANDARDIZER) and len(Chem.GetMolFrags(mol)) == 1
@@ -178,6 +204,8 @@ class _Standardizer:
         if cfg.cleanup:
             if plain:  # all that Cleanup changes in a plain molecule
                 Chem.AssignStereochemistry(mol, cleanIt=True, force=True)
+            elif cfg.keep_metal_complexes and mol.HasSubstructMatch(_COMPLEX_BOND):
+                mol = _cleanup_keeping_metals(mol)
             else:
                 mol = rdMolStandardize.Cleanup(mol)
         if cfg.parent_fragment and not plain and len(Chem.GetMolFrags(mol)) > 1:

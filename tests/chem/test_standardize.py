@@ -97,3 +97,35 @@ def test_hostile_strings_never_raise(text):
     assert (rec.mol is not None) == (rec.status == "ok")
     if rec.ok:
         assert Chem.MolFromSmiles(rec.smiles) is not None
+
+
+CISPLATIN = "[NH3][Pt]([NH3])(Cl)Cl"
+OXALIPLATIN = "O=C1O[Pt]2(N[C@@H]3CCCC[C@H]3N2)OC1=O"
+
+
+@pytest.mark.parametrize("smiles", [CISPLATIN, OXALIPLATIN])
+def test_metal_complexes_keep_their_metal(smiles):
+    mol = to_mol(smiles)
+    symbols = [a.GetSymbol() for a in mol.GetAtoms()]
+    assert "Pt" in symbols
+    assert mol.GetNumHeavyAtoms() == Chem.MolFromSmiles(smiles).GetNumHeavyAtoms()  # no ligand lost
+
+
+def test_disconnecting_metals_is_the_old_behaviour_and_old_files_keep_it():
+    old = StandardizeConfig(keep_metal_complexes=False)
+    assert Chem.MolToSmiles(to_mol(CISPLATIN, old)) == "N"  # the defect: cisplatin scored as ammonia
+    saved_before = {k: v for k, v in StandardizeConfig().to_dict().items() if k != "keep_metal_complexes"}
+    assert StandardizeConfig.from_dict(saved_before).keep_metal_complexes is False
+    assert StandardizeConfig.from_dict(StandardizeConfig().to_dict()) == StandardizeConfig()
+
+
+@pytest.mark.parametrize("salt, parent", [("CC(=O)O[Na]", "CC(=O)O"), ("CC(=O)[O-].[K+]", "CC(=O)O"),
+                                          ("c1ccccc1.[Cl-].[Zn+2]", "c1ccccc1")])
+def test_salts_are_still_disconnected(salt, parent):
+    assert Chem.MolToSmiles(to_mol(salt)) == parent
+
+
+def test_a_metal_complex_is_featurised_and_predicted(small_regressor):
+    frame = small_regressor.predict_frame([CISPLATIN, "CCO"])
+    assert list(frame["status"]) == ["ok", "ok"]
+    assert frame["smiles"].iloc[0] != "N"
