@@ -21,6 +21,10 @@ deepchem           DeepChem ``MultitaskRegressor``/``MultitaskClassifier`` on
 molpred-dmpnn ...  ``molpred.MolPropertyRegressor``/``Classifier(model=...)`` with its defaults
 molpred-svr ...    the same estimators with molpred's kernel/tree learners (``svr``, ``gp``, ``rf``);
                    ``molpred-svr-minmax``/``-gp-minmax``: MinMax kernel on ECFP4 counts
+molpred-dmpnn-     D-MPNN fine-tuned from the shipped ``molpred-base`` encoder (``-frozen``:
+base               encoder frozen)
+molpred-dmpnn-mt   D-MPNN fine-tuned from a multi-task D-MPNN trained on all 30 MoleculeACE
+                   training splits, test molecules removed (``multitask_transfer.py``)
 =================  =======================================================================
 """
 
@@ -259,6 +263,18 @@ MODELS: dict[str, ModelEntry] = {
         _molpred_builder("dmpnn", pretrained="molpred-base", freeze_encoder=True),
         lambda: _module_available("molpred")),
 }
+
+
+def _multitask_build(task_type, seed, epochs):
+    from benchmarks.multitask_transfer import source_model
+
+    return MolpredModel("dmpnn", task_type, seed, epochs, params={"init_from": str(source_model(seed))})
+
+
+# transfer across targets (issue 17, item 4): D-MPNN fine-tuned from a multi-task D-MPNN trained on
+# the 30 MoleculeACE training splits with every test molecule of every target removed
+MODELS["molpred-dmpnn-mt"] = ModelEntry("molpred-dmpnn-mt", "molpred", _multitask_build,
+                                        lambda: _module_available("molpred"))
 DEFAULT_MODELS = ("svm", "rf", "knn", "molpred-mlp", "molpred-dmpnn")
 QUICK_MODELS = ("svm", "molpred-mlp", "molpred-dmpnn")
 
