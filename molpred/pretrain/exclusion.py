@@ -37,12 +37,23 @@ def default_sources(data_dir: PathType | None = None, repo_datasets: PathType | 
     Parameters
     ----------
     data_dir : path, optional
-        Shared data directory (default ``$MOLPRED_DATA_DIR``).
+        Shared data directory (default: where :func:`molpred.datasets.cards.find_data_dir`
+        finds MoleculeNet: ``$MOLPRED_DATA_DIR``, the cache, ``../shared/data``).
     repo_datasets : path, optional
-        The repository's ``datasets/`` folder (MoleculeACE CSVs); default: next to the package.
+        The bundled ``datasets/`` folder (MoleculeACE CSVs); default
+        :func:`molpred.datasets.cards.datasets_dir` (``$MOLPRED_DATASETS_DIR`` overrides).
+
+    Raises
+    ------
+    DataFileError
+        A source has no file where it was looked for: an exclusion list that silently missed a
+        benchmark would let its test molecules into the pretraining set.
     """
-    data = Path(data_dir or os.environ.get("MOLPRED_DATA_DIR", "data"))
-    repo = Path(repo_datasets) if repo_datasets else Path(__file__).resolve().parents[2] / "datasets"
+    from molpred.datasets.cards import datasets_dir, find_data_dir
+    from molpred.exceptions import DataFileError
+
+    data = Path(data_dir) if data_dir else find_data_dir("moleculenet")
+    repo = Path(repo_datasets) if repo_datasets else datasets_dir()
     out = {
         "MoleculeACE": sorted((repo / "moleculeace").glob("*.csv")),
         "MoleculeNet": sorted((data / "moleculenet").glob("*.csv")),
@@ -50,7 +61,13 @@ def default_sources(data_dir: PathType | None = None, repo_datasets: PathType | 
         "AqSolDB": [data / "admet_extra" / "AqSolDB_data_curated.csv"],
         "Biogen ADME": [data / "admet_extra" / "ADME_public_set_3521.csv"],
     }
-    return {k: [p for p in v if p.exists()] for k, v in out.items()}
+    out = {k: [p for p in v if p.exists()] for k, v in out.items()}
+    missing = [k for k, v in out.items() if not v]
+    if missing:
+        raise DataFileError(f"benchmark files to exclude from pretraining not found for {', '.join(missing)} "
+                            f"(looked in {data} and {repo / 'moleculeace'}); set MOLPRED_DATA_DIR / "
+                            "MOLPRED_DATASETS_DIR, or pretrain with exclude_benchmarks=False (--no-exclude) to skip the exclusion")
+    return out
 
 
 def _file_smiles(path: Path) -> list:

@@ -103,3 +103,15 @@ def test_scaler_clips_standardises_and_masks_constant_columns():
     assert z.dtype == np.float32 and np.isnan(z[:, 1]).all() and np.isnan(z[:10, 2]).all()
     assert abs(np.nanmean(z[:, 0])) < 0.05 and 0.9 < np.nanstd(z[:, 0]) < 1.1 and z[0, 0] < 5
     assert DescriptorScaler.from_dict(s.to_dict()) == s
+
+
+def test_default_sources_find_every_benchmark_or_refuse(tmp_path, monkeypatch):
+    from molpred.exceptions import DataFileError
+    from molpred.pretrain.exclusion import default_sources
+
+    found = default_sources()
+    assert set(found) == {"MoleculeACE", "MoleculeNet", "TDC ADMET", "AqSolDB", "Biogen ADME"}
+    assert len(found["MoleculeACE"]) == 30 and all(found.values())
+    monkeypatch.setenv("MOLPRED_DATASETS_DIR", str(tmp_path))  # e.g. a wheel without datasets/
+    with pytest.raises(DataFileError, match="MoleculeACE"):
+        default_sources()
