@@ -199,14 +199,16 @@ def test_missing_directory_names_env_var(monkeypatch, tmp_path):
 
 
 def test_checksums_are_hashed_once(monkeypatch):
+    import molpred.io
+
     calls = []
-    real = hashlib.sha256
+    real = molpred.io.sha256_file
 
-    def counting(*args):
+    def counting(path):
         calls.append(1)
-        return real(*args)
+        return real(path)
 
-    monkeypatch.setattr(files.hashlib, "sha256", counting)
+    monkeypatch.setattr(molpred.io, "sha256_file", counting)
     monkeypatch.setattr(files, "_HASHES", {})
     for _ in range(3):
         datasets.path("freesolv")

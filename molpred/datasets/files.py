@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import gzip
-import hashlib
 import http.client
 import os
 import shutil
@@ -32,11 +31,9 @@ def _sha256(file: Path) -> str:
     st = file.stat()
     key = (str(file.resolve()), st.st_size, st.st_mtime_ns)
     if key not in _HASHES:
-        digest = hashlib.sha256()
-        with open(file, "rb") as fh:
-            while chunk := fh.read(_CHUNK):
-                digest.update(chunk)
-        _HASHES[key] = digest.hexdigest()
+        from molpred.io import sha256_file
+
+        _HASHES[key] = sha256_file(file)
     return _HASHES[key]
 
 
