@@ -302,7 +302,7 @@ def load(path: PathType):
 
             est.prob_calibrator_ = ProbabilityCalibrator.from_dict(config["prob_calibrator"])
         if config.get("conformal_sets"):
-            from molpred.uncertainty.conformal import ConformalClassifier
+            from molpred.uncertainty.conformal_sets import ConformalClassifier
 
             est.set_predictors_ = [ConformalClassifier.from_dict(c) for c in config["conformal_sets"]]
             if len(est.set_predictors_) != spec.n_tasks:

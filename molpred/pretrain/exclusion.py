@@ -10,7 +10,6 @@ connectivity block also excludes stereoisomers and isotopologues of benchmark mo
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path

@@ -100,7 +100,8 @@ def calibrate(est, cal_data: list, cal_y: np.ndarray, cal_mols: list, member_out
         :func:`molpred.predict.member_outputs`.
     """
     from molpred.uncertainty.calibration import ProbabilityCalibrator, VarianceScaler
-    from molpred.uncertainty.conformal import ConformalClassifier, ConformalRegressor
+    from molpred.uncertainty.conformal import ConformalRegressor
+    from molpred.uncertainty.conformal_sets import ConformalClassifier
 
     mean, std = member_outputs(est, cal_data, calibrated=False)
     if est._task != "regression":

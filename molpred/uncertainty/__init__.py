@@ -10,11 +10,8 @@ from molpred.uncertainty.calibration import (
     ProbabilityCalibrator,
     VarianceScaler,
 )
-from molpred.uncertainty.conformal import (
-    ConformalClassifier,
-    ConformalRegressor,
-    conformal_quantile,
-)
+from molpred.uncertainty.conformal import ConformalRegressor, conformal_quantile
+from molpred.uncertainty.conformal_sets import ConformalClassifier
 from molpred.uncertainty.domain import DOMAIN_SCORES, ApplicabilityDomain, packed_tanimoto
 from molpred.uncertainty.metrics import (
     calibration_curve,
