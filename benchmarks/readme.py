@@ -298,7 +298,30 @@ def _screen_block(results: Path) -> str:
 
 
 # ---------------------------------------------------------------------------- README
-RENDERERS = {"moleculeace": _ace_block, "moleculenet": _net_block, "speed": _speed_block, "screening": _screen_block}
+def _scaling_block(results: Path) -> str:
+    import json
+
+    data = json.loads((results / "screen_scaling.json").read_text(encoding="utf-8"))
+    stages, net = data["measured"]["stages"], data["measured"]["network"]
+    from benchmarks.screen_scaling import CPU_STAGES
+
+    cpu = sum(stages[k] for k in CPU_STAGES)
+    largest = max(CPU_STAGES, key=lambda k: stages[k])
+    lines = ["| scenario | network | molecules/s (upper bound) | node-hours for 10^9 | bound by |", "|---|---|---|---|---|"]
+    lines += [f"| {r['scenario']} | {r['network']} | {r['mol_per_s']:,.0f} | {r['node_hours_1e9']:,.1f} | {r['bound']} |"
+              for r in data["projections"] if not r["scenario"].startswith("this machine")]
+    return "\n".join([
+        "**Scaling out, on paper** (`benchmarks/results/screen_scaling.md`, `python -m benchmarks.screen_scaling --n 3000`): "
+        f"per molecule, the CPU stages (parse + standardise, canonical SMILES, featurise, domain fingerprints and "
+        f"similarity search against {data['measured']['n_train_fingerprints']:,} training fingerprints, packing) cost "
+        f"{cpu:,.0f} us of CPU (largest: {largest}, {stages[largest]:,.0f} us) and the D-MPNN forward "
+        f"{stages['batches + forward, fp32 (as the screen builds them)']:,.0f} us in float32 "
+        f"({net['flops'] / 1e6:.1f} MFLOP), measured on one core here; projected with perfect scaling and an "
+        "assumed (not measured) GPU rate:", "", *lines, ""])
+
+
+RENDERERS = {"moleculeace": _ace_block, "moleculenet": _net_block, "speed": _speed_block, "screening": _screen_block,
+             "scaling": _scaling_block}
 
 
 def render_blocks(results: Path = RESULTS) -> dict[str, str]:
