@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     from molpred.data.featurized import featurize_smiles
     from molpred.predict import member_outputs
     from molpred.quickstart import screening_library
-    from molpred.train.device import cpu_has_fast_bf16
+    from molpred.inference.device import cpu_has_fast_bf16
 
     t0 = time.perf_counter()
     started = datetime.now(timezone.utc)

@@ -26,7 +26,7 @@ def profile_stages(model: str, library: str, n: int = 3000) -> dict:
     from molpred.predict import member_outputs
     from molpred.screen.models import BF16_ROW_BUCKET, NETWORK_BATCH
     from molpred.screen.packing import PackedGraphs
-    from molpred.train.loop import Batches
+    from molpred.inference.forward import Batches
 
     torch.set_num_threads(1)
     smiles = [s for s in read_library_smiles(library)[:n] if s]

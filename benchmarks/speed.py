@@ -92,7 +92,8 @@ def _molpred(arch: str, smiles: list[str], y: np.ndarray, epochs: int) -> tuple[
     from molpred.estimators import MolPropertyRegressor
     from molpred.featurize.registry import get_featurizer
     from molpred.nn.model import ARCHITECTURES, build_model
-    from molpred.train.loop import TrainConfig, attach_targets, fit_network, predict_network
+    from molpred.inference.forward import predict_network
+    from molpred.train.loop import TrainConfig, attach_targets, fit_network
 
     torch.set_num_threads(1)
     clock.lap("startup")

@@ -8,8 +8,8 @@ import pandas as pd
 from molpred.data.featurized import FeaturizedSet, featurize_smiles
 from molpred.learners import LEARNERS
 from molpred.learners.fitting import learner_outputs
-from molpred.train.device import resolve_device
-from molpred.train.loop import predict_network
+from molpred.inference.device import resolve_device
+from molpred.inference.forward import predict_network
 from molpred.uncertainty.ensemble import combine_classification, combine_regression
 
 __all__ = ["member_outputs", "predict_featurized", "prediction_frame", "prediction_columns"]
@@ -19,7 +19,7 @@ def member_outputs(est, data: list, calibrated: bool = True,
                    precision: str = "auto") -> tuple[np.ndarray, np.ndarray | None]:
     """Combined predictions of all members for featurised ``data``.
 
-    ``precision`` is the forward pass's arithmetic (:func:`molpred.train.device.autocast`).
+    ``precision`` is the forward pass's arithmetic (:func:`molpred.inference.device.autocast`).
 
     Returns
     -------

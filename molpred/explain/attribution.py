@@ -283,7 +283,7 @@ def atom_attributions(
 
     from molpred.data.featurized import featurize_smiles
     from molpred.nn.model import FingerprintEncoder
-    from molpred.train.device import resolve_device
+    from molpred.inference.device import resolve_device
 
     estimator._check_fitted()
     if not hasattr(estimator.members_[0], "encoder"):

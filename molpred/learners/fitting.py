@@ -24,7 +24,7 @@ __all__ = ["fit_learner_estimator", "learner_outputs", "fingerprint_matrix"]
 
 def fingerprint_matrix(data) -> np.ndarray:
     """``n x n_bits`` uint8 from featurised records (PyG ``Data`` or ready-made batches with ``fp``)."""
-    from molpred.train.loop import Batches
+    from molpred.inference.forward import Batches
 
     if isinstance(data, Batches):
         parts = [b.fp[: getattr(b, "n_real", b.fp.shape[0])].numpy() for b in data]

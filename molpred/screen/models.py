@@ -124,11 +124,11 @@ class ModelSet:
     coverage : float, optional
         Nominal coverage of conformal intervals (default: each model's own ``coverage``).
     precision : {"auto", "fp32", "bf16"}
-        Arithmetic of the networks' forward pass (:func:`molpred.train.device.autocast`).
+        Arithmetic of the networks' forward pass (:func:`molpred.inference.device.autocast`).
     """
 
     def __init__(self, models: list[ScreenModel], coverage: float | None = None, precision: str = "auto"):
-        from molpred.train.device import check_precision, resolve_device
+        from molpred.inference.device import check_precision, resolve_device
 
         self.models = models
         self.coverage = coverage
@@ -211,7 +211,7 @@ class ModelSet:
         larger) when ``precision`` is the same (``"auto"`` for ``predict_frame``).
         """
         from molpred.predict import member_outputs, prediction_columns
-        from molpred.train.loop import Batches
+        from molpred.inference.forward import Batches
 
         n, m = len(result), len(result.ok_index)
         outputs: list[list] = [[] for _ in self.models]

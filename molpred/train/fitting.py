@@ -17,7 +17,7 @@ from molpred.featurize.registry import get_featurizer
 from molpred.nn.model import ARCHITECTURES, build_model
 from molpred.pretrain import finetune
 from molpred.train.calibrating import calibrate, calibration_holdout, validation_metrics
-from molpred.train.device import resolve_device
+from molpred.inference.device import resolve_device
 from molpred.train.loop import TrainConfig, attach_targets, fit_network
 
 __all__ = ["fit_estimator"]

@@ -242,7 +242,7 @@ def test_padded_batches_give_the_same_outputs_for_the_real_graphs(arch):
 
     from molpred.nn.model import ModelSpec, build_model
     from molpred.screen.packing import PackedGraphs
-    from molpred.train.loop import Batches, predict_network
+    from molpred.inference.forward import Batches, predict_network
 
     graphs = _graphs(["CCO", "c1ccccc1C(=O)O", "C", "FC(F)(F)c1ccc(Br)cn1", "N#CC#N", "O=S(=O)(N)c1ccccc1"])
     packed = PackedGraphs.pack(graphs, graphs[0].x.shape[1], graphs[0].edge_attr.shape[1])
