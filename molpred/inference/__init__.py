@@ -5,7 +5,7 @@ Training (:mod:`molpred.train`), prediction (:mod:`molpred.predict`) and screeni
 """
 
 from molpred.inference.device import PRECISIONS, autocast, check_precision, cpu_has_fast_bf16, resolve_device
-from molpred.inference.forward import Batches, predict_network
+from molpred.inference.forward import PREDICT_BATCH, as_batches, predict_network, to_device
 
-__all__ = ["PRECISIONS", "autocast", "check_precision", "cpu_has_fast_bf16", "resolve_device", "Batches",
-           "predict_network"]
+__all__ = ["PRECISIONS", "autocast", "check_precision", "cpu_has_fast_bf16", "resolve_device", "PREDICT_BATCH",
+           "as_batches", "predict_network", "to_device"]
