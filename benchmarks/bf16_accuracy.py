@@ -37,9 +37,9 @@ def main(argv: list[str] | None = None) -> int:
 
     import molpred
     from molpred.data.featurized import featurize_smiles
+    from molpred.inference.device import cpu_has_fast_bf16
     from molpred.predict import member_outputs
     from molpred.quickstart import screening_library
-    from molpred.inference.device import cpu_has_fast_bf16
 
     t0 = time.perf_counter()
     started = datetime.now(timezone.utc)

@@ -23,10 +23,10 @@ def profile_stages(model: str, library: str, n: int = 3000) -> dict:
     from benchmarks.screen_speed import read_library_smiles
     from molpred.chem import morgan_fingerprints, to_mol
     from molpred.chem.filters import apply_filters
-    from molpred.predict import member_outputs
-    from molpred.screen.models import BF16_ROW_BUCKET, NETWORK_BATCH
     from molpred.data.packed import PackedGraphs
     from molpred.inference.forward import as_batches
+    from molpred.predict import member_outputs
+    from molpred.screen.models import BF16_ROW_BUCKET, NETWORK_BATCH
 
     torch.set_num_threads(1)
     smiles = [s for s in read_library_smiles(library)[:n] if s]

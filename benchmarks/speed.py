@@ -91,8 +91,8 @@ def _molpred(arch: str, smiles: list[str], y: np.ndarray, epochs: int) -> tuple[
     from molpred.data.scaler import TargetScaler
     from molpred.estimators import MolPropertyRegressor
     from molpred.featurize.registry import get_featurizer
-    from molpred.nn.model import ARCHITECTURES, build_model
     from molpred.inference.forward import predict_network
+    from molpred.nn.model import ARCHITECTURES, build_model
     from molpred.train.loop import TrainConfig, attach_targets, fit_network
 
     torch.set_num_threads(1)

@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 
 from molpred.data.featurized import FeaturizedSet, featurize_smiles
-from molpred.learners import LEARNERS
-from molpred.learners.fitting import learner_outputs
 from molpred.inference.device import resolve_device
 from molpred.inference.forward import PREDICT_BATCH, as_batches, predict_network
+from molpred.learners import LEARNERS
+from molpred.learners.fitting import learner_outputs
 from molpred.uncertainty.ensemble import combine_classification, combine_regression
 
 __all__ = ["member_outputs", "predict_featurized", "prediction_frame", "prediction_columns"]

@@ -14,10 +14,10 @@ import numpy as np
 from molpred.data.featurized import featurize_smiles
 from molpred.data.scaler import TargetScaler
 from molpred.featurize.registry import get_featurizer
+from molpred.inference.device import resolve_device
 from molpred.nn.model import ARCHITECTURES, build_model
 from molpred.pretrain import finetune
 from molpred.train.calibrating import calibrate, calibration_holdout, validation_metrics
-from molpred.inference.device import resolve_device
 from molpred.train.loop import TrainConfig, attach_targets, fit_network
 
 __all__ = ["fit_estimator"]

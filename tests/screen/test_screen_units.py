@@ -242,10 +242,10 @@ def test_an_empty_chunk_gives_an_empty_result():
 def test_padded_batches_give_the_same_outputs_for_the_real_graphs(arch):
     import torch
 
-    from molpred.nn.model import ModelSpec, build_model
     from molpred.data.batching import GraphBatcher
     from molpred.data.packed import PackedGraphs
     from molpred.inference.forward import predict_network
+    from molpred.nn.model import ModelSpec, build_model
 
     graphs = _graphs(["CCO", "c1ccccc1C(=O)O", "C", "FC(F)(F)c1ccc(Br)cn1", "N#CC#N", "O=S(=O)(N)c1ccccc1"])
     packed = PackedGraphs.pack(graphs, graphs[0].x.shape[1], graphs[0].edge_attr.shape[1])
