@@ -64,7 +64,8 @@ class GraphBatcher:
             shape (its bfloat16 path on the CPU ran 3x slower when every batch had new
             shapes). The filler graph's output row is dropped by
             :func:`molpred.inference.predict_network`; it cannot change the real graphs'
-            outputs, as it shares no edge with them. Ignored for fingerprint records.
+            outputs, as it shares no edge with them; its per-graph matrices (``mol_x``) are zero
+            rows. Ignored for fingerprint records.
 
         Returns
         -------
@@ -105,6 +106,8 @@ class GraphBatcher:
             edge_index = torch.cat([edge_index, edge_index.new_full((2, pad_m), n)], dim=1)
             batch = torch.cat([batch, batch.new_full((pad_n,), g)])
             ptr_t = torch.cat([ptr_t, ptr_t.new_full((1,), n + pad_n)])
+            # the filler graph gets a zero row of every per-graph matrix (mol_x is read per graph)
+            fields = {k: torch.cat([v, v.new_zeros((1, *v.shape[1:]))]) for k, v in fields.items()}
             fields["n_real"] = g
         out = Batch(x=x, edge_index=edge_index, edge_attr=attr, batch=batch, ptr=ptr_t, **fields)
         return out.pin_memory() if self.pin_memory else out

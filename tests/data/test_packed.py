@@ -45,6 +45,8 @@ def test_per_graph_matrices_follow_their_graphs():
     assert np.array_equal(withx.take([4, 1]).graph_attrs["mol_x"], mol_x[[4, 1]])
     batch = GraphBatcher(withx).batch([6, 0, 3])
     assert torch.equal(batch.mol_x, torch.from_numpy(mol_x[[6, 0, 3]]))
+    padded = GraphBatcher(withx).batch([6, 0, 3], bucket=16)  # one filler graph with a zero row
+    assert padded.num_graphs == 4 and padded.mol_x.shape == (4, 3) and not padded.mol_x[3].any()
     with pytest.raises(ValueError, match="n_graphs x d"):
         packed.with_attrs(mol_x=mol_x[:2])
     with pytest.raises(ValueError, match="unknown per-graph attribute 'molx'"):
