@@ -109,7 +109,7 @@ def read_arrays(mol: Chem.Mol) -> AtomBondArrays:
     aromatic = np.zeros(n, dtype=bool)
     aromatic[_matched(mol, _AROMATIC, n)] = True
     z = props[:, 0]
-    mass = _ATOMIC_WEIGHT[np.clip(z, 0, len(_ATOMIC_WEIGHT) - 1)]
+    mass = _ATOMIC_WEIGHT[z]  # RDKit atomic numbers are 0..118
     for i in _matched(mol, _ISOTOPE, n):  # an isotope's mass is RDKit's, read for that atom
         mass[i] = atom(i).GetMass()
     degree = np.bincount(bprops[:, :2].reshape(-1), minlength=n)

@@ -156,7 +156,8 @@ def _atom_matrix(mol: Chem.Mol, arr: AtomBondArrays, cip: dict) -> np.ndarray:
     values = np.stack([arr.atomic_num, arr.degree, arr.formal_charge, arr.total_hs, arr.radicals,
                        arr.hybridisation], axis=1)
     onehot = np.empty((n, 7), dtype=np.int64)
-    onehot[:, :6] = _FAMILY_TABLE[_FAMILY_ROWS, np.clip(values - _FAMILY_LOW, 0, _FAMILY_HIGH)]
+    # np.minimum/np.maximum, not np.clip: clip's per-call overhead on small int arrays was ~10 us
+    onehot[:, :6] = _FAMILY_TABLE[_FAMILY_ROWS, np.minimum(np.maximum(values - _FAMILY_LOW, 0), _FAMILY_HIGH)]
     onehot[:, 6] = _CIP_NONE
     for i, label in cip.items():
         onehot[i, 6] = _CIP_COL.get(label, _CIP_OTHER)
@@ -179,7 +180,7 @@ def _bond_matrix(arr: AtomBondArrays, cip: dict) -> np.ndarray:
     for i, label in cip.items():
         stereo_col[i] = _ST_COL.get(label, _ST_OTHER)
     attr = np.zeros((m, D_BOND), dtype=np.float32)
-    attr[np.arange(m), _BT_TABLE[np.clip(arr.bond_type, 0, len(_BT_TABLE) - 1)]] = 1.0
+    attr[np.arange(m), _BT_TABLE[arr.bond_type]] = 1.0  # the table covers every BondType value
     attr[np.arange(m), stereo_col] = 1.0
     attr[:, D_BOND_ONEHOT] = arr.conjugated
     attr[:, D_BOND_ONEHOT + 1] = arr.bond_in_ring
