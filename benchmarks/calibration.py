@@ -76,12 +76,12 @@ def _old_procedure(est, train, test_frame) -> dict:
     rows = est.fit_positions_["validation"]
     val_smiles = train["smiles"].to_numpy()[rows].tolist()
     fs, _, _ = est._predict_raw(val_smiles)
-    mean_v, std_v = member_outputs(est, fs.data, calibrated=False)
+    mean_v, std_v = member_outputs(est, fs.graphs, calibrated=False)
     y_v = train["y"].to_numpy(dtype=float)[rows][fs.index][:, None]
     scaler = VarianceScaler("mean").fit(y_v, mean_v, std_v)
     cp = ConformalRegressor("std").fit(y_v, mean_v, scaler.transform(std_v))
     fs_t, mean_t, std_t = est._predict_raw(test_frame["smiles"].tolist())
-    raw_t = member_outputs(est, fs_t.data, calibrated=False)[1]
+    raw_t = member_outputs(est, fs_t.graphs, calibrated=False)[1]
     std_old = scaler.transform(raw_t)
     lo, hi = cp.interval(mean_t, std_old, est.coverage)
     full = {k: np.full(len(test_frame), np.nan) for k in ("lo", "hi", "std")}

@@ -199,8 +199,8 @@ class CandidatePool:
         return out
 
     # ------------------------------------------------------------------ graphs
-    def graphs(self, featurizer, config, key: str) -> tuple[list, np.ndarray]:
-        """PyG graphs of every usable candidate, featurised once per ``key``.
+    def graphs(self, featurizer, config, key: str) -> tuple:
+        """Packed graphs of every usable candidate, featurised once per ``key``.
 
         Parameters
         ----------
@@ -213,7 +213,7 @@ class CandidatePool:
 
         Returns
         -------
-        data : list of torch_geometric.data.Data
+        data : molpred.data.packed.PackedGraphs
             ``n_usable`` graphs.
         index : numpy.ndarray
             ``n_usable`` int64 positions in the pool.
@@ -222,5 +222,5 @@ class CandidatePool:
             from molpred.data.featurized import featurize_smiles
 
             fs = featurize_smiles(self.smiles, featurizer, config)
-            self._graphs = {key: (fs.data, fs.index)}  # keep one featurisation at a time
+            self._graphs = {key: (fs.graphs, fs.index)}  # keep one featurisation at a time
         return self._graphs[key]

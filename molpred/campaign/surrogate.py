@@ -377,7 +377,7 @@ class GraphEnsembleSurrogate:
         mean = np.full(len(idx), np.nan)
         std = np.full(len(idx), np.nan)
         if have.any():
-            m, s = member_outputs(est, [data[j] for j in sel[have]], calibrated=False)
+            m, s = member_outputs(est, data.take(sel[have]), calibrated=False)
             mean[have], std[have] = m[:, 0], s[:, 0]
         return mean, std
 

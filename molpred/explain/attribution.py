@@ -282,8 +282,8 @@ def atom_attributions(
     import torch
 
     from molpred.data.featurized import featurize_smiles
+    from molpred.inference.device import resolve_device
     from molpred.nn.model import FingerprintEncoder
-    from molpred.train.device import resolve_device
 
     estimator._check_fitted()
     if not hasattr(estimator.members_[0], "encoder"):

@@ -23,13 +23,18 @@ __all__ = ["fit_learner_estimator", "learner_outputs", "fingerprint_matrix"]
 
 
 def fingerprint_matrix(data) -> np.ndarray:
-    """``n x n_bits`` uint8 from featurised records (PyG ``Data`` or ready-made batches with ``fp``)."""
-    from molpred.train.loop import Batches
+    """``n x n_bits`` uint8 fingerprints of featurised molecules.
 
-    if isinstance(data, Batches):
-        parts = [b.fp[: getattr(b, "n_real", b.fp.shape[0])].numpy() for b in data]
-    else:
-        parts = [d.fp.numpy() for d in data]
+    Parameters
+    ----------
+    data : PackedGraphs, sequence of Batch, or list of Data
+        Fingerprint records packed (``graph_attrs["fp"]``), batched or one ``Data`` each.
+    """
+    from molpred.data.packed import PackedGraphs
+
+    if isinstance(data, PackedGraphs):
+        return np.asarray(data.graph_attrs["fp"]).astype(np.uint8)
+    parts = [d.fp[: getattr(d, "n_real", d.fp.shape[0])].numpy() for d in data]
     if not parts:
         return np.zeros((0, 0), dtype=np.uint8)
     return np.concatenate(parts).astype(np.uint8)
@@ -85,7 +90,7 @@ def fit_learner_estimator(est, smiles: list, y: np.ndarray, names: list[str] | N
                       stacklevel=3)
     if len(usable) < 2:
         raise ValueError(f"fewer than 2 usable training molecules (statuses: {_status_summary(fs.records)})")
-    X = fingerprint_matrix([fs.data[i] for i in usable])
+    X = fingerprint_matrix(fs.graphs.take(usable))
     y_used = y[fs.index[usable]]
     mols = [fs.records[i].mol for i in fs.index[usable]]
 
@@ -122,12 +127,12 @@ def fit_learner_estimator(est, smiles: list, y: np.ndarray, names: list[str] | N
     if val is not None:
         vfs = featurize_smiles(val[0], featurizer, std_cfg)
         val_mols = vfs.mols
-        n_val = len(vfs.data)
+        n_val = len(vfs.graphs)
         if est.applicability_domain:  # calibration reads the distance to the training set
             _fit_domain(est, mols, val_mols)
-        if vfs.data:
-            est.val_metrics_ = validation_metrics(est, vfs.data, val[1][vfs.index], member_outputs)
-            calibrate(est, vfs.data, val[1][vfs.index], val_mols, member_outputs)
+        if n_val:
+            est.val_metrics_ = validation_metrics(est, vfs.graphs, val[1][vfs.index], member_outputs)
+            calibrate(est, vfs.graphs, val[1][vfs.index], val_mols, member_outputs)
     else:
         n_val = 0
         _calibrate_out_of_fold(est, y_used, oof_mean, oof_std if has_std else None, task_metrics)

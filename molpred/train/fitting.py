@@ -14,10 +14,10 @@ import numpy as np
 from molpred.data.featurized import featurize_smiles
 from molpred.data.scaler import TargetScaler
 from molpred.featurize.registry import get_featurizer
+from molpred.inference.device import resolve_device
 from molpred.nn.model import ARCHITECTURES, build_model
 from molpred.pretrain import finetune
 from molpred.train.calibrating import calibrate, calibration_holdout, validation_metrics
-from molpred.train.device import resolve_device
 from molpred.train.loop import TrainConfig, attach_targets, fit_network
 
 __all__ = ["fit_estimator"]
@@ -49,7 +49,7 @@ def _grouped_holdout(keys: list, fraction: float, seed: int) -> tuple[np.ndarray
     return np.flatnonzero(~in_val), np.flatnonzero(in_val)
 
 
-def _deduplicate(est, data: list, y: np.ndarray, mols: list, keys: list):
+def _deduplicate(est, data, y: np.ndarray, mols: list, keys: list):
     """Apply ``est.duplicates`` to the usable training rows.
 
     Returns the kept rows' data, labels, mols and keys, a summary dict, and their positions in the
@@ -71,7 +71,7 @@ def _deduplicate(est, data: list, y: np.ndarray, mols: list, keys: list):
         )
     if len(rows) < 2:
         raise ValueError("fewer than 2 usable training molecules after merging duplicates")
-    return ([data[i] for i in rows], y_out, [mols[i] for i in rows], [keys[i] for i in rows], summary, rows)
+    return (data.take(rows), y_out, [mols[i] for i in rows], [keys[i] for i in rows], summary, rows)
 
 
 def class_balance_weights(y: np.ndarray) -> np.ndarray:
@@ -127,7 +127,7 @@ def fit_estimator(est, smiles: list, y: np.ndarray, names: list[str] | None, val
     std_cfg = est._standardize_config()
     fs = featurize_smiles(smiles, featurizer, std_cfg, progress=est.progress)
     labelled = ~np.all(np.isnan(y[fs.index]), axis=1)
-    usable = np.flatnonzero(labelled)  # positions in fs.data
+    usable = np.flatnonzero(labelled)  # positions in fs.graphs
     dropped = len(smiles) - len(usable)
     if dropped:
         warnings.warn(
@@ -138,7 +138,7 @@ def fit_estimator(est, smiles: list, y: np.ndarray, names: list[str] | None, val
     if len(usable) < 2:
         raise ValueError(f"fewer than 2 usable training molecules (statuses: {_status_summary(fs.records)})")
 
-    data = [fs.data[i] for i in usable]
+    data = fs.graphs.take(usable)
     y_used = y[fs.index[usable]]
     w_used = None if weight is None else weight[fs.index[usable]]
     q_used = None if qual is None else qual[fs.index[usable]]
@@ -152,20 +152,20 @@ def fit_estimator(est, smiles: list, y: np.ndarray, names: list[str] | None, val
     q_used = None if q_used is None else q_used[kept]
     # calibration molecules leave before anything else: never trained on, never early-stopped on
     keep, cal = calibration_holdout(mols, est.calibration_fraction, est.calibration_split, est.seed)
-    cal_data, cal_y, cal_mols = [data[i] for i in cal], y_used[cal], [mols[i] for i in cal]
+    cal_data, cal_y, cal_mols = data.take(cal), y_used[cal], [mols[i] for i in cal]
     if q_used is not None:  # bounds are not point values: they do not calibrate
         cal_y = np.where(q_used[cal] != 0, np.nan, cal_y)
     if w_used is not None:  # nor do rows the user weighted 0
         cal_y = np.where(w_used[cal] == 0, np.nan, cal_y)
     est.fit_positions_ = {"calibration": rows[cal]}
-    data, y_used, mols, keys = [data[i] for i in keep], y_used[keep], [mols[i] for i in keep], [keys[i] for i in keep]
+    data, y_used, mols, keys = data.take(keep), y_used[keep], [mols[i] for i in keep], [keys[i] for i in keep]
     w_used = None if w_used is None else w_used[keep]
     q_used = None if q_used is None else q_used[keep]
     kept_rows = rows[keep]
     if val is None:
         tr, va = _grouped_holdout(keys, est.val_fraction, est.seed)
-        train_data, train_y, train_mols = [data[i] for i in tr], y_used[tr], [mols[i] for i in tr]
-        val_data, val_y, val_mols = [data[i] for i in va], y_used[va], [mols[i] for i in va]
+        train_data, train_y, train_mols = data.take(tr), y_used[tr], [mols[i] for i in tr]
+        val_data, val_y, val_mols = data.take(va), y_used[va], [mols[i] for i in va]
         est.fit_positions_.update(train=kept_rows[tr], validation=kept_rows[va])
         if q_used is not None:  # bounds are not point values: they do not score validation
             val_y = np.where(q_used[va] != 0, np.nan, val_y)
@@ -184,7 +184,7 @@ def fit_estimator(est, smiles: list, y: np.ndarray, names: list[str] | None, val
         if dup_summary["n_val_in_train"]:
             warnings.warn(f"{dup_summary['n_val_in_train']} validation molecules are also training molecules "
                           "(after standardisation); they were left out of validation", stacklevel=3)
-        val_data = [vfs.data[j] for j in keep]
+        val_data = vfs.graphs.take(keep)
         val_y, val_mols = val[1][vfs.index[keep]], [vfs.mols[j] for j in keep]
 
     # zero-weight labels do not set the target scale either
@@ -209,7 +209,7 @@ def fit_estimator(est, smiles: list, y: np.ndarray, names: list[str] | None, val
         torch.manual_seed(est.seed + m)
         net = build_model(spec)
         start = finetune.init_encoder(est, net, spec, featurizer)  # pretrained/init_from, else None
-        result = fit_network(net, train_graphs, val_data or None, val_y, config, device,
+        result = fit_network(net, train_graphs, val_data if len(val_data) else None, val_y, config, device,
                              scaler if task == "regression" else None)
         members.append(net.cpu().eval())
         histories.append({"best_epoch": result.best_epoch, "best_val_score": result.best_score,
@@ -232,8 +232,8 @@ def fit_estimator(est, smiles: list, y: np.ndarray, names: list[str] | None, val
     est.train_summary_ = {
         "n_input": len(smiles), "n_train": len(train_data), "n_val": len(val_data),
         "n_calibration": len(cal_data),
-        "calibration_set": (f"held out ({est.calibration_split})" if cal_data
-                            else "validation" if val_data else "none"),
+        "calibration_set": (f"held out ({est.calibration_split})" if len(cal_data)
+                            else "validation" if len(val_data) else "none"),
         "statuses": _status_summary(fs.records),
         "duplicates": dup_summary,
         "loss": getattr(est, "loss", "mse"),
@@ -246,11 +246,11 @@ def fit_estimator(est, smiles: list, y: np.ndarray, names: list[str] | None, val
     }
     if est.applicability_domain and task in ("regression", "classification"):
         _fit_domain(est, train_mols, val_mols)
-    if val_data:
+    if len(val_data):
         est.val_metrics_ = validation_metrics(est, val_data, val_y, member_outputs)
-    if cal_data:
+    if len(cal_data):
         calibrate(est, cal_data, cal_y, cal_mols, member_outputs)
-    elif val_data:  # too little data for a separate calibration set (or calibration_fraction=0)
+    elif len(val_data):  # too little data for a separate calibration set (or calibration_fraction=0)
         calibrate(est, val_data, val_y, val_mols, member_outputs)
 
 

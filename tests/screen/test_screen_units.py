@@ -154,7 +154,7 @@ def _graphs(smiles):
 
 
 def test_packed_graphs_unpack_exactly_what_was_packed():
-    from molpred.screen.packing import PackedGraphs
+    from molpred.data.packed import PackedGraphs
 
     smiles = ["CCO", "c1ccccc1C(=O)O", "C[C@H](N)C(=O)O", "FC(F)(F)c1ccc(Br)cn1", "C", "N#CC#N", "O=S(=O)(N)c1ccccc1"]
     graphs = _graphs(smiles)
@@ -213,12 +213,14 @@ def test_packed_batch_equals_pyg_collation():
     import torch
     from torch_geometric.data import Batch
 
-    from molpred.screen.packing import PackedGraphs
+    from molpred.data.batching import GraphBatcher
+    from molpred.data.packed import PackedGraphs
 
     graphs = _graphs(["CCO", "c1ccccc1C(=O)O", "C", "FC(F)(F)c1ccc(Br)cn1", "N#CC#N", "O=S(=O)(N)c1ccccc1"])
     packed = PackedGraphs.pack(graphs, graphs[0].x.shape[1], graphs[0].edge_attr.shape[1])
+    batcher = GraphBatcher(packed)
     for lo, hi in [(0, 6), (1, 4), (5, 6)]:
-        ours = packed.batch(lo, hi)
+        ours = batcher.batch(np.arange(lo, hi))
         ref = Batch.from_data_list([g.to_pyg() for g in graphs[lo:hi]])
         assert ours.num_graphs == ref.num_graphs == hi - lo
         for key in ("x", "edge_index", "edge_attr", "batch", "ptr"):
@@ -240,20 +242,22 @@ def test_an_empty_chunk_gives_an_empty_result():
 def test_padded_batches_give_the_same_outputs_for_the_real_graphs(arch):
     import torch
 
+    from molpred.data.batching import GraphBatcher
+    from molpred.data.packed import PackedGraphs
+    from molpred.inference.forward import predict_network
     from molpred.nn.model import ModelSpec, build_model
-    from molpred.screen.packing import PackedGraphs
-    from molpred.train.loop import Batches, predict_network
 
     graphs = _graphs(["CCO", "c1ccccc1C(=O)O", "C", "FC(F)(F)c1ccc(Br)cn1", "N#CC#N", "O=S(=O)(N)c1ccccc1"])
     packed = PackedGraphs.pack(graphs, graphs[0].x.shape[1], graphs[0].edge_attr.shape[1])
-    padded = packed.batch(0, 6, bucket=16)
+    batcher = GraphBatcher(packed)
+    padded = batcher.batch(range(6), bucket=16)
     assert padded.n_real == 6 and padded.num_graphs == 7
     assert padded.x.shape[0] % 16 == 0 and padded.edge_index.shape[1] % 16 == 0
-    assert padded.x.shape[0] > packed.batch(0, 6).x.shape[0]  # always at least one filler atom
+    assert padded.x.shape[0] > batcher.batch(range(6)).x.shape[0]  # always at least one filler atom
     torch.manual_seed(0)
     model = build_model(ModelSpec(arch, packed.x.width, packed.edge_attr.width, n_tasks=2, hidden=32, ffn_hidden=16))
     cpu = torch.device("cpu")
-    plain = predict_network(model, Batches([packed.batch(0, 4), packed.batch(4, 6)]), cpu)
-    pads = predict_network(model, Batches([packed.batch(0, 4, bucket=16), packed.batch(4, 6, bucket=16)]), cpu)
+    plain = predict_network(model, batcher.batches(4), cpu)
+    pads = predict_network(model, batcher.batches(4, bucket=16), cpu)
     assert pads.shape == plain.shape == (6, 2)
     np.testing.assert_allclose(pads, plain, rtol=1e-5, atol=1e-6)
