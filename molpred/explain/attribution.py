@@ -330,7 +330,7 @@ def atom_attributions(
             results[row] = AtomAttribution(row, text, rec.smiles, rec.status, rec.error or "", name)
             continue
         if fingerprint:
-            spec = estimator.featurizer_
+            spec = getattr(estimator.featurizer_, "base", estimator.featurizer_)  # without mol_x
             weights = _bits_to_atoms(rec.mol, feats[k][0], spec.radius, spec.n_bits)
         else:
             weights = feats[k].sum(axis=1)

@@ -89,6 +89,9 @@ class PackedGraphs:
         ``sum(n_edges) x d_bond``.
     n_atoms, n_edges : numpy.ndarray
         ``n_graphs`` int64 sizes.
+    mol_x : numpy.ndarray, optional
+        ``n_graphs x d_mol`` float32 molecule-level features (NaN = missing), when the
+        graphs carry them (:mod:`molpred.featurize.molecule_features`).
     """
 
     x: CompactMatrix
@@ -96,19 +99,23 @@ class PackedGraphs:
     edge_attr: CompactMatrix
     n_atoms: np.ndarray
     n_edges: np.ndarray
+    mol_x: np.ndarray | None = None
 
     @classmethod
-    def pack(cls, graphs: list[MolGraph], d_atom: int, d_bond: int) -> PackedGraphs:
+    def pack(cls, graphs: list[MolGraph], d_atom: int, d_bond: int, d_mol: int = 0) -> PackedGraphs:
+        """Pack ``graphs``; ``d_mol > 0`` keeps their ``mol_x`` (``n_graphs x d_mol``)."""
         if not graphs:
             return cls(CompactMatrix.from_array(np.zeros((0, d_atom), np.float32)), np.zeros((2, 0), np.int32),
                        CompactMatrix.from_array(np.zeros((0, d_bond), np.float32)),
-                       np.zeros(0, np.int64), np.zeros(0, np.int64))
+                       np.zeros(0, np.int64), np.zeros(0, np.int64),
+                       np.zeros((0, d_mol), np.float32) if d_mol else None)
         return cls(
             CompactMatrix.from_array(np.concatenate([g.x for g in graphs])),
             np.concatenate([g.edge_index for g in graphs], axis=1).astype(np.int32),
             CompactMatrix.from_array(np.concatenate([g.edge_attr for g in graphs])),
             np.array([g.n_atoms for g in graphs], dtype=np.int64),
             np.array([g.n_edges for g in graphs], dtype=np.int64),
+            np.stack([g.mol_x for g in graphs]).astype(np.float32) if d_mol else None,
         )
 
     @classmethod
@@ -121,6 +128,7 @@ class PackedGraphs:
             CompactMatrix.concat([p.edge_attr for p in parts]),
             np.concatenate([p.n_atoms for p in parts]),
             np.concatenate([p.n_edges for p in parts]),
+            None if parts[0].mol_x is None else np.concatenate([p.mol_x for p in parts]),
         )
 
     def unpack(self, start: int = 0, stop: int | None = None) -> list[MolGraph]:
@@ -132,7 +140,7 @@ class PackedGraphs:
         index = self.edge_index[:, e[start]:e[stop]].astype(np.int64)
         return [
             MolGraph(x[a[i] - a[start]:a[i + 1] - a[start]], index[:, e[i] - e[start]:e[i + 1] - e[start]],
-                     attr[e[i] - e[start]:e[i + 1] - e[start]])
+                     attr[e[i] - e[start]:e[i + 1] - e[start]], None if self.mol_x is None else self.mol_x[i])
             for i in range(start, stop)
         ]
 
@@ -168,6 +176,7 @@ class PackedGraphs:
         x, attr = self.x.rows(a[start], a[stop]), self.edge_attr.rows(e[start], e[stop])
         batch, ptr = np.repeat(np.arange(stop - start), n_atoms), a[start:stop + 1] - a[start]
         extra = {}
+        mol_x = None if self.mol_x is None else self.mol_x[start:stop]
         if bucket > 0:
             n, m, g = len(x), index.shape[1], stop - start
             pad_n, pad_m = -(-(n + 1) // bucket) * bucket - n, -(-m // bucket) * bucket - m  # >= 1 atom
@@ -177,6 +186,10 @@ class PackedGraphs:
             batch = np.concatenate([batch, np.full(pad_n, g)])
             ptr = np.append(ptr, n + pad_n)
             extra["n_real"] = g
+            if mol_x is not None:  # the filler graph's features: zeros (its output is dropped)
+                mol_x = np.concatenate([mol_x, np.zeros((1, mol_x.shape[1]), np.float32)])
+        if mol_x is not None:
+            extra["mol_x"] = torch.from_numpy(np.ascontiguousarray(mol_x))
         return Batch(
             x=torch.from_numpy(x),
             edge_index=torch.from_numpy(index),

@@ -217,7 +217,8 @@ def _featurise(plan: ChunkPlan, mols: list) -> tuple[list, list, dict, list]:
     for featurizer, records in zip(plan.featurizers, per_featurizer):
         records = [records[j] for j in good]
         if featurizer_output_type(featurizer) is MolGraph:
-            features.append(PackedGraphs.pack(records, featurizer.d_atom, featurizer.d_bond))
+            features.append(PackedGraphs.pack(records, featurizer.d_atom, featurizer.d_bond,
+                                              getattr(featurizer, "d_mol", 0)))
         else:
             features.append(records)
     domain = []
@@ -234,7 +235,8 @@ def featurizer_output_type(featurizer) -> type | None:
     """``MolGraph`` for graph featurizers (packed for transfer), else None."""
     from molpred.featurize.atom_bond import MolGraphFeaturizer
 
-    return MolGraph if isinstance(featurizer, MolGraphFeaturizer) else None
+    base = getattr(featurizer, "base", featurizer)  # WithMoleculeFeatures: graphs + mol_x
+    return MolGraph if isinstance(base, MolGraphFeaturizer) else None
 
 
 # ---------------------------------------------------------------------- worker processes
