@@ -97,7 +97,7 @@ def ablation_markdown(rows: pd.DataFrame, n_feat_done: int, command: str, note: 
     ]
     for task, r in rows.iterrows():
         lines.append(
-            f"| {str(task).split("/")[-1]} | {int(r.n_train)} | {r.rmse_base:.3f} | {r.rmse_feat:.3f} | {r.rmse_diff:+.3f} "
+            f"| {str(task).split('/')[-1]} | {int(r.n_train)} | {r.rmse_base:.3f} | {r.rmse_feat:.3f} | {r.rmse_diff:+.3f} "
             f"| {r.rmse_cliff_base:.3f} | {r.rmse_cliff_feat:.3f} | {r.rmse_cliff_diff:+.3f} "
             f"| {r.rmse_svm:.3f} / {r.rmse_cliff_svm:.3f} |")
     if len(rows):
