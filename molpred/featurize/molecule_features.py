@@ -199,14 +199,17 @@ class MoleculeFeatures:
                 if b.get("name") != name:
                     raise ValueError(f"block {b.get('name')!r} listed as {name!r}")
                 if name == "morgan_count":
-                    blocks.append(MorganCountFeatures(radius=int(b["radius"]), n_bits=int(b["n_bits"])))
+                    radius, n_bits = int(b["radius"]), int(b["n_bits"])
+                    if not (0 <= radius <= 6 and 16 <= n_bits <= 65536):
+                        raise ValueError(f"Morgan radius {radius} / {n_bits} bits out of range")
+                    blocks.append(MorganCountFeatures(radius=radius, n_bits=n_bits))
                 else:
                     desc = b["names"]
-                    if not isinstance(desc, list) or not all(isinstance(d, str) for d in desc):
-                        raise ValueError("rdkit2d descriptor names must be a list of strings")
+                    if not isinstance(desc, list) or not 0 < len(desc) <= 1000 or not all(isinstance(d, str) for d in desc):
+                        raise ValueError("rdkit2d descriptor names must be a list of up to 1,000 strings")
                     blocks.append(RDKit2DFeatures(names=tuple(desc)))
             out = cls(names, blocks)
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ModelFileError(f"invalid molecule-feature settings in the model file: {exc}") from None
         if out.d_mol != spec.get("d_mol"):
             raise ModelFileError(f"molecule features have width {out.d_mol}, the model file says {spec.get('d_mol')!r}")
@@ -254,7 +257,6 @@ class WithMoleculeFeatures:
 
     def spec(self) -> dict:
         return {**self.base.spec(), "molecule_features": self.features.spec()}
-
 
 
 def with_molecule_features(base, features) -> object:

@@ -87,6 +87,12 @@ def test_spec_round_trip_and_invalid_specs():
         MoleculeFeatures.from_spec(feats.spec() | {"names": ["morgan_count", "maccs"]})
     with pytest.raises(ModelFileError, match="invalid molecule-feature settings"):
         MoleculeFeatures.from_spec({"names": ["rdkit2d"], "blocks": [{"name": "rdkit2d", "names": "MolWt"}], "d_mol": 1})
+    huge = feats.spec()
+    huge["blocks"][0] = {"name": "morgan_count", "radius": 2, "n_bits": 10**9}
+    with pytest.raises(ModelFileError, match="out of range"):
+        MoleculeFeatures.from_spec(huge)
+    with pytest.raises(ModelFileError, match="invalid molecule-feature settings"):
+        MoleculeFeatures.from_spec({"names": ["rdkit2d"], "blocks": ["rdkit2d"], "d_mol": 202})
 
 
 def test_graph_records_carry_mol_x_into_pyg_batches():
