@@ -163,10 +163,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=None, help="markdown file (default: print)")
     args = parser.parse_args(argv)
     import shlex
-    import sys
 
     results = pd.concat([pd.read_csv(p) for p in args.results], ignore_index=True)
-    command = "python -m benchmarks.features_ablation " + shlex.join(argv if argv is not None else sys.argv[1:])
+    shown = ["--results", *args.results, "--seed", str(args.seed), "--since", args.since]
+    if args.out:
+        shown += ["--out", args.out]
+    command = "python -m benchmarks.features_ablation " + shlex.join(shown) + (' --note "..."' if args.note else "")
     text = ablation_markdown(results, command, args.seed, args.since, args.note)
     if args.out:
         Path(args.out).write_text(text)
