@@ -149,7 +149,12 @@ def ablation_markdown(results: pd.DataFrame, command: str, seed: int = 0, since:
         done = results[(results["model"] == feat_model) & (results["status"] == "ok") & (results["seed"] == seed)]
         lines += pair_markdown(rows, base_model, feat_model, setting, done["task"].nunique())
         lines += _unpaired_context(results, feat_model, seed, since)
-    lines += ["Made with:", "", "```bash", command, "```", ""]
+    models = [m for pair in PAIRS for m in pair[:2]]
+    used = results[results["model"].isin(models) & (results["seed"] == seed) & (results["status"] == "ok")]
+    if since:
+        used = used[used["timestamp"].astype(str) >= since]
+    runs = sorted(set(used["command"].dropna().astype(str))) if "command" in used else []
+    lines += ["Rows made by:", "", "```bash", *runs, "```", "", "Table made with:", "", "```bash", command, "```", ""]
     return "\n".join(lines)
 
 
