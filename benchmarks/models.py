@@ -19,6 +19,8 @@ nobn               mean aggregation and no batch norm, mirroring molpred's D-MPN
 deepchem           DeepChem ``MultitaskRegressor``/``MultitaskClassifier`` on
                    ``CircularFingerprint`` (radius 2, 1024 bits), torch backend
 molpred-dmpnn ...  ``molpred.MolPropertyRegressor``/``Classifier(model=...)`` with its defaults
+molpred-dmpnn-feat D-MPNN with ``features=["morgan_count", "rdkit2d"]`` (molecule-level vectors
+                   at the readout); ``molpred-mlp-feat``: the MLP with ``features=["rdkit2d"]``
 molpred-svr ...    the same estimators with molpred's kernel/tree learners (``svr``, ``gp``, ``rf``);
                    ``molpred-svr-minmax``/``-gp-minmax``: MinMax kernel on ECFP4 counts
 molpred-dmpnn-     D-MPNN fine-tuned from the shipped ``molpred-base`` encoder (``-frozen``:
@@ -258,6 +260,13 @@ MODELS: dict[str, ModelEntry] = {
     "molpred-dmpnn-base": ModelEntry("molpred-dmpnn-base", "molpred",
                                      _molpred_builder("dmpnn", pretrained="molpred-base"),
                                      lambda: _module_available("molpred")),
+    # molecule-level features beside the graph (issue 18, item 1): count Morgan + RDKit 2D at the readout
+    "molpred-dmpnn-feat": ModelEntry("molpred-dmpnn-feat", "molpred",
+                                     _molpred_builder("dmpnn", features=["morgan_count", "rdkit2d"]),
+                                     lambda: _module_available("molpred")),
+    # the fingerprint MLP with the RDKit 2D descriptors appended to its Morgan counts
+    "molpred-mlp-feat": ModelEntry("molpred-mlp-feat", "molpred", _molpred_builder("mlp", features=["rdkit2d"]),
+                                   lambda: _module_available("molpred")),
     "molpred-dmpnn-base-frozen": ModelEntry(
         "molpred-dmpnn-base-frozen", "molpred",
         _molpred_builder("dmpnn", pretrained="molpred-base", freeze_encoder=True),

@@ -62,6 +62,13 @@ class _MolEstimator(BaseEstimator):
         Head width and number of layers.
     readout : {"mean", "sum", "attention"}, optional
         Graph readout for D-MPNN and GINE (default mean).
+    features : list of str, optional
+        Molecule-level features concatenated to the graph embedding after the readout, before
+        the head (``molpred list features``): ``"morgan_count"`` (``log1p`` Morgan counts,
+        radius 2, 2,048 bits) and ``"rdkit2d"`` (202 RDKit 2D descriptors, median-imputed,
+        robustly scaled on the training molecules and clipped). Computed once per molecule;
+        the settings and scaling are saved with the model. For ``mlp``, ``["rdkit2d"]`` appends
+        the descriptors to its fingerprint. See :mod:`molpred.featurize.molecule_features`.
     epochs, batch_size, lr, patience : training settings (see :class:`molpred.train.TrainConfig`).
     val_fraction : float
         Fraction of the training data held out (seeded, random) for early stopping when
@@ -156,6 +163,7 @@ class _MolEstimator(BaseEstimator):
         ffn_hidden_size: int = 300,
         ffn_layers: int = 2,
         readout: str | None = None,
+        features: list[str] | None = None,
         epochs: int = 50,
         batch_size: int = 64,
         lr: float = 1e-3,
@@ -194,6 +202,7 @@ class _MolEstimator(BaseEstimator):
         self.ffn_hidden_size = ffn_hidden_size
         self.ffn_layers = ffn_layers
         self.readout = readout
+        self.features = features
         self.epochs = epochs
         self.batch_size = batch_size
         self.lr = lr
@@ -243,6 +252,14 @@ class _MolEstimator(BaseEstimator):
             if self.uncertainty is not None or self.ensemble != 1:
                 raise ValueError(f"model {self.model!r} takes no uncertainty/ensemble setting "
                                  "(model='gp' gives a standard deviation by itself)")
+        from molpred.featurize.molecule_features import check_feature_names
+
+        feature_names = check_feature_names(self.features)
+        if feature_names and is_learner(self.model):
+            raise ValueError(f"model {self.model!r} takes no molecule features; features= is for the networks "
+                             "(dmpnn, gine, attentivefp, mlp)")
+        if "morgan_count" in feature_names and self.model == "mlp":
+            raise ValueError("model 'mlp' already reads Morgan counts; use features=['rdkit2d']")
         from molpred.train.losses import LOSSES
 
         if self.loss not in LOSSES:
@@ -306,6 +323,7 @@ class _MolEstimator(BaseEstimator):
             ffn_hidden=self.ffn_hidden_size,
             ffn_layers=self.ffn_layers,
             mve=self.uncertainty == "mve",
+            d_mol=getattr(featurizer, "d_mol", 0),
         )
 
     # ------------------------------------------------------------------ fitting

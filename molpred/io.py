@@ -253,7 +253,8 @@ def load(path: PathType):
         est = classes[config["estimator"]](**config["params"])
         featurizer = featurizer_from_spec(config["featurizer"])
         spec = ModelSpec.from_dict(config["model_spec"])
-        if (spec.d_atom, spec.d_bond) != (featurizer.d_atom, featurizer.d_bond):
+        if (spec.d_atom, spec.d_bond, spec.d_mol) != (featurizer.d_atom, featurizer.d_bond,
+                                                      getattr(featurizer, "d_mol", 0)):
             raise ModelFileError(f"{d}: network input width does not match its featurizer")
         scaler = TargetScaler.from_dict(config["scaler"])
     except ModelFileError:

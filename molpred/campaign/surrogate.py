@@ -368,7 +368,7 @@ class GraphEnsembleSurrogate:
 
         est = self.estimator_
         idx = np.asarray(idx, dtype=np.int64)
-        key = f"{type(est.featurizer_).__name__}|{est.std_config_!r}"
+        key = f"{est.featurizer_.spec()!r}|{est.std_config_!r}"
         data, where = pool.graphs(est.featurizer_, est.std_config_, key)
         pos = np.full(len(pool), -1, dtype=np.int64)
         pos[where] = np.arange(len(where))

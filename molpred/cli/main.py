@@ -77,6 +77,9 @@ def _add_train(sub) -> None:
                    help="svr/gp similarity: Tanimoto on ECFP4 bits or MinMax on ECFP4 counts")
     g.add_argument("--loss", choices=["mse", "mae", "huber", "censored"], default="mse",
                    help="regression loss; 'censored' reads qualified labels such as '>10 uM' or '<5'")
+    g.add_argument("--features", nargs="+", default=None, metavar="NAME",
+                   help="molecule-level features beside the graph, at the readout: morgan_count, rdkit2d "
+                        "(molpred list features)")
     p.add_argument("--progress", action="store_true",
                    help="progress bar with per-epoch losses even when stderr is not a terminal")
     p.add_argument("--pretrained", default=None, metavar="NAME|DIR",
@@ -106,8 +109,8 @@ def _add_evaluate(sub) -> None:
 
 def _add_list(sub) -> None:
     p = sub.add_parser("list", help="list the names of models, featurizers, splits, data sets...")
-    p.add_argument("what", choices=["models", "featurizers", "splits", "datasets", "filters", "acquisitions",
-                                         "pretrained"])
+    p.add_argument("what", choices=["models", "featurizers", "features", "splits", "datasets", "filters",
+                                         "acquisitions", "pretrained"])
 
 
 def _add_quickstart(sub) -> None:

@@ -45,6 +45,8 @@ def training_controls(args) -> dict:
         params["kernel"] = args.kernel
     if getattr(args, "loss", "mse") != "mse":
         params["loss"] = args.loss
+    if getattr(args, "features", None):
+        params["features"] = list(args.features)
     return params
 
 
@@ -144,6 +146,8 @@ def cmd_list(args) -> int:
         from molpred.estimators import list_models as names
     elif what == "featurizers":
         from molpred.featurize.registry import list_featurizers as names
+    elif what == "features":
+        from molpred.featurize.molecule_features import list_molecule_features as names
     elif what == "splits":
         from molpred.data.splits import list_splits as names
     elif what == "datasets":

@@ -67,18 +67,21 @@ class PackedGraphs:
     graph_attrs: dict = field(default_factory=dict)
 
     @classmethod
-    def pack(cls, graphs: list[MolGraph], d_atom: int, d_bond: int) -> PackedGraphs:
-        """Pack graphs (``d_atom``/``d_bond`` give the widths when ``graphs`` is empty)."""
+    def pack(cls, graphs: list[MolGraph], d_atom: int, d_bond: int, d_mol: int = 0) -> PackedGraphs:
+        """Pack graphs (``d_atom``/``d_bond`` give the widths when ``graphs`` is empty); their
+        molecule-level ``mol_x`` (when they carry it, ``d_mol`` wide) becomes ``graph_attrs["mol_x"]``."""
         if not graphs:
+            attrs = {"mol_x": np.zeros((0, d_mol), np.float32)} if d_mol else {}
             return cls(CompactMatrix.from_array(np.zeros((0, d_atom), np.float32)), np.zeros((2, 0), np.int32),
                        CompactMatrix.from_array(np.zeros((0, d_bond), np.float32)),
-                       np.zeros(0, np.int64), np.zeros(0, np.int64))
+                       np.zeros(0, np.int64), np.zeros(0, np.int64), attrs)
         return cls(
             CompactMatrix.from_array(np.concatenate([g.x for g in graphs])),
             np.concatenate([g.edge_index for g in graphs], axis=1).astype(np.int32),
             CompactMatrix.from_array(np.concatenate([g.edge_attr for g in graphs])),
             np.array([g.n_atoms for g in graphs], dtype=np.int64),
             np.array([g.n_edges for g in graphs], dtype=np.int64),
+            _mol_x(graphs),
         )
 
     @classmethod
@@ -86,7 +89,8 @@ class PackedGraphs:
         """Pack fingerprint records as the per-graph matrix ``fp`` (their dtype is kept)."""
         fp = (np.stack([r.fp for r in records]) if records else np.zeros((0, n_bits), np.float32))
         n = len(records)
-        return cls(None, np.zeros((2, 0), np.int32), None, np.ones(n, np.int64), np.zeros(n, np.int64), {"fp": fp})
+        return cls(None, np.zeros((2, 0), np.int32), None, np.ones(n, np.int64), np.zeros(n, np.int64),
+                   {"fp": fp, **_mol_x(records)})
 
     @classmethod
     def from_data(cls, data: list) -> PackedGraphs:
@@ -167,14 +171,17 @@ class PackedGraphs:
         :class:`FingerprintRecord` for fingerprint sets)."""
         stop = len(self) if stop is None else min(stop, len(self))
         if self.x is None:
-            return [FingerprintRecord(fp) for fp in self.graph_attrs["fp"][start:stop]]
+            mol_x = self.graph_attrs.get("mol_x")
+            return [FingerprintRecord(fp, None if mol_x is None else mol_x[start + i])
+                    for i, fp in enumerate(self.graph_attrs["fp"][start:stop])]
         a, e = self.offsets
         x = self.x.rows(a[start], a[stop])
         attr = self.edge_attr.rows(e[start], e[stop])
         index = self.edge_index[:, e[start]:e[stop]].astype(np.int64)
+        mol_x = self.graph_attrs.get("mol_x")
         return [
             MolGraph(x[a[i] - a[start]:a[i + 1] - a[start]], index[:, e[i] - e[start]:e[i + 1] - e[start]],
-                     attr[e[i] - e[start]:e[i + 1] - e[start]])
+                     attr[e[i] - e[start]:e[i + 1] - e[start]], None if mol_x is None else mol_x[i])
             for i in range(start, stop)
         ]
 
@@ -192,6 +199,13 @@ class PackedGraphs:
         return len(self.n_atoms)
 
 
+def _mol_x(records: list) -> dict:
+    """``{"mol_x": n x d_mol}`` when the records carry molecule-level features, else ``{}``."""
+    if not records or getattr(records[0], "mol_x", None) is None:
+        return {}
+    return {"mol_x": np.stack([r.mol_x for r in records]).astype(np.float32)}
+
+
 def pack_records(records: list, featurizer) -> PackedGraphs:
     """Pack what ``featurizer`` made (:class:`MolGraph` or fingerprint records).
 
@@ -202,5 +216,9 @@ def pack_records(records: list, featurizer) -> PackedGraphs:
         Gives the kind and the widths (needed when ``records`` is empty).
     """
     if getattr(featurizer, "d_bond", 0) == 0:  # Morgan featurizers have no bonds
-        return PackedGraphs.pack_fingerprints(records, featurizer.d_atom)
-    return PackedGraphs.pack(records, featurizer.d_atom, featurizer.d_bond)
+        packed = PackedGraphs.pack_fingerprints(records, featurizer.d_atom)
+        d_mol = getattr(featurizer, "d_mol", 0)
+        if d_mol and "mol_x" not in packed.graph_attrs:  # no records: keep the width
+            packed.graph_attrs["mol_x"] = np.zeros((0, d_mol), np.float32)
+        return packed
+    return PackedGraphs.pack(records, featurizer.d_atom, featurizer.d_bond, getattr(featurizer, "d_mol", 0))

@@ -16,6 +16,11 @@ feature dimensions gives one score per atom. The scores satisfy completeness: th
 For the fingerprint MLP the input is the ``log1p`` Morgan count vector with a zero baseline;
 each bit's attribution is shared equally among the atoms of the circular environments that
 set it (RDKit ``bitInfoMap``), which keeps completeness.
+
+Models trained with molecule-level features (``features=``, the ``mol_x`` vector beside the
+graph) keep that vector fixed at the molecule's own values along the path, so the baseline is
+"blank atoms, same descriptors" and the atom scores explain only what goes through the graph
+(or fingerprint); completeness holds for that difference.
 """
 
 from __future__ import annotations
@@ -330,7 +335,7 @@ def atom_attributions(
             results[row] = AtomAttribution(row, text, rec.smiles, rec.status, rec.error or "", name)
             continue
         if fingerprint:
-            spec = estimator.featurizer_
+            spec = getattr(estimator.featurizer_, "base", estimator.featurizer_)  # without mol_x
             weights = _bits_to_atoms(rec.mol, feats[k][0], spec.radius, spec.n_bits)
         else:
             weights = feats[k].sum(axis=1)

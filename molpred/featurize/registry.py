@@ -37,8 +37,21 @@ def featurizer_from_spec(spec: dict):
     Raises
     ------
     ModelFileError
-        Unknown name, other version or other dimensions than this molpred provides.
+        Unknown name, other version or other dimensions than this molpred provides, or
+        invalid molecule-feature settings.
+
+    A ``"molecule_features"`` entry (models trained with ``features=``) wraps the featurizer
+    in :class:`~molpred.featurize.molecule_features.WithMoleculeFeatures`; without it (every
+    model saved before molecule features existed) the records carry no ``mol_x``.
     """
+    if "molecule_features" in spec:
+        from molpred.featurize.molecule_features import MoleculeFeatures, WithMoleculeFeatures
+
+        mf = spec["molecule_features"]
+        if not isinstance(mf, dict):
+            raise ModelFileError("invalid molecule-feature settings in the model file: not an object")
+        base = featurizer_from_spec({k: v for k, v in spec.items() if k != "molecule_features"})
+        return WithMoleculeFeatures(base, MoleculeFeatures.from_spec(mf))
     name = spec.get("name")
     if name not in FEATURIZERS:
         raise ModelFileError(f"model uses featurizer {name!r}, which this molpred does not have")

@@ -13,6 +13,7 @@ import numpy as np
 
 from molpred.data.featurized import featurize_smiles
 from molpred.data.scaler import TargetScaler
+from molpred.featurize.molecule_features import with_molecule_features
 from molpred.featurize.registry import get_featurizer
 from molpred.inference.device import resolve_device
 from molpred.nn.model import ARCHITECTURES, build_model
@@ -123,7 +124,8 @@ def fit_estimator(est, smiles: list, y: np.ndarray, names: list[str] | None, val
         return fit_learner_estimator(est, smiles, y, names, val)
     task = est._task
     n_tasks = y.shape[1]
-    featurizer = get_featurizer(ARCHITECTURES[est.model][0])
+    base_featurizer = get_featurizer(ARCHITECTURES[est.model][0])
+    featurizer = with_molecule_features(base_featurizer, est.features)  # graphs carry mol_x
     std_cfg = est._standardize_config()
     fs = featurize_smiles(smiles, featurizer, std_cfg, progress=est.progress)
     labelled = ~np.all(np.isnan(y[fs.index]), axis=1)
@@ -197,6 +199,7 @@ def fit_estimator(est, smiles: list, y: np.ndarray, names: list[str] | None, val
                                   weight=train_w, qual=train_q if getattr(est, "loss", "mse") == "censored" else None)
     device = resolve_device(est.device)
     spec = est._model_spec(featurizer, n_tasks)
+    feature_stats = _feature_statistics(featurizer, train_data)  # training molecules only
     members, histories, start = [], [], None
     for m in range(est.ensemble):
         config = TrainConfig(
@@ -208,7 +211,9 @@ def fit_estimator(est, smiles: list, y: np.ndarray, names: list[str] | None, val
 
         torch.manual_seed(est.seed + m)
         net = build_model(spec)
-        start = finetune.init_encoder(est, net, spec, featurizer)  # pretrained/init_from, else None
+        if feature_stats is not None:
+            net.mol_features.set_statistics(**feature_stats)
+        start = finetune.init_encoder(est, net, spec, base_featurizer)  # pretrained/init_from, else None
         result = fit_network(net, train_graphs, val_data if len(val_data) else None, val_y, config, device,
                              scaler if task == "regression" else None)
         members.append(net.cpu().eval())
@@ -243,6 +248,7 @@ def fit_estimator(est, smiles: list, y: np.ndarray, names: list[str] | None, val
         "label_std": np.nanstd(train_y, axis=0).tolist() if task == "regression" else None,
         "positive_rate": np.nanmean(train_y, axis=0).tolist() if task == "classification" else None,
         "encoder_start": start,
+        "molecule_features": _feature_summary(featurizer, train_data, feature_stats),
     }
     if est.applicability_domain and task in ("regression", "classification"):
         _fit_domain(est, train_mols, val_mols)
@@ -252,6 +258,26 @@ def fit_estimator(est, smiles: list, y: np.ndarray, names: list[str] | None, val
         calibrate(est, cal_data, cal_y, cal_mols, member_outputs)
     elif len(val_data):  # too little data for a separate calibration set (or calibration_fraction=0)
         calibrate(est, val_data, val_y, val_mols, member_outputs)
+
+
+def _feature_statistics(featurizer, train_data) -> dict | None:
+    """Imputation/scaling statistics of the molecule features on the training graphs (None without)."""
+    if not getattr(featurizer, "d_mol", 0):
+        return None
+    from molpred.data.scaler import fit_robust_scaling
+
+    return fit_robust_scaling(train_data.graph_attrs["mol_x"], featurizer.features.scaled_mask)
+
+
+def _feature_summary(featurizer, train_data, stats: dict | None) -> dict | None:
+    """What ``train_summary_`` says about the molecule features: names, width, missing values."""
+    if stats is None:
+        return None
+    x = train_data.graph_attrs["mol_x"]
+    missing = np.isnan(x)
+    return {"names": list(featurizer.features.names), "d_mol": int(x.shape[1]),
+            "train_molecules_with_missing": int(missing.any(axis=1).sum()),
+            "columns_missing_on_all_train": int(missing.all(axis=0).sum())}
 
 
 def _fit_domain(est, train_mols, val_mols) -> None:
