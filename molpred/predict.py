@@ -8,6 +8,7 @@ import pandas as pd
 from molpred.data.featurized import FeaturizedSet, featurize_smiles
 from molpred.learners import LEARNERS
 from molpred.learners.fitting import learner_outputs
+from molpred.learners.stack import STACK_ARCH, stack_outputs
 from molpred.train.device import resolve_device
 from molpred.train.loop import predict_network
 from molpred.uncertainty.ensemble import combine_classification, combine_regression
@@ -34,6 +35,8 @@ def member_outputs(est, data: list, calibrated: bool = True,
 
     if est.spec_.arch in LEARNERS:
         return learner_outputs(est, data, calibrated=calibrated)
+    if est.spec_.arch == STACK_ARCH:
+        return stack_outputs(est, data, calibrated=calibrated)
     device = resolve_device(est.device)
     outputs = []
     for member in est.members_:

@@ -1,0 +1,430 @@
+"""``model="auto"``: a cross-validated, constrained linear stack of molpred models.
+
+What ``fit`` does (regression):
+
+1. standardise and featurise the training molecules once, for every candidate
+   (:class:`~molpred.featurize.composite.CompositeFeaturizer`), merge duplicates, and hold out
+   the calibration set (``calibration_fraction``, as every molpred model does) *before*
+   anything else: calibration molecules never enter the stacking fit. With ``X_val`` the
+   validation rows calibrate instead and nothing is held out of ``X``;
+2. split the remaining training molecules into ``cv_folds`` seeded folds and, for every
+   candidate in ``members``, predict each fold from a model fitted on the other folds
+   (each fold fit chooses its own hyperparameters: SVR's C/epsilon by inner CV, the GP's
+   signal/noise by marginal likelihood, networks early-stop on part of their fold's
+   training rows). Kernel learners share one kernel matrix per kernel across folds;
+3. per target, choose weights ``w >= 0, sum(w) = 1`` minimising the squared error of
+   ``sum_k w_k oof_k`` (exactly, by enumerating the candidates' subsets:
+   :func:`simplex_least_squares`). A candidate with weight 0 on every target is dropped;
+4. refit the kept candidates on all training molecules (each a normal molpred model, saved
+   as its own sub-bundle) and calibrate the stack (variance scaling, conformal intervals,
+   domain threshold) on the calibration set, or out of fold when there is none.
+
+The stack's standard deviation is that of the weighted mixture of its members: the
+weighted predictive variance of the members that give one (the GP) plus the weighted spread
+of the members' means around the stack's mean; it is then rescaled on the calibration set.
+
+Candidate names: ``gp-minmax``, ``gp-tanimoto`` (``gp``), ``svr-minmax``, ``svr-tanimoto``
+(``svr``), ``rf``, ``mlp``, ``dmpnn``, ``gine``, ``attentivefp``. The default
+(:data:`DEFAULT_MEMBERS`) is the three cheapest strong ones; graph networks are left to
+``members=`` because cross-validating one costs ``cv_folds + 1`` trainings.
+"""
+
+from __future__ import annotations
+
+import difflib
+import itertools
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["STACK_ARCH", "DEFAULT_MEMBERS", "MemberSpec", "parse_member", "member_specs", "check_stack_params",
+           "simplex_least_squares", "fit_stack_estimator", "stack_outputs"]
+
+STACK_ARCH = "auto"
+DEFAULT_MEMBERS = ("gp-minmax", "svr-minmax", "mlp")
+NETWORK_MEMBERS = ("mlp", "dmpnn", "gine", "attentivefp")
+KNOWN_MEMBERS = ("gp-minmax", "gp-tanimoto", "svr-minmax", "svr-tanimoto", "rf", *NETWORK_MEMBERS)
+MAX_MEMBERS = 10  # the exact weight search visits 2^m - 1 subsets
+WEIGHT_FLOOR = 1e-6  # weights below this are dropped (and the rest renormalised)
+
+
+@dataclass(frozen=True)
+class MemberSpec:
+    """One candidate of the stack.
+
+    Attributes
+    ----------
+    name : str
+        Canonical name (``"gp-minmax"``, ``"mlp"``...).
+    model : str
+        The ``model=`` of the member estimator.
+    kernel : str
+        Its ``kernel=`` (``"tanimoto"`` for models without one).
+    """
+
+    name: str
+    model: str
+    kernel: str = "tanimoto"
+
+    @property
+    def is_network(self) -> bool:
+        return self.model in NETWORK_MEMBERS
+
+    @property
+    def featurizer(self) -> str:
+        """Name of the featurizer this member reads."""
+        from molpred.learners import learner_featurizer
+        from molpred.nn.model import ARCHITECTURES
+
+        return ARCHITECTURES[self.model][0] if self.is_network else learner_featurizer(self.model, self.kernel)
+
+
+def parse_member(name: str) -> MemberSpec:
+    """The candidate called ``name`` (``"gp"`` and ``"svr"`` mean their Tanimoto versions).
+
+    Raises
+    ------
+    ValueError
+        Unknown name, with a did-you-mean hint.
+    """
+    text = str(name).strip().lower()
+    base, _, kernel = text.partition("-")
+    if base in ("gp", "svr"):
+        canonical = f"{base}-{kernel or 'tanimoto'}"
+        if canonical in KNOWN_MEMBERS:
+            return MemberSpec(canonical, base, kernel or "tanimoto")
+    elif text in KNOWN_MEMBERS:
+        return MemberSpec(text, text)
+    close = difflib.get_close_matches(text, KNOWN_MEMBERS, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    raise ValueError(f"unknown stack member {name!r}{hint} (known: {', '.join(KNOWN_MEMBERS)})")
+
+
+def member_specs(members) -> list[MemberSpec]:
+    """Parsed ``members=`` (``None``: :data:`DEFAULT_MEMBERS`); distinct, at least one."""
+    if isinstance(members, str):
+        members = [m for m in members.split(",") if m.strip()]
+    specs = [parse_member(m) for m in (DEFAULT_MEMBERS if members is None else members)]
+    names = [s.name for s in specs]
+    if not specs or len(set(names)) != len(names):
+        raise ValueError(f"members must name distinct candidates, got {names}")
+    if len(specs) > MAX_MEMBERS:
+        raise ValueError(f"at most {MAX_MEMBERS} stack members, got {len(specs)}")
+    return specs
+
+
+def check_stack_params(est) -> None:
+    """Refuse settings ``model="auto"`` does not take (called by ``_check_params``)."""
+    if est._task != "regression":
+        raise ValueError("model='auto' stacks regressors only so far; for classification use model='rf' or a "
+                         "graph model")
+    member_specs(est.members)
+    if not isinstance(est.cv_folds, (int, np.integer)) or est.cv_folds < 2:
+        raise ValueError(f"cv_folds must be an integer >= 2, got {est.cv_folds!r}")
+    if est.uncertainty is not None or est.ensemble != 1:
+        raise ValueError("model='auto' takes no uncertainty/ensemble setting: its std comes from its members")
+    if est.loss != "mse" or est.class_weight is not None:
+        raise ValueError("model='auto' does not take loss or class_weight settings")
+
+
+def simplex_least_squares(P: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Weights ``w`` (``m``) with ``w >= 0``, ``sum(w) = 1`` minimising ``||P w - y||^2``.
+
+    Exact: for every subset of columns the equality-constrained problem is solved through its
+    KKT system; the best subset whose solution is non-negative wins (smaller subsets win ties,
+    so redundant candidates are dropped).
+
+    Parameters
+    ----------
+    P : numpy.ndarray
+        ``n x m`` candidate predictions.
+    y : numpy.ndarray
+        ``n`` targets.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``m`` float64 weights.
+    """
+    P = np.asarray(P, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    m = P.shape[1]
+    best, best_obj = None, np.inf
+    for size in range(1, m + 1):
+        for subset in itertools.combinations(range(m), size):
+            A = P[:, subset]
+            kkt = np.zeros((size + 1, size + 1))
+            kkt[:size, :size] = 2.0 * A.T @ A
+            kkt[:size, size] = kkt[size, :size] = 1.0
+            rhs = np.concatenate([2.0 * A.T @ y, [1.0]])
+            w = np.linalg.lstsq(kkt, rhs, rcond=None)[0][:size]
+            if (w < -1e-10).any():
+                continue
+            w = np.clip(w, 0.0, None)
+            w /= w.sum()
+            obj = float(np.sum((A @ w - y) ** 2))
+            if obj < best_obj * (1.0 - 1e-9) - 1e-12:
+                best, best_obj = (subset, w), obj
+    out = np.zeros(m)
+    out[list(best[0])] = best[1]
+    out[out < WEIGHT_FLOOR] = 0.0
+    return out / out.sum()
+
+
+# ---------------------------------------------------------------------- fitting
+def _member_estimator(est, spec: MemberSpec):
+    """A new member estimator: the stack's settings, its own model, no calibration hold-out or domain."""
+    params = est.get_params(deep=False)
+    params.update(model=spec.model, kernel=spec.kernel, members=None, calibration_fraction=0.0,
+                  applicability_domain=False, progress=False)
+    return type(est)(**params)
+
+
+def _fold_ids(n: int, k: int, seed: int) -> np.ndarray:
+    from sklearn.model_selection import KFold
+
+    fold = np.empty(n, dtype=np.int64)
+    for f, (_, te) in enumerate(KFold(k, shuffle=True, random_state=seed).split(np.arange(n))):
+        fold[te] = f
+    return fold
+
+
+class _TrainingSet:
+    """The stack's training molecules: composite data, labels, SMILES keys, and shared kernel matrices."""
+
+    def __init__(self, data: list, y: np.ndarray, keys: list, names: list[str]):
+        self.data, self.y, self.keys, self.names = data, y, keys, names
+        self._fps: dict = {}
+        self._grams: dict = {}
+
+    def fingerprints(self, featurizer: str) -> np.ndarray:
+        from molpred.featurize.composite import part_view
+        from molpred.learners.fitting import fingerprint_matrix
+
+        if featurizer not in self._fps:
+            self._fps[featurizer] = fingerprint_matrix(part_view(self.data, featurizer))
+        return self._fps[featurizer]
+
+    def gram(self, spec: MemberSpec) -> np.ndarray:
+        from molpred.learners.kernel import kernel_matrix
+
+        if spec.kernel not in self._grams:
+            X = self.fingerprints(spec.featurizer)
+            self._grams[spec.kernel] = kernel_matrix(spec.kernel, X, X)
+        return self._grams[spec.kernel]
+
+
+def _fit_learners(est, spec: MemberSpec, ts: _TrainingSet, rows: np.ndarray) -> list:
+    """One fitted learner per target on training positions ``rows`` (labelled rows of each target)."""
+    from molpred.learners import build_learner
+
+    X = ts.fingerprints(spec.featurizer)
+    out = []
+    for t in range(ts.y.shape[1]):
+        r = rows[~np.isnan(ts.y[rows, t])]
+        learner = build_learner(spec.model, est._task, est.seed, spec.kernel)
+        if spec.model in ("svr", "gp"):
+            learner.fit(X[r], ts.y[r, t], gram=ts.gram(spec)[np.ix_(r, r)])
+        else:
+            learner.fit(X[r], ts.y[r, t])
+        out.append((learner, r))
+    return out
+
+
+def _learner_fold_predict(spec: MemberSpec, ts: _TrainingSet, fitted: list, te: np.ndarray):
+    """``len(te) x t`` means and stds (NaN when the learner gives none) of fold learners."""
+    X = ts.fingerprints(spec.featurizer)
+    mean = np.full((len(te), len(fitted)), np.nan)
+    std = np.full_like(mean, np.nan)
+    for t, (learner, r) in enumerate(fitted):
+        if spec.model == "svr":
+            mean[:, t] = learner.predict_gram(ts.gram(spec)[np.ix_(te, r)])
+        elif spec.model == "gp":
+            K = ts.gram(spec)
+            mean[:, t], std[:, t] = learner.predict_gram(K[np.ix_(te, r)], np.diag(K)[te])
+        else:
+            mean[:, t] = learner.predict(X[te])[0]
+        learner.free()
+    return mean, std
+
+
+def _network_fit(est, spec: MemberSpec, ts: _TrainingSet, rows: np.ndarray):
+    import pandas as pd
+
+    sub = _member_estimator(est, spec)
+    with warnings.catch_warnings():  # fold fits are small by design; their hold-out warnings are noise
+        warnings.simplefilter("ignore", UserWarning)
+        sub.fit([ts.keys[i] for i in rows], pd.DataFrame(ts.y[rows], columns=ts.names))
+    return sub
+
+
+def _out_of_fold(est, spec: MemberSpec, ts: _TrainingSet, fold: np.ndarray):
+    """``n x t`` out-of-fold means and stds of candidate ``spec``."""
+    n, t = ts.y.shape
+    mean, std = np.full((n, t), np.nan), np.full((n, t), np.nan)
+    for f in range(int(fold.max()) + 1):
+        tr, te = np.flatnonzero(fold != f), np.flatnonzero(fold == f)
+        if spec.is_network:
+            sub = _network_fit(est, spec, ts, tr)
+            mean[te] = np.asarray(sub.predict([ts.keys[i] for i in te]), dtype=np.float64).reshape(len(te), t)
+        else:
+            mean[te], std[te] = _learner_fold_predict(spec, ts, _fit_learners(est, spec, ts, tr), te)
+    return mean, std
+
+
+def _refit(est, spec: MemberSpec, ts: _TrainingSet, featurizer, std_cfg):
+    """Member estimator ``spec`` fitted on every stack training molecule."""
+    rows = np.arange(len(ts.keys))
+    if spec.is_network:
+        return _network_fit(est, spec, ts, rows)
+    from molpred.learners.fitting import set_learner_state
+
+    fitted = _fit_learners(est, spec, ts, rows)
+    for learner, _ in fitted:
+        learner.free()
+    sub = _member_estimator(est, spec)
+    set_learner_state(sub, featurizer.part(spec.featurizer), std_cfg, [lr for lr, _ in fitted], ts.names,
+                      [{"learner": spec.model, "n_train": int(len(r)), **lr.params_} for lr, r in fitted])
+    sub.train_summary_ = {"n_train": len(rows), "fitted_by": "model='auto' stack"}
+    return sub
+
+
+def _combine(weights: np.ndarray, means: list, stds: list) -> tuple[np.ndarray, np.ndarray | None]:
+    """Stack mean and mixture std (``n x t``) from member means/stds (std arrays may hold NaN or be None)."""
+    W = np.asarray(weights)[:, None, :]  # m x 1 x t
+    M = np.stack(means)  # m x n x t
+    mean = np.sum(W * M, axis=0)
+    spread = np.sum(W * (M - mean) ** 2, axis=0)
+    have = [k for k, s in enumerate(stds) if s is not None and np.isfinite(s).any()]
+    if not have and len(means) < 2:
+        return mean, None
+    var = np.zeros_like(mean)
+    if have:
+        Wh = W[have]
+        S = np.nan_to_num(np.stack([stds[k] for k in have]), nan=0.0)
+        total = Wh.sum(axis=0)
+        var = np.divide(np.sum(Wh * S ** 2, axis=0), total, out=np.zeros_like(mean), where=total > 0)
+    return mean, np.sqrt(var + spread)
+
+
+def stack_outputs(est, data: list, calibrated: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
+    """Stack predictions for composite-featurised ``data`` (see :func:`molpred.predict.member_outputs`)."""
+    from molpred.featurize.composite import part_view
+    from molpred.predict import member_outputs
+
+    means, stds = [], []
+    for sub in est.members_:
+        m, s = member_outputs(sub, part_view(data, sub.featurizer_.name), calibrated=False)
+        means.append(m)
+        stds.append(s)
+    mean, std = _combine(est.stack_weights_, means, stds)
+    if std is not None and calibrated and est.var_scaler_ is not None:
+        std = est.var_scaler_.transform(std)
+    return mean, std
+
+
+def fit_stack_estimator(est, smiles: list, y: np.ndarray, names: list[str] | None, val) -> None:
+    """Train ``est`` (``model="auto"``) in place; parameters as :func:`molpred.train.fitting.fit_estimator`."""
+    from molpred.data.featurized import featurize_smiles
+    from molpred.data.scaler import TargetScaler
+    from molpred.featurize.composite import CompositeFeaturizer
+    from molpred.featurize.registry import get_featurizer
+    from molpred.learners.fitting import _calibrate_out_of_fold, _fit_domain_out_of_fold
+    from molpred.nn.model import ModelSpec
+    from molpred.predict import member_outputs
+    from molpred.train.calibrating import calibrate, calibration_holdout, validation_metrics
+    from molpred.train.fitting import _deduplicate, _fit_domain, _status_summary
+    from molpred.train.metrics import task_metrics
+
+    specs = member_specs(est.members)
+    n_tasks = y.shape[1]
+    names = names or (["y"] if n_tasks == 1 else [f"y{i}" for i in range(n_tasks)])
+    featurizer = CompositeFeaturizer(tuple(get_featurizer(f) for f in dict.fromkeys(s.featurizer for s in specs)))
+    std_cfg = est._standardize_config()
+    fs = featurize_smiles(smiles, featurizer, std_cfg, progress=est.progress)
+    labelled = ~np.all(np.isnan(y[fs.index]), axis=1)
+    usable = np.flatnonzero(labelled)
+    if len(smiles) - len(usable):
+        warnings.warn(f"{len(smiles) - len(usable)} of {len(smiles)} training rows were not used "
+                      f"(statuses: {_status_summary(fs.records)}, unlabelled valid rows: {int((~labelled).sum())})",
+                      stacklevel=3)
+    rows = fs.index[usable]
+    data, y_used = [fs.data[i] for i in usable], y[rows]
+    mols, keys = [fs.records[i].mol for i in rows], [fs.records[i].smiles for i in rows]
+    data, y_used, mols, keys, dup_summary, kept = _deduplicate(est, data, y_used, mols, keys)
+    rows = rows[kept]
+    # calibration molecules leave first: they never reach the folds, the weights or the members
+    if val is None:
+        keep, cal = calibration_holdout(mols, est.calibration_fraction, est.calibration_split, est.seed)
+    else:
+        keep, cal = np.arange(len(mols)), np.arange(0)
+    est.fit_positions_ = {"train": rows[keep], "calibration": rows[cal]}
+    cal_data, cal_y, cal_mols = [data[i] for i in cal], y_used[cal], [mols[i] for i in cal]
+    ts = _TrainingSet([data[i] for i in keep], y_used[keep], [keys[i] for i in keep], names)
+    train_mols = [mols[i] for i in keep]
+    n_lab = np.sum(~np.isnan(ts.y), axis=0)
+    if n_lab.min() < 2 * est.cv_folds:
+        raise ValueError(f"model='auto' needs at least {2 * est.cv_folds} labelled training molecules per target "
+                         f"for {est.cv_folds}-fold stacking, got {n_lab.tolist()}")
+
+    fold = _fold_ids(len(ts.keys), est.cv_folds, est.seed)
+    oof = [_out_of_fold(est, spec, ts, fold) for spec in specs]
+    weights = np.zeros((len(specs), n_tasks))
+    cv_rmse = np.zeros((len(specs), n_tasks))
+    for t in range(n_tasks):
+        lab = ~np.isnan(ts.y[:, t])
+        P = np.column_stack([m[lab, t] for m, _ in oof])
+        weights[:, t] = simplex_least_squares(P, ts.y[lab, t])
+        cv_rmse[:, t] = np.sqrt(np.mean((P - ts.y[lab, t][:, None]) ** 2, axis=0))
+    chosen = [k for k in range(len(specs)) if weights[k].max() > 0]
+    stack_w = weights[chosen] / weights[chosen].sum(axis=0, keepdims=True)
+    oof_mean, oof_std = _combine(stack_w, [oof[k][0] for k in chosen], [oof[k][1] for k in chosen])
+    stack_rmse = np.sqrt(np.nanmean((oof_mean - ts.y) ** 2, axis=0))
+
+    est.featurizer_ = CompositeFeaturizer(tuple(featurizer.part(f) for f in
+                                                dict.fromkeys(specs[k].featurizer for k in chosen)))
+    est.std_config_ = std_cfg
+    est.members_ = [_refit(est, specs[k], ts, featurizer, std_cfg) for k in chosen]
+    est.stack_members_ = [specs[k].name for k in chosen]
+    est.stack_weights_ = stack_w
+    est.cv_scores_ = {
+        "metric": "rmse", "cv_folds": int(est.cv_folds),
+        "candidates": {s.name: {"cv_rmse": cv_rmse[k].tolist(), "weight": weights[k].tolist()}
+                       for k, s in enumerate(specs)},
+        "stack_cv_rmse": stack_rmse.tolist(),
+    }
+    est.spec_ = ModelSpec(arch=STACK_ARCH, d_atom=0, d_bond=0, n_tasks=n_tasks, hidden=0, depth=0,
+                          readout="none", dropout=0.0, ffn_hidden=0, ffn_layers=0)
+    est.scaler_ = TargetScaler.fit(ts.y)  # label scale (screen z-scores); predictions are in label units
+    est.n_tasks_ = n_tasks
+    est.target_names_ = list(names)
+    est.training_ = [{"member": s, "weight": w.tolist(), "cv_rmse": cv_rmse[k].tolist()}
+                     for s, w, k in zip(est.stack_members_, stack_w, chosen)]
+    est.var_scaler_ = est.conformal_ = est.domain_ = est.val_metrics_ = None
+    est.prob_calibrator_ = est.set_predictors_ = None
+
+    val_data, val_y, val_mols = [], None, []
+    if val is not None:
+        vfs = featurize_smiles(val[0], est.featurizer_, std_cfg)
+        val_data, val_y, val_mols = vfs.data, val[1][vfs.index], vfs.mols
+    calib = (cal_data, cal_y, cal_mols) if cal_data else (val_data, val_y, val_mols)
+    if est.applicability_domain:  # before calibration, which reads the distance to the training set
+        if calib[0]:
+            _fit_domain(est, train_mols, calib[2])
+        else:
+            _fit_domain_out_of_fold(est, train_mols)
+    if calib[0]:
+        est.val_metrics_ = validation_metrics(est, calib[0], calib[1], member_outputs)
+        calibrate(est, calib[0], calib[1], calib[2], member_outputs)
+    else:  # no held-out molecules: calibrate on the stack's out-of-fold predictions
+        _calibrate_out_of_fold(est, ts.y, oof_mean, oof_std, task_metrics)
+    est.train_summary_ = {
+        "n_input": len(smiles), "n_train": len(ts.keys), "n_val": len(val_data), "n_calibration": len(cal_data),
+        "calibration_set": (f"held out ({est.calibration_split})" if cal_data else "validation" if val_data
+                            else "out-of-fold (training data)"),
+        "statuses": _status_summary(fs.records), "duplicates": dup_summary,
+        "label_mean": np.nanmean(ts.y, axis=0).tolist(), "label_std": np.nanstd(ts.y, axis=0).tolist(),
+        "stack": {"candidates": [s.name for s in specs], "members": est.stack_members_,
+                  "cv_folds": int(est.cv_folds)},
+    }
