@@ -21,6 +21,7 @@ deepchem           DeepChem ``MultitaskRegressor``/``MultitaskClassifier`` on
 molpred-dmpnn ...  ``molpred.MolPropertyRegressor``/``Classifier(model=...)`` with its defaults
 molpred-svr ...    the same estimators with molpred's kernel/tree learners (``svr``, ``gp``, ``rf``);
                    ``molpred-svr-minmax``/``-gp-minmax``: MinMax kernel on ECFP4 counts
+molpred-auto       ``model="auto"``: cross-validated stack of gp-minmax, svr-minmax and mlp
 =================  =======================================================================
 """
 
@@ -250,6 +251,9 @@ MODELS: dict[str, ModelEntry] = {
     # kernel learners with the MinMax kernel on ECFP4 counts instead of Tanimoto on bits
     **{f"molpred-{a}-minmax": ModelEntry(f"molpred-{a}-minmax", "molpred", _molpred_builder(a, kernel="minmax"),
                                          lambda: _module_available("molpred")) for a in ("svr", "gp")},
+    # model="auto" (issue 18 item 4): CV stack of gp-minmax, svr-minmax and the fingerprint MLP
+    "molpred-auto": ModelEntry("molpred-auto", "molpred", _molpred_builder("auto"),
+                               lambda: _module_available("molpred")),
     # transfer learning (issue 17): D-MPNN fine-tuned from the shipped molpred-base encoder
     "molpred-dmpnn-base": ModelEntry("molpred-dmpnn-base", "molpred",
                                      _molpred_builder("dmpnn", pretrained="molpred-base"),
