@@ -32,21 +32,19 @@ Candidate names: ``gp-minmax``, ``gp-tanimoto`` (``gp``), ``svr-minmax``, ``svr-
 from __future__ import annotations
 
 import difflib
-import itertools
 import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
 __all__ = ["STACK_ARCH", "DEFAULT_MEMBERS", "MemberSpec", "parse_member", "member_specs", "check_stack_params",
-           "simplex_least_squares", "fit_stack_estimator", "stack_outputs"]
+           "fit_stack_estimator", "stack_outputs"]
 
 STACK_ARCH = "auto"
 DEFAULT_MEMBERS = ("gp-minmax", "svr-minmax", "mlp")
 NETWORK_MEMBERS = ("mlp", "dmpnn", "gine", "attentivefp")
 KNOWN_MEMBERS = ("gp-minmax", "gp-tanimoto", "svr-minmax", "svr-tanimoto", "rf", *NETWORK_MEMBERS)
 MAX_MEMBERS = 10  # the exact weight search visits 2^m - 1 subsets
-WEIGHT_FLOOR = 1e-6  # weights below this are dropped (and the rest renormalised)
 
 
 @dataclass(frozen=True)
@@ -126,50 +124,6 @@ def check_stack_params(est) -> None:
         raise ValueError("model='auto' takes no uncertainty/ensemble setting: its std comes from its members")
     if est.loss != "mse" or est.class_weight is not None:
         raise ValueError("model='auto' does not take loss or class_weight settings")
-
-
-def simplex_least_squares(P: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Weights ``w`` (``m``) with ``w >= 0``, ``sum(w) = 1`` minimising ``||P w - y||^2``.
-
-    Exact: for every subset of columns the equality-constrained problem is solved through its
-    KKT system; the best subset whose solution is non-negative wins (smaller subsets win ties,
-    so redundant candidates are dropped).
-
-    Parameters
-    ----------
-    P : numpy.ndarray
-        ``n x m`` candidate predictions.
-    y : numpy.ndarray
-        ``n`` targets.
-
-    Returns
-    -------
-    numpy.ndarray
-        ``m`` float64 weights.
-    """
-    P = np.asarray(P, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64)
-    m = P.shape[1]
-    best, best_obj = None, np.inf
-    for size in range(1, m + 1):
-        for subset in itertools.combinations(range(m), size):
-            A = P[:, subset]
-            kkt = np.zeros((size + 1, size + 1))
-            kkt[:size, :size] = 2.0 * A.T @ A
-            kkt[:size, size] = kkt[size, :size] = 1.0
-            rhs = np.concatenate([2.0 * A.T @ y, [1.0]])
-            w = np.linalg.lstsq(kkt, rhs, rcond=None)[0][:size]
-            if (w < -1e-10).any():
-                continue
-            w = np.clip(w, 0.0, None)
-            w /= w.sum()
-            obj = float(np.sum((A @ w - y) ** 2))
-            if obj < best_obj * (1.0 - 1e-9) - 1e-12:
-                best, best_obj = (subset, w), obj
-    out = np.zeros(m)
-    out[list(best[0])] = best[1]
-    out[out < WEIGHT_FLOOR] = 0.0
-    return out / out.sum()
 
 
 # ---------------------------------------------------------------------- fitting
@@ -290,27 +244,10 @@ def _refit(est, spec: MemberSpec, ts: _TrainingSet, featurizer, std_cfg):
     return sub
 
 
-def _combine(weights: np.ndarray, means: list, stds: list) -> tuple[np.ndarray, np.ndarray | None]:
-    """Stack mean and mixture std (``n x t``) from member means/stds (std arrays may hold NaN or be None)."""
-    W = np.asarray(weights)[:, None, :]  # m x 1 x t
-    M = np.stack(means)  # m x n x t
-    mean = np.sum(W * M, axis=0)
-    spread = np.sum(W * (M - mean) ** 2, axis=0)
-    have = [k for k, s in enumerate(stds) if s is not None and np.isfinite(s).any()]
-    if not have and len(means) < 2:
-        return mean, None
-    var = np.zeros_like(mean)
-    if have:
-        Wh = W[have]
-        S = np.nan_to_num(np.stack([stds[k] for k in have]), nan=0.0)
-        total = Wh.sum(axis=0)
-        var = np.divide(np.sum(Wh * S ** 2, axis=0), total, out=np.zeros_like(mean), where=total > 0)
-    return mean, np.sqrt(var + spread)
-
-
 def stack_outputs(est, data: list, calibrated: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
     """Stack predictions for composite-featurised ``data`` (see :func:`molpred.predict.member_outputs`)."""
     from molpred.featurize.composite import part_view
+    from molpred.learners.stack_weights import combine_members
     from molpred.predict import member_outputs
 
     means, stds = [], []
@@ -318,7 +255,7 @@ def stack_outputs(est, data: list, calibrated: bool = True) -> tuple[np.ndarray,
         m, s = member_outputs(sub, part_view(data, sub.featurizer_.name), calibrated=False)
         means.append(m)
         stds.append(s)
-    mean, std = _combine(est.stack_weights_, means, stds)
+    mean, std = combine_members(est.stack_weights_, means, stds)
     if std is not None and calibrated and est.var_scaler_ is not None:
         std = est.var_scaler_.transform(std)
     return mean, std
@@ -331,6 +268,7 @@ def fit_stack_estimator(est, smiles: list, y: np.ndarray, names: list[str] | Non
     from molpred.featurize.composite import CompositeFeaturizer
     from molpred.featurize.registry import get_featurizer
     from molpred.learners.fitting import _calibrate_out_of_fold, _fit_domain_out_of_fold
+    from molpred.learners.stack_weights import combine_members, simplex_least_squares
     from molpred.nn.model import ModelSpec
     from molpred.predict import member_outputs
     from molpred.train.calibrating import calibrate, calibration_holdout, validation_metrics
@@ -379,7 +317,8 @@ def fit_stack_estimator(est, smiles: list, y: np.ndarray, names: list[str] | Non
         cv_rmse[:, t] = np.sqrt(np.mean((P - ts.y[lab, t][:, None]) ** 2, axis=0))
     chosen = [k for k in range(len(specs)) if weights[k].max() > 0]
     stack_w = weights[chosen] / weights[chosen].sum(axis=0, keepdims=True)
-    oof_mean, oof_std = _combine(stack_w, [oof[k][0] for k in chosen], [oof[k][1] for k in chosen])
+    oof_mean, oof_std = combine_members(stack_w, [oof[k][0] for k in chosen],
+                                        [oof[k][1] if np.isfinite(oof[k][1]).any() else None for k in chosen])
     stack_rmse = np.sqrt(np.nanmean((oof_mean - ts.y) ** 2, axis=0))
 
     est.featurizer_ = CompositeFeaturizer(tuple(featurizer.part(f) for f in
