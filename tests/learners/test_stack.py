@@ -238,3 +238,18 @@ def test_cli_trains_and_predicts_with_model_auto(ace, tmp_path, capsys):
     assert main(["predict", str(out), str(data), "--out", str(tmp_path / "pred.csv")]) == 0
     pred = pd.read_csv(tmp_path / "pred.csv")
     assert len(pred) == len(train) and (pred["status"] == "ok").all() and pred["pred_y"].notna().all()
+
+
+def test_screen_scores_a_stack_like_predict_frame(stack, ace, tmp_path):
+    from molpred.screen.api import screen
+
+    lib = tmp_path / "lib.csv"
+    smiles = [*ace[1]["smiles"].iloc[:15], "not a smiles"]
+    pd.DataFrame({"smiles": smiles}).to_csv(lib, index=False)
+    screen(stack, lib, tmp_path / "screen", top_k=5)  # an in-memory model
+    shards = pd.concat([pd.read_parquet(p) for p in sorted((tmp_path / "screen" / "shards").glob("*.parquet"))])
+    shards = shards.sort_values("row").reset_index(drop=True)
+    frame = stack.predict_frame(smiles)
+    assert shards["status"].tolist() == frame["status"].tolist()
+    for col in ("pKi", "pKi_std", "pKi_lo", "pKi_hi"):
+        np.testing.assert_allclose(shards[col].to_numpy(float), frame[col].to_numpy(float), rtol=1e-9, equal_nan=True)
