@@ -135,6 +135,18 @@ def _member_estimator(est, spec: MemberSpec):
     return type(est)(**params)
 
 
+def _check_sizes(specs: list[MemberSpec], n: int) -> None:
+    """Refuse, before any work, a candidate that cannot take ``n`` training molecules (dense kernels)."""
+    from molpred.learners.kernel import GP_MAX_TRAIN, SVR_MAX_TRAIN
+
+    limits = {"gp": GP_MAX_TRAIN, "svr": SVR_MAX_TRAIN}
+    for spec in specs:
+        if n > limits.get(spec.model, n):
+            rest = [s.name for s in specs if s.model != spec.model] or ["rf", "mlp"]
+            raise ValueError(f"model='auto': candidate {spec.name!r} handles at most {limits[spec.model]} training "
+                             f"molecules per target, this set has {n}; leave it out, e.g. members={tuple(rest)}")
+
+
 def _fold_ids(n: int, k: int, seed: int) -> np.ndarray:
     from sklearn.model_selection import KFold
 
@@ -306,6 +318,7 @@ def fit_stack_estimator(est, smiles: list, y: np.ndarray, names: list[str] | Non
         raise ValueError(f"model='auto' needs at least {2 * est.cv_folds} labelled training molecules per target "
                          f"for {est.cv_folds}-fold stacking, got {n_lab.tolist()}")
 
+    _check_sizes(specs, int(n_lab.max()))
     fold = _fold_ids(len(ts.keys), est.cv_folds, est.seed)
     oof = [_out_of_fold(est, spec, ts, fold) for spec in specs]
     weights = np.zeros((len(specs), n_tasks))
