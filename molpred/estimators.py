@@ -55,7 +55,7 @@ class _MolEstimator(BaseEstimator):
         (Tanimoto Gaussian process, gives ``return_std``) and ``rf`` (random forest, also a
         classifier) work on binary ECFP4 and ignore the network and training settings; they
         calibrate on out-of-fold predictions instead of holding rows out
-        (:mod:`molpred.learners.fitting`). ``auto`` (regression) stacks the candidates in
+        (:mod:`molpred.learners.fitting`). ``auto`` stacks the candidates in
         ``members`` with non-negative weights summing to 1, chosen by ``cv_folds``-fold
         cross-validation inside the training data (:mod:`molpred.learners.stack`); fitted,
         it reports ``stack_members_``, ``stack_weights_`` (``n_members x n_tasks``) and
@@ -150,8 +150,9 @@ class _MolEstimator(BaseEstimator):
         target); same checks as ``pretrained``. The head starts fresh.
     members : sequence of str, optional
         ``model="auto"``: the candidates (``"gp-minmax"``, ``"svr-minmax"``, ``"mlp"``,
-        ``"gine"``...); ``None`` = ``("gp-minmax", "svr-minmax", "mlp")``. Network members
-        use this estimator's network and training settings.
+        ``"gine"``...); ``None`` = ``("gp-minmax", "svr-minmax", "mlp")`` for regression,
+        ``("rf", "mlp")`` for classification. Network members use this estimator's network
+        and training settings.
     cv_folds : int
         ``model="auto"``: folds of the stacking cross-validation.
     """

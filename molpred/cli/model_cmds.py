@@ -87,17 +87,18 @@ def cmd_train(args) -> int:
 def _stack_line(est) -> str:
     """``stack (5-fold CV): gp-minmax 0.62 (CV RMSE 0.651), ...; dropped: mlp (0.702)`` for ``--model auto``."""
     cands = est.cv_scores_["candidates"]
+    metric = "CV RMSE" if est._task == "regression" else "CV root Brier"
 
     def item(name: str) -> str:
         c = cands[name]
-        return f"{name} {c['weight'][0]:.2f} (CV RMSE {c['cv_rmse'][0]:.3f})"
+        return f"{name} {c['weight'][0]:.2f} ({metric} {c['cv_rmse'][0]:.3f})"
 
     kept = ", ".join(item(n) for n in est.stack_members_)
     dropped = [n for n in cands if n not in est.stack_members_]
     line = f"stack ({est.cv_scores_['cv_folds']}-fold CV, first target): {kept}"
     if dropped:
         line += "; dropped: " + ", ".join(item(n) for n in dropped)
-    return line + f"; stack CV RMSE {est.cv_scores_['stack_cv_rmse'][0]:.3f}"
+    return line + f"; stack {metric} {est.cv_scores_['stack_cv_rmse'][0]:.3f}"
 
 
 def _progress(args) -> bool:

@@ -3,7 +3,9 @@
 The stack's prediction is ``sum_k w_k f_k(x)``, so integrated gradients of the stack are the
 same weighted sum of each member's integrated gradients (each member keeps its own baseline).
 That needs every member to have gradients: a stack with a kernel or tree member (the default
-``gp-minmax``, ``svr-minmax``) cannot be explained atom by atom, and says so.
+``gp-minmax``, ``svr-minmax``) cannot be explained atom by atom, and says so. A classifier
+stack's attributions are those of its stacked probability before the stack's own probability
+recalibration (a monotone map fitted on the calibration set).
 """
 
 from __future__ import annotations

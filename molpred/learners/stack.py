@@ -1,6 +1,6 @@
 """``model="auto"``: a cross-validated, constrained linear stack of molpred models.
 
-What ``fit`` does (regression):
+What ``fit`` does (regression; classification stacks class-1 probabilities the same way):
 
 1. standardise and featurise the training molecules once, for every candidate
    (:class:`~molpred.featurize.composite.CompositeFeaturizer`), merge duplicates, and hold out
@@ -14,7 +14,8 @@ What ``fit`` does (regression):
    training rows). Kernel learners share one kernel matrix per kernel across folds;
 3. per target, choose weights ``w >= 0, sum(w) = 1`` minimising the squared error of
    ``sum_k w_k oof_k`` (exactly, by enumerating the candidates' subsets:
-   :func:`simplex_least_squares`). A candidate with weight 0 on every target is dropped;
+   :func:`~molpred.learners.stack_weights.simplex_least_squares`; for classifiers this is the
+   Brier score of the stacked probability). A candidate with weight 0 on every target is dropped;
 4. refit the kept candidates on all training molecules (each a normal molpred model, saved
    as its own sub-bundle) and calibrate the stack (variance scaling, conformal intervals,
    domain threshold) on the calibration set, or out of fold when there is none.
@@ -22,11 +23,15 @@ What ``fit`` does (regression):
 The stack's standard deviation is that of the weighted mixture of its members: the
 weighted predictive variance of the members that give one (the GP) plus the weighted spread
 of the members' means around the stack's mean; it is then rescaled on the calibration set.
+A classifier stack recalibrates its stacked probability (Platt/isotonic) and fits conformal
+prediction sets on the calibration set; its members stay uncalibrated
+(``probability_calibration=None``) so the weights see their raw probabilities.
 
 Candidate names: ``gp-minmax``, ``gp-tanimoto`` (``gp``), ``svr-minmax``, ``svr-tanimoto``
 (``svr``), ``rf``, ``mlp``, ``dmpnn``, ``gine``, ``attentivefp``. The default
 (:data:`DEFAULT_MEMBERS`) is the three cheapest strong ones; graph networks are left to
-``members=`` because cross-validating one costs ``cv_folds + 1`` trainings.
+``members=`` because cross-validating one costs ``cv_folds + 1`` trainings. Classifiers can
+stack ``rf`` and the networks (default :data:`DEFAULT_CLASSIFIER_MEMBERS`).
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ __all__ = ["STACK_ARCH", "DEFAULT_MEMBERS", "MemberSpec", "parse_member", "membe
 
 STACK_ARCH = "auto"
 DEFAULT_MEMBERS = ("gp-minmax", "svr-minmax", "mlp")
+DEFAULT_CLASSIFIER_MEMBERS = ("rf", "mlp")
 NETWORK_MEMBERS = ("mlp", "dmpnn", "gine", "attentivefp")
 KNOWN_MEMBERS = ("gp-minmax", "gp-tanimoto", "svr-minmax", "svr-tanimoto", "rf", *NETWORK_MEMBERS)
 MAX_MEMBERS = 10  # the exact weight search visits 2^m - 1 subsets
@@ -99,11 +105,24 @@ def parse_member(name: str) -> MemberSpec:
     raise ValueError(f"unknown stack member {name!r}{hint} (known: {', '.join(KNOWN_MEMBERS)})")
 
 
-def member_specs(members) -> list[MemberSpec]:
-    """Parsed ``members=`` (``None``: :data:`DEFAULT_MEMBERS`); distinct, at least one."""
+def member_specs(members, task: str = "regression") -> list[MemberSpec]:
+    """Parsed ``members=`` (``None``: the defaults for ``task``); distinct, at least one.
+
+    Raises
+    ------
+    ValueError
+        Unknown or repeated names, or a regression-only candidate (gp, svr) for classification.
+    """
     if isinstance(members, str):
         members = [m for m in members.split(",") if m.strip()]
-    specs = [parse_member(m) for m in (DEFAULT_MEMBERS if members is None else members)]
+    if members is None:
+        members = DEFAULT_MEMBERS if task == "regression" else DEFAULT_CLASSIFIER_MEMBERS
+    specs = [parse_member(m) for m in members]
+    if task != "regression":
+        bad = [s.name for s in specs if s.model in ("gp", "svr")]
+        if bad:
+            raise ValueError(f"stack members {bad} do regression only; a classifier stack takes rf, "
+                             f"{', '.join(NETWORK_MEMBERS)}")
     names = [s.name for s in specs]
     if not specs or len(set(names)) != len(names):
         raise ValueError(f"members must name distinct candidates, got {names}")
@@ -114,10 +133,7 @@ def member_specs(members) -> list[MemberSpec]:
 
 def check_stack_params(est) -> None:
     """Refuse settings ``model="auto"`` does not take (called by ``_check_params``)."""
-    if est._task != "regression":
-        raise ValueError("model='auto' stacks regressors only so far; for classification use model='rf' or a "
-                         "graph model")
-    member_specs(est.members)
+    member_specs(est.members, est._task)
     if not isinstance(est.cv_folds, (int, np.integer)) or est.cv_folds < 2:
         raise ValueError(f"cv_folds must be an integer >= 2, got {est.cv_folds!r}")
     if est.uncertainty is not None or est.ensemble != 1:
@@ -131,7 +147,7 @@ def _member_estimator(est, spec: MemberSpec):
     """A new member estimator: the stack's settings, its own model, no calibration hold-out or domain."""
     params = est.get_params(deep=False)
     params.update(model=spec.model, kernel=spec.kernel, members=None, calibration_fraction=0.0,
-                  applicability_domain=False, progress=False)
+                  applicability_domain=False, progress=False, probability_calibration=None)
     return type(est)(**params)
 
 
@@ -233,7 +249,12 @@ def _out_of_fold(est, spec: MemberSpec, ts: _TrainingSet, fold: np.ndarray):
         tr, te = np.flatnonzero(fold != f), np.flatnonzero(fold == f)
         if spec.is_network:
             sub = _network_fit(est, spec, ts, tr)
-            mean[te] = np.asarray(sub.predict([ts.keys[i] for i in te]), dtype=np.float64).reshape(len(te), t)
+            held_out = [ts.keys[i] for i in te]
+            if est._task == "classification":  # class-1 probabilities (uncalibrated: see _member_estimator)
+                p = sub.predict_proba(held_out)
+                mean[te] = (p[:, 1:] if t == 1 else p).reshape(len(te), t)
+            else:
+                mean[te] = np.asarray(sub.predict(held_out), dtype=np.float64).reshape(len(te), t)
         else:
             mean[te], std[te] = _learner_fold_predict(spec, ts, _fit_learners(est, spec, ts, tr), te)
     return mean, std
@@ -268,6 +289,10 @@ def stack_outputs(est, data: list, calibrated: bool = True) -> tuple[np.ndarray,
         means.append(m)
         stds.append(s)
     mean, std = combine_members(est.stack_weights_, means, stds)
+    if est._task == "classification":
+        if calibrated and est.prob_calibrator_ is not None:
+            mean = est.prob_calibrator_.transform(mean)
+        return mean, None
     if std is not None and calibrated and est.var_scaler_ is not None:
         std = est.var_scaler_.transform(std)
     return mean, std
@@ -287,7 +312,8 @@ def fit_stack_estimator(est, smiles: list, y: np.ndarray, names: list[str] | Non
     from molpred.train.fitting import _deduplicate, _fit_domain, _status_summary
     from molpred.train.metrics import task_metrics
 
-    specs = member_specs(est.members)
+    specs = member_specs(est.members, est._task)
+    regression = est._task == "regression"
     n_tasks = y.shape[1]
     names = names or (["y"] if n_tasks == 1 else [f"y{i}" for i in range(n_tasks)])
     featurizer = CompositeFeaturizer(tuple(get_featurizer(f) for f in dict.fromkeys(s.featurizer for s in specs)))
@@ -341,14 +367,16 @@ def fit_stack_estimator(est, smiles: list, y: np.ndarray, names: list[str] | Non
     est.stack_members_ = [specs[k].name for k in chosen]
     est.stack_weights_ = stack_w
     est.cv_scores_ = {
-        "metric": "rmse", "cv_folds": int(est.cv_folds),
+        "metric": "rmse" if regression else "rmse of the class-1 probability (root Brier score)",
+        "cv_folds": int(est.cv_folds),
         "candidates": {s.name: {"cv_rmse": cv_rmse[k].tolist(), "weight": weights[k].tolist()}
                        for k, s in enumerate(specs)},
         "stack_cv_rmse": stack_rmse.tolist(),
     }
     est.spec_ = ModelSpec(arch=STACK_ARCH, d_atom=0, d_bond=0, n_tasks=n_tasks, hidden=0, depth=0,
                           readout="none", dropout=0.0, ffn_hidden=0, ffn_layers=0)
-    est.scaler_ = TargetScaler.fit(ts.y)  # label scale (screen z-scores); predictions are in label units
+    # label scale (screen z-scores); predictions are in label units
+    est.scaler_ = TargetScaler.fit(ts.y) if regression else TargetScaler.identity(n_tasks)
     est.n_tasks_ = n_tasks
     est.target_names_ = list(names)
     est.training_ = [{"member": s, "weight": w.tolist(), "cv_rmse": cv_rmse[k].tolist()}
@@ -376,7 +404,9 @@ def fit_stack_estimator(est, smiles: list, y: np.ndarray, names: list[str] | Non
         "calibration_set": (f"held out ({est.calibration_split})" if cal_data else "validation" if val_data
                             else "out-of-fold (training data)"),
         "statuses": _status_summary(fs.records), "duplicates": dup_summary,
-        "label_mean": np.nanmean(ts.y, axis=0).tolist(), "label_std": np.nanstd(ts.y, axis=0).tolist(),
+        "label_mean": np.nanmean(ts.y, axis=0).tolist() if regression else None,
+        "label_std": np.nanstd(ts.y, axis=0).tolist() if regression else None,
+        "positive_rate": None if regression else np.nanmean(ts.y, axis=0).tolist(),
         "stack": {"candidates": [s.name for s in specs], "members": est.stack_members_,
                   "cv_folds": int(est.cv_folds)},
     }

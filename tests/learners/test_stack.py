@@ -199,8 +199,8 @@ def test_parameters_clone_and_refusals():
     assert parse_member("gp").name == "gp-tanimoto" and parse_member("SVR-minmax").name == "svr-minmax"
     with pytest.raises(ValueError, match="did you mean 'gp-minmax'"):
         MolPropertyRegressor(model="auto", members=("gp-minmx",)).fit(["CCO"] * 12, np.arange(12.0))
-    with pytest.raises(ValueError, match="regressors only"):
-        MolPropertyClassifier(model="auto").fit(["CCO", "CCN"], [0, 1])
+    with pytest.raises(ValueError, match="do regression only"):
+        MolPropertyClassifier(model="auto", members=("gp-minmax", "rf")).fit(["CCO", "CCN"], [0, 1])
     with pytest.raises(ValueError, match="uncertainty"):
         MolPropertyRegressor(model="auto", uncertainty="ensemble", ensemble=2).fit(["CCO", "CCN"], [0.0, 1.0])
     with pytest.raises(ValueError, match="at least 10 labelled"):
@@ -253,3 +253,23 @@ def test_screen_scores_a_stack_like_predict_frame(stack, ace, tmp_path):
     assert shards["status"].tolist() == frame["status"].tolist()
     for col in ("pKi", "pKi_std", "pKi_lo", "pKi_hi"):
         np.testing.assert_allclose(shards[col].to_numpy(float), frame[col].to_numpy(float), rtol=1e-9, equal_nan=True)
+
+
+def test_classifier_stack_of_forest_and_mlp(ace, tmp_path):
+    from sklearn.metrics import roc_auc_score
+
+    train, test = ace
+    cut = train["y"].median()
+    est = MolPropertyClassifier(model="auto", epochs=5, seed=0).fit(train["smiles"].tolist(),
+                                                                    (train["y"] > cut).astype(int).rename("active"))
+    assert list(est.cv_scores_["candidates"]) == ["rf", "mlp"]
+    w = est.stack_weights_
+    assert (w >= 0).all() and np.allclose(w.sum(axis=0), 1.0)
+    proba = est.predict_proba(test["smiles"].tolist())
+    assert proba.shape == (len(test), 2) and np.allclose(proba.sum(axis=1), 1.0)
+    assert roc_auc_score(test["y"] > cut, proba[:, 1]) > 0.8
+    assert est.prob_calibrator_ is not None  # the stacked probability is recalibrated on held-out molecules
+    frame = est.predict_frame(test["smiles"].tolist())
+    assert frame["active_set"].isin(["{0}", "{1}", "{0,1}", "{}"]).all()
+    est.save(tmp_path / "cls")
+    np.testing.assert_array_equal(molpred.load(tmp_path / "cls").predict_proba(test["smiles"].tolist()), proba)
