@@ -53,6 +53,10 @@ def learner_outputs(est, data, calibrated: bool = True) -> tuple[np.ndarray, np.
         std = np.zeros((0, est.n_tasks_))
     if std is not None and calibrated and est.var_scaler_ is not None:
         std = est.var_scaler_.transform(std)
+    # classifiers fitted with X_val carry a probability calibrator (the conformal sets were fitted
+    # on its output): predictions must go through it too
+    if calibrated and n and getattr(est, "prob_calibrator_", None) is not None:
+        mean = est.prob_calibrator_.transform(mean)
     return mean, std
 
 
