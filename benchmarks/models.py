@@ -254,6 +254,11 @@ MODELS: dict[str, ModelEntry] = {
     # model="auto" (issue 18 item 4): CV stack of gp-minmax, svr-minmax and the fingerprint MLP
     "molpred-auto": ModelEntry("molpred-auto", "molpred", _molpred_builder("auto"),
                                lambda: _module_available("molpred")),
+    # ablation: the stack without the MLP (kernel learners only: a few CPU seconds per small target)
+    "molpred-auto-kernels": ModelEntry(
+        "molpred-auto-kernels", "molpred",
+        _molpred_builder("auto", members=("gp-minmax", "svr-minmax", "gp-tanimoto", "svr-tanimoto")),
+        lambda: _module_available("molpred")),
     # transfer learning (issue 17): D-MPNN fine-tuned from the shipped molpred-base encoder
     "molpred-dmpnn-base": ModelEntry("molpred-dmpnn-base", "molpred",
                                      _molpred_builder("dmpnn", pretrained="molpred-base"),
