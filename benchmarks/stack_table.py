@@ -106,13 +106,15 @@ def main(argv=None) -> int:
     p.add_argument("auto_csv")
     p.add_argument("reference_csv")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--auto-model", default="molpred-auto", help="the stack's model name in auto_csv")
     p.add_argument("--run-log", type=Path, default=None)
     p.add_argument("--cpu-log", type=Path, default=None)
     p.add_argument("--out", type=Path, default=None)
     args = p.parse_args(argv)
-    table = paired_table(pd.read_csv(args.auto_csv), pd.read_csv(args.reference_csv), seed=args.seed)
+    table = paired_table(pd.read_csv(args.auto_csv), pd.read_csv(args.reference_csv), seed=args.seed,
+                         auto_model=args.auto_model)
     cpu = cpu_per_target(args.run_log, args.cpu_log) if args.run_log and args.cpu_log else {}
-    text = render(table, cpu)
+    text = render(table, cpu, auto_model=args.auto_model)
     if args.out:
         args.out.write_text(text)
     print(text)

@@ -104,7 +104,8 @@ def part_view(data: list, name: str) -> list:
     from torch_geometric.data import Data
 
     if name == "molgraph":
-        return [Data(num_nodes=d.num_nodes, **{k: v for k, v in d.items() if not k.startswith("fp__")})
+        return [Data(num_nodes=d.num_nodes,
+                     **{k: v for k, v in d.items() if not k.startswith("fp__") and k != "num_nodes"})
                 for d in data]
     key = fp_key(name)
     return [Data(fp=d[key], num_nodes=1) for d in data]

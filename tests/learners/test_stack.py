@@ -273,3 +273,15 @@ def test_classifier_stack_of_forest_and_mlp(ace, tmp_path):
     assert frame["active_set"].isin(["{0}", "{1}", "{0,1}", "{}"]).all()
     est.save(tmp_path / "cls")
     np.testing.assert_array_equal(molpred.load(tmp_path / "cls").predict_proba(test["smiles"].tolist()), proba)
+
+
+def test_a_graph_network_member_predicts_as_it_does_alone(ace, tmp_path):
+    train, test = ace
+    est = MolPropertyRegressor(model="auto", members=("gine",), epochs=2, hidden_size=32, cv_folds=2, seed=0).fit(
+        train["smiles"].tolist()[:120], train["y"].to_numpy()[:120])
+    assert est.stack_members_ == ["gine"] and [p["name"] for p in est.featurizer_.spec()["parts"]] == ["molgraph"]
+    smiles = test["smiles"].tolist()
+    pred = est.predict(smiles)
+    np.testing.assert_array_equal(pred, est.members_[0].predict(smiles))
+    est.save(tmp_path / "gine")
+    np.testing.assert_array_equal(molpred.load(tmp_path / "gine").predict(smiles), pred)
