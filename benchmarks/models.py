@@ -18,10 +18,11 @@ nobn               mean aggregation and no batch norm, mirroring molpred's D-MPN
                    (``chemprop_peer.py``; the ``chemprop`` rows recorded before 2026-12-01)
 deepchem           DeepChem ``MultitaskRegressor``/``MultitaskClassifier`` on
                    ``CircularFingerprint`` (radius 2, 1024 bits), torch backend
+molpred-auto       ``model="auto"``: cross-validated stack of gp-minmax, svr-minmax and mlp
+                   (``-kernels``: ablation, the stack of the four kernel learners only)
 molpred-dmpnn ...  ``molpred.MolPropertyRegressor``/``Classifier(model=...)`` with its defaults
 molpred-svr ...    the same estimators with molpred's kernel/tree learners (``svr``, ``gp``, ``rf``);
                    ``molpred-svr-minmax``/``-gp-minmax``: MinMax kernel on ECFP4 counts
-molpred-auto       ``model="auto"``: cross-validated stack of gp-minmax, svr-minmax and mlp
 =================  =======================================================================
 """
 
