@@ -18,6 +18,8 @@ nobn               mean aggregation and no batch norm, mirroring molpred's D-MPN
                    (``chemprop_peer.py``; the ``chemprop`` rows recorded before 2026-12-01)
 deepchem           DeepChem ``MultitaskRegressor``/``MultitaskClassifier`` on
                    ``CircularFingerprint`` (radius 2, 1024 bits), torch backend
+molpred-auto       ``model="auto"``: cross-validated stack of gp-minmax, svr-minmax and mlp
+                   (``-kernels``: ablation, the stack of the four kernel learners only)
 molpred-dmpnn ...  ``molpred.MolPropertyRegressor``/``Classifier(model=...)`` with its defaults
 molpred-dmpnn-feat D-MPNN with ``features=["morgan_count", "rdkit2d"]`` (molecule-level vectors
                    at the readout); ``molpred-mlp-feat``: the MLP with ``features=["rdkit2d"]``
@@ -256,6 +258,14 @@ MODELS: dict[str, ModelEntry] = {
     # kernel learners with the MinMax kernel on ECFP4 counts instead of Tanimoto on bits
     **{f"molpred-{a}-minmax": ModelEntry(f"molpred-{a}-minmax", "molpred", _molpred_builder(a, kernel="minmax"),
                                          lambda: _module_available("molpred")) for a in ("svr", "gp")},
+    # model="auto" (issue 18 item 4): CV stack of gp-minmax, svr-minmax and the fingerprint MLP
+    "molpred-auto": ModelEntry("molpred-auto", "molpred", _molpred_builder("auto"),
+                               lambda: _module_available("molpred")),
+    # ablation: the stack without the MLP (kernel learners only: a few CPU seconds per small target)
+    "molpred-auto-kernels": ModelEntry(
+        "molpred-auto-kernels", "molpred",
+        _molpred_builder("auto", members=("gp-minmax", "svr-minmax", "gp-tanimoto", "svr-tanimoto")),
+        lambda: _module_available("molpred")),
     # transfer learning (issue 17): D-MPNN fine-tuned from the shipped molpred-base encoder
     "molpred-dmpnn-base": ModelEntry("molpred-dmpnn-base", "molpred",
                                      _molpred_builder("dmpnn", pretrained="molpred-base"),

@@ -25,11 +25,12 @@ UNCERTAINTY_METHODS = (None, "ensemble", "dropout", "mve")
 
 
 def list_models() -> list[str]:
-    """Every ``model=`` name: graph/fingerprint networks and kernel/tree learners."""
+    """Every ``model=`` name: graph/fingerprint networks, kernel/tree learners and the ``auto`` stack."""
     from molpred.learners import LEARNERS
+    from molpred.learners.stack import STACK_ARCH
     from molpred.nn.model import ARCHITECTURES
 
-    return sorted([*ARCHITECTURES, *LEARNERS])
+    return sorted([*ARCHITECTURES, *LEARNERS, STACK_ARCH])
 
 
 def _check_model_name(name: str) -> str:
@@ -49,12 +50,16 @@ class _MolEstimator(BaseEstimator):
 
     Parameters
     ----------
-    model : {"dmpnn", "gine", "attentivefp", "mlp", "svr", "gp", "rf"}
+    model : {"dmpnn", "gine", "attentivefp", "mlp", "svr", "gp", "rf", "auto"}
         Architecture (``molpred list models``). ``svr`` (Tanimoto-kernel SVR), ``gp``
         (Tanimoto Gaussian process, gives ``return_std``) and ``rf`` (random forest, also a
         classifier) work on binary ECFP4 and ignore the network and training settings; they
         calibrate on out-of-fold predictions instead of holding rows out
-        (:mod:`molpred.learners.fitting`).
+        (:mod:`molpred.learners.fitting`). ``auto`` stacks the candidates in
+        ``members`` with non-negative weights summing to 1, chosen by ``cv_folds``-fold
+        cross-validation inside the training data (:mod:`molpred.learners.stack`); fitted,
+        it reports ``stack_members_``, ``stack_weights_`` (``n_members x n_tasks``) and
+        ``cv_scores_``.
     hidden_size, depth : int, optional
         Encoder width and depth; ``None`` takes the architecture's default.
     dropout : float
@@ -150,6 +155,13 @@ class _MolEstimator(BaseEstimator):
     init_from : path, optional
         Start the encoder from another molpred model directory (e.g. trained on a related
         target); same checks as ``pretrained``. The head starts fresh.
+    members : sequence of str, optional
+        ``model="auto"``: the candidates (``"gp-minmax"``, ``"svr-minmax"``, ``"mlp"``,
+        ``"gine"``...); ``None`` = ``("gp-minmax", "svr-minmax", "mlp")`` for regression,
+        ``("rf", "mlp")`` for classification. Network members use this estimator's network
+        and training settings.
+    cv_folds : int
+        ``model="auto"``: folds of the stacking cross-validation.
     """
 
     _task = "regression"
@@ -194,6 +206,8 @@ class _MolEstimator(BaseEstimator):
         freeze_encoder: bool | int = False,
         encoder_lr_ratio: float | None = None,
         init_from: str | None = None,
+        members: tuple[str, ...] | None = None,
+        cv_folds: int = 5,
     ):
         self.model = model
         self.hidden_size = hidden_size
@@ -233,6 +247,8 @@ class _MolEstimator(BaseEstimator):
         self.freeze_encoder = freeze_encoder
         self.encoder_lr_ratio = encoder_lr_ratio
         self.init_from = init_from
+        self.members = members
+        self.cv_folds = cv_folds
 
     # ------------------------------------------------------------------ configuration
     def _standardize_config(self) -> StandardizeConfig:
@@ -245,6 +261,10 @@ class _MolEstimator(BaseEstimator):
 
         _check_model_name(self.model)
         check_duplicate_policy(self.duplicates)
+        if self.model == "auto":
+            from molpred.learners.stack import check_stack_params
+
+            check_stack_params(self)
         from molpred.learners import build_learner, is_learner
 
         if is_learner(self.model):
@@ -296,7 +316,8 @@ class _MolEstimator(BaseEstimator):
         check_choice(self.calibration_split, CALIBRATION_SPLITS, "calibration_split")
         check_choice(self.variance_scaling, SCALING_METHODS, "variance_scaling")
         check_choice(self.conformal_difficulty, ("auto", *DIFFICULTIES), "conformal_difficulty")
-        if "std" in self.conformal_difficulty and self.uncertainty is None and self._task == "regression":
+        if ("std" in self.conformal_difficulty and self.uncertainty is None and self._task == "regression"
+                and self.model != "auto"):
             raise ValueError(f"conformal_difficulty={self.conformal_difficulty!r} needs a std: set uncertainty")
         if "distance" in self.conformal_difficulty and not self.applicability_domain:
             raise ValueError(f"conformal_difficulty={self.conformal_difficulty!r} needs applicability_domain=True")
@@ -391,7 +412,7 @@ class _MolEstimator(BaseEstimator):
             labels = y_arr[~np.isnan(y_arr)]
             if not np.isin(labels, (0, 1)).all():
                 raise ValueError("classification labels must be 0 or 1 (NaN for missing)")
-        if is_learner_name(self.model):
+        if is_learner_name(self.model) or self.model == "auto":
             uniform = weight is None or bool(np.all(weight[~np.isnan(y_arr)] == 1.0))
             if not uniform or (qual is not None and qual.any()):
                 raise ValueError(f"model {self.model!r} does not take sample weights or qualified labels")

@@ -10,6 +10,7 @@ from molpred.inference.device import resolve_device
 from molpred.inference.forward import PREDICT_BATCH, as_batches, predict_network
 from molpred.learners import LEARNERS
 from molpred.learners.fitting import learner_outputs
+from molpred.learners.stack import STACK_ARCH, stack_outputs
 from molpred.uncertainty.ensemble import combine_classification, combine_regression
 
 __all__ = ["member_outputs", "predict_featurized", "prediction_frame", "prediction_columns"]
@@ -48,6 +49,8 @@ def member_outputs(est, data, calibrated: bool = True, precision: str = "auto", 
 
     if est.spec_.arch in LEARNERS:
         return learner_outputs(est, data, calibrated=calibrated)
+    if est.spec_.arch == STACK_ARCH:
+        return stack_outputs(est, data, calibrated=calibrated)
     device = resolve_device(est.device)
     batches = as_batches(data, batch_size, device, bucket)
     outputs = []

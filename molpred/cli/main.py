@@ -37,7 +37,8 @@ def _add_train(sub) -> None:
     p.add_argument("--target", action="append", required=True, help="target column (repeatable)")
     p.add_argument("--task", choices=["regression", "classification"], default="regression")
     p.add_argument("--split", default="scaffold", help="random | scaffold | cluster | column:NAME | time:NAME")
-    p.add_argument("--model", default="dmpnn", help="dmpnn | gine | attentivefp | mlp | svr | gp | rf (molpred list models)")
+    p.add_argument("--model", default="dmpnn",
+                   help="dmpnn | gine | attentivefp | mlp | svr | gp | rf | auto (molpred list models)")
     p.add_argument("--out", required=True, help="model directory to write")
     p.add_argument("--epochs", type=int, default=50)
     p.add_argument("--batch-size", type=int, default=64)
@@ -75,6 +76,9 @@ def _add_train(sub) -> None:
                    help="classification: weight classes inversely to their frequency")
     g.add_argument("--kernel", choices=["tanimoto", "minmax"], default="tanimoto",
                    help="svr/gp similarity: Tanimoto on ECFP4 bits or MinMax on ECFP4 counts")
+    g.add_argument("--members", default=None, metavar="NAME,NAME",
+                   help="--model auto: stack candidates (default gp-minmax,svr-minmax,mlp; also svr, gp, rf, gine...)")
+    g.add_argument("--cv-folds", type=int, default=None, help="--model auto: stacking folds (default 5)")
     g.add_argument("--loss", choices=["mse", "mae", "huber", "censored"], default="mse",
                    help="regression loss; 'censored' reads qualified labels such as '>10 uM' or '<5'")
     g.add_argument("--features", nargs="+", default=None, metavar="NAME",

@@ -85,6 +85,27 @@ class PackedGraphs:
         )
 
     @classmethod
+    def pack_composite(cls, records: list, featurizer) -> PackedGraphs:
+        """Pack :class:`~molpred.featurize.composite.CompositeRecord` s (the stack of
+        ``model="auto"``): the graph part, if there is one, as graphs, and every fingerprint part
+        ``name`` as the per-graph matrix ``fp__<name>``."""
+        from molpred.featurize.composite import fp_key
+
+        attrs, packed = {}, None
+        for j, part in enumerate(featurizer.parts):
+            recs = [r.records[j] for r in records]
+            if getattr(part, "d_bond", 0):  # the graph part
+                packed = cls.pack(recs, part.d_atom, part.d_bond)
+            else:
+                attrs[fp_key(part.name)] = (np.stack([r.fp for r in recs]) if recs
+                                            else np.zeros((0, part.d_atom), np.float32))
+        if packed is None:
+            n = len(records)
+            packed = cls(None, np.zeros((2, 0), np.int32), None, np.ones(n, np.int64), np.zeros(n, np.int64))
+        packed.graph_attrs.update(attrs)
+        return packed
+
+    @classmethod
     def pack_fingerprints(cls, records: list[FingerprintRecord], n_bits: int) -> PackedGraphs:
         """Pack fingerprint records as the per-graph matrix ``fp`` (their dtype is kept)."""
         fp = (np.stack([r.fp for r in records]) if records else np.zeros((0, n_bits), np.float32))
@@ -190,6 +211,11 @@ class PackedGraphs:
         import torch
 
         out = []
+        if self.x is None and "fp" not in self.graph_attrs:  # composite records without a graph part
+            from torch_geometric.data import Data
+
+            return [Data(num_nodes=1, **{k: torch.from_numpy(v[i:i + 1]) for k, v in self.graph_attrs.items()})
+                    for i in range(len(self))]
         for i, g in enumerate(self.unpack()):
             extra = {k: torch.from_numpy(v[i:i + 1]) for k, v in self.graph_attrs.items() if k != "fp"}
             out.append(g.to_pyg(**extra))
@@ -215,6 +241,8 @@ def pack_records(records: list, featurizer) -> PackedGraphs:
     featurizer : MolGraphFeaturizer or a Morgan featurizer
         Gives the kind and the widths (needed when ``records`` is empty).
     """
+    if getattr(featurizer, "parts", None) is not None:  # CompositeFeaturizer (model="auto")
+        return PackedGraphs.pack_composite(records, featurizer)
     if getattr(featurizer, "d_bond", 0) == 0:  # Morgan featurizers have no bonds
         packed = PackedGraphs.pack_fingerprints(records, featurizer.d_atom)
         d_mol = getattr(featurizer, "d_mol", 0)

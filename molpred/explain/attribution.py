@@ -291,6 +291,10 @@ def atom_attributions(
     from molpred.nn.model import FingerprintEncoder
 
     estimator._check_fitted()
+    if estimator.spec_.arch == "auto":
+        from molpred.explain.stack import stack_attributions
+
+        return stack_attributions(estimator, smiles, target, method, n_steps)
     if not hasattr(estimator.members_[0], "encoder"):
         raise ValueError(f"atom attributions need a network model; {estimator.spec_.arch!r} "
                          "(a kernel/tree learner) has no gradients to attribute")

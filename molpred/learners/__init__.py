@@ -8,6 +8,9 @@ gp     Tanimoto-kernel Gaussian process (gives a predictive std)   regression
 rf     random forest on ECFP4, 500 trees                           regression, classification
 =====  ==========================================================  ======================
 
+``model="auto"`` (:mod:`molpred.learners.stack`) stacks these learners and the networks
+with non-negative weights summing to 1, chosen by cross-validation on the training data.
+
 Each learner has ``fit(X, y)``, ``predict(X) -> (mean, std or None)``, ``oof_predict()``
 (out-of-fold predictions for calibration, right after ``fit``), ``free()`` (drop what
 ``oof_predict`` needed) and ``state_arrays()``/``config_dict()``/

@@ -19,7 +19,7 @@ import numpy as np
 
 from molpred.learners import build_learner, learner_featurizer
 
-__all__ = ["fit_learner_estimator", "learner_outputs", "fingerprint_matrix"]
+__all__ = ["fit_learner_estimator", "learner_outputs", "fingerprint_matrix", "set_learner_state"]
 
 
 def fingerprint_matrix(data) -> np.ndarray:
@@ -58,6 +58,10 @@ def learner_outputs(est, data, calibrated: bool = True) -> tuple[np.ndarray, np.
         std = np.zeros((0, est.n_tasks_))
     if std is not None and calibrated and est.var_scaler_ is not None:
         std = est.var_scaler_.transform(std)
+    # classifiers fitted with X_val carry a probability calibrator (the conformal sets were fitted
+    # on its output): predictions must go through it too
+    if calibrated and n and getattr(est, "prob_calibrator_", None) is not None:
+        mean = est.prob_calibrator_.transform(mean)
     return mean, std
 
 
@@ -67,9 +71,7 @@ def fit_learner_estimator(est, smiles: list, y: np.ndarray, names: list[str] | N
     Parameters are those of :func:`molpred.train.fitting.fit_estimator`.
     """
     from molpred.data.featurized import featurize_smiles
-    from molpred.data.scaler import TargetScaler
     from molpred.featurize.registry import get_featurizer
-    from molpred.nn.model import ModelSpec
     from molpred.predict import member_outputs
     from molpred.train.calibrating import calibrate, validation_metrics
     from molpred.train.fitting import _fit_domain, _status_summary
@@ -112,17 +114,7 @@ def fit_learner_estimator(est, smiles: list, y: np.ndarray, names: list[str] | N
         members.append(learner)
         training.append({"learner": est.model, "n_train": int(len(rows)), **learner.params_})
 
-    est.featurizer_ = featurizer
-    est.std_config_ = std_cfg
-    est.spec_ = ModelSpec(arch=est.model, d_atom=featurizer.d_atom, d_bond=featurizer.d_bond, n_tasks=n_tasks,
-                          hidden=0, depth=0, readout="none", dropout=0.0, ffn_hidden=0, ffn_layers=0)
-    est.scaler_ = TargetScaler.identity(n_tasks)
-    est.members_ = members
-    est.n_tasks_ = n_tasks
-    est.target_names_ = names or (["y"] if n_tasks == 1 else [f"y{i}" for i in range(n_tasks)])
-    est.training_ = training
-    est.var_scaler_ = est.conformal_ = est.domain_ = est.val_metrics_ = None
-    est.prob_calibrator_ = est.set_predictors_ = None
+    set_learner_state(est, featurizer, std_cfg, members, names, training)
     val_mols = []
     if val is not None:
         vfs = featurize_smiles(val[0], featurizer, std_cfg)
@@ -146,6 +138,39 @@ def fit_learner_estimator(est, smiles: list, y: np.ndarray, names: list[str] | N
     }
     if est.applicability_domain and val is None:
         _fit_domain_out_of_fold(est, mols)
+
+
+def set_learner_state(est, featurizer, std_cfg, members: list, names: list[str] | None, training: list) -> None:
+    """Set the fitted attributes of a learner estimator (one fitted learner per target), uncalibrated.
+
+    Parameters
+    ----------
+    est : _MolEstimator
+        With ``model`` a learner name.
+    featurizer, std_cfg
+        The featurizer the learners read and the standardisation settings.
+    members : list
+        One fitted learner per target.
+    names : list of str or None
+        Target names.
+    training : list of dict
+        Per-target training notes (``train_summary_``-style).
+    """
+    from molpred.data.scaler import TargetScaler
+    from molpred.nn.model import ModelSpec
+
+    n_tasks = len(members)
+    est.featurizer_ = featurizer
+    est.std_config_ = std_cfg
+    est.spec_ = ModelSpec(arch=est.model, d_atom=featurizer.d_atom, d_bond=featurizer.d_bond, n_tasks=n_tasks,
+                          hidden=0, depth=0, readout="none", dropout=0.0, ffn_hidden=0, ffn_layers=0)
+    est.scaler_ = TargetScaler.identity(n_tasks)
+    est.members_ = members
+    est.n_tasks_ = n_tasks
+    est.target_names_ = names or (["y"] if n_tasks == 1 else [f"y{i}" for i in range(n_tasks)])
+    est.training_ = training
+    est.var_scaler_ = est.conformal_ = est.domain_ = est.val_metrics_ = None
+    est.prob_calibrator_ = est.set_predictors_ = None
 
 
 def _calibrate_out_of_fold(est, y, mean, std, task_metrics) -> None:

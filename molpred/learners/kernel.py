@@ -108,6 +108,13 @@ def _check_kernel(kind: str) -> str:
     return kind
 
 
+def _check_gram(gram: np.ndarray, n: int) -> np.ndarray:
+    gram = np.asarray(gram, dtype=np.float64)
+    if gram.shape != (n, n):
+        raise ValueError(f"gram matrix should be {n} x {n}, got {gram.shape}")
+    return gram
+
+
 def _folds(n: int, seed: int):
     from sklearn.model_selection import KFold
 
@@ -147,8 +154,12 @@ class TanimotoSVR:
         self.seed = seed
         self.kernel = kernel
 
-    def fit(self, X: np.ndarray, y: np.ndarray) -> TanimotoSVR:
-        """Fit on ``n x n_bits`` fingerprints (0/1, or counts for minmax) and ``n`` labels."""
+    def fit(self, X: np.ndarray, y: np.ndarray, gram: np.ndarray | None = None) -> TanimotoSVR:
+        """Fit on ``n x n_bits`` fingerprints (0/1, or counts for minmax) and ``n`` labels.
+
+        ``gram`` (``n x n``), when given, is ``kernel_matrix(kernel, X, X)`` computed by the
+        caller (the stack of :mod:`molpred.learners.stack` shares one across its members and folds).
+        """
         from sklearn.model_selection import GridSearchCV
         from sklearn.svm import SVR
 
@@ -157,7 +168,7 @@ class TanimotoSVR:
         if len(X) > SVR_MAX_TRAIN:
             raise ValueError(f"svr handles at most {SVR_MAX_TRAIN} training molecules per target "
                              f"(dense kernel), got {len(X)}; use model='rf' or a graph model")
-        K = kernel_matrix(_check_kernel(self.kernel), X, X)
+        K = kernel_matrix(_check_kernel(self.kernel), X, X) if gram is None else _check_gram(gram, len(X))
         if len(X) >= 2 * N_FOLDS:
             search = GridSearchCV(SVR(kernel="precomputed"), SVR_GRID, cv=_folds(len(X), self.seed),
                                   scoring="neg_root_mean_squared_error", n_jobs=1, refit=False).fit(K, y)
@@ -172,7 +183,14 @@ class TanimotoSVR:
         self.intercept_ = float(svr.intercept_[0])
         self.params_ = {**{k: float(v) for k, v in best.items()}, "cv_rmse": cv_rmse}
         self._K, self._y = K, y  # for oof_predict right after fit; never saved
+        self._support = np.asarray(svr.support_)  # for predict_gram right after fit; never saved
         return self
+
+    def predict_gram(self, Kq: np.ndarray) -> np.ndarray:
+        """``n_q`` predictions from ``n_q x n`` similarities to the rows ``fit`` was given (right after fit)."""
+        if getattr(self, "_support", None) is None:
+            raise ValueError("predict_gram needs the training rows of this fit; use predict(X)")
+        return np.asarray(Kq)[:, self._support] @ self.dual_coef_ + self.intercept_
 
     def oof_predict(self) -> tuple[np.ndarray, None]:
         """Out-of-fold predictions on the training data with the chosen settings (calibration).
@@ -196,7 +214,7 @@ class TanimotoSVR:
 
     def free(self) -> None:
         """Drop the training kernel kept for :meth:`oof_predict`."""
-        self._K = self._y = None
+        self._K = self._y = self._support = None
 
     def predict(self, X: np.ndarray) -> tuple[np.ndarray, None]:
         """``n`` predictions for ``n x n_bits`` fingerprints (no standard deviation)."""
@@ -255,7 +273,8 @@ class TanimotoGP:
         self.seed = seed
         self.kernel = kernel
 
-    def fit(self, X: np.ndarray, y: np.ndarray) -> TanimotoGP:
+    def fit(self, X: np.ndarray, y: np.ndarray, gram: np.ndarray | None = None) -> TanimotoGP:
+        """Fit on ``n x n_bits`` fingerprints and ``n`` labels (``gram``: as in :meth:`TanimotoSVR.fit`)."""
         X = np.asarray(X, dtype=np.uint8)
         y = np.asarray(y, dtype=np.float64)
         if len(X) > GP_MAX_TRAIN:
@@ -266,6 +285,9 @@ class TanimotoGP:
         self.n_bits_ = X.shape[1]
         self.train_fps_ = _encode(_check_kernel(self.kernel), X)
         self._eig_cache = None
+        if gram is not None:
+            lam, U = np.linalg.eigh(_check_gram(gram, len(X)))
+            self._eig_cache = (np.clip(lam, 0.0, None), U)
         lam, U = self._eig()
         zu = U.T @ z
         best = None
@@ -306,6 +328,15 @@ class TanimotoGP:
         Kq = kernel_matrix(self.kernel, X, _decode(self.kernel, self.train_fps_, self.n_bits_))
         self_sim = (X.sum(1) > 0).astype(np.float64)
         return self._posterior(Kq, self_sim, self.alpha_, lam, U)
+
+    def predict_gram(self, Kq: np.ndarray, self_sim: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Mean and std (``n_q`` each) from ``n_q x n`` similarities to the training rows.
+
+        ``self_sim`` (``n_q``) is each query's similarity to itself (1, or 0 for an empty
+        fingerprint: the diagonal of the queries' own kernel).
+        """
+        lam, U = self._eig()
+        return self._posterior(np.asarray(Kq), np.asarray(self_sim, dtype=np.float64), self.alpha_, lam, U)
 
     def oof_predict(self) -> tuple[np.ndarray, np.ndarray]:
         """Out-of-fold mean and std with the chosen hyperparameters (for calibration)."""

@@ -55,13 +55,32 @@ class ScreenModel:
 
 def _hash_estimator(est) -> str:
     h = hashlib.sha256()
+    _hash_into(h, est)
+    return h.hexdigest()
+
+
+def _hash_into(h, est) -> None:
+    """Feed an in-memory model's settings and fitted arrays into ``h``.
+
+    Members are networks (tensors), kernel/tree learners (arrays + JSON) or, in a
+    ``model="auto"`` stack, member estimators (hashed the same way, with the stack weights).
+    """
     h.update(json.dumps(est.get_params(deep=False), sort_keys=True, default=str).encode())
     h.update(json.dumps(list(est.target_names_)).encode())
+    if getattr(est, "stack_weights_", None) is not None:
+        h.update(np.ascontiguousarray(est.stack_weights_, dtype=np.float64).tobytes())
     for member in est.members_:
-        for key, value in sorted(member.state_dict().items()):
-            h.update(key.encode())
-            h.update(value.detach().cpu().numpy().tobytes())
-    return h.hexdigest()
+        if hasattr(member, "state_dict"):
+            for key, value in sorted(member.state_dict().items()):
+                h.update(key.encode())
+                h.update(value.detach().cpu().numpy().tobytes())
+        elif hasattr(member, "state_arrays"):
+            h.update(json.dumps(member.config_dict(), sort_keys=True, default=str).encode())
+            for key, arr in sorted(member.state_arrays().items()):
+                h.update(key.encode())
+                h.update(np.ascontiguousarray(arr).tobytes())
+        else:
+            _hash_into(h, member)
 
 
 def load_models(models) -> list[ScreenModel]:
@@ -214,6 +233,7 @@ class ModelSet:
         """
         from molpred.inference.forward import as_batches
         from molpred.learners import LEARNERS
+        from molpred.learners.stack import STACK_ARCH
         from molpred.predict import member_outputs, prediction_columns
 
         n, m = len(result), len(result.ok_index)
@@ -224,7 +244,7 @@ class ModelSet:
             for i, sm in enumerate(self.models):
                 f = self._feat_of[i]
                 est = sm.estimator
-                if est.spec_.arch in LEARNERS:  # kernel and tree learners read the packed fingerprints
+                if est.spec_.arch in LEARNERS or est.spec_.arch == STACK_ARCH:  # learners and stacks read packed sets
                     data = result.features[f].slice(lo, hi)
                 else:
                     if f not in data_cache:

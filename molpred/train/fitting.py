@@ -122,6 +122,10 @@ def fit_estimator(est, smiles: list, y: np.ndarray, names: list[str] | None, val
         from molpred.learners.fitting import fit_learner_estimator
 
         return fit_learner_estimator(est, smiles, y, names, val)
+    if est.model == "auto":
+        from molpred.learners.stack import fit_stack_estimator
+
+        return fit_stack_estimator(est, smiles, y, names, val)
     task = est._task
     n_tasks = y.shape[1]
     base_featurizer = get_featurizer(ARCHITECTURES[est.model][0])
