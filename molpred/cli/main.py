@@ -27,6 +27,7 @@ EXTRA_COMMANDS = {
     "screen": "molpred.cli.screen_cmd",
     "campaign": "molpred.cli.campaign_cmd",
     "pretrain": "molpred.cli.pretrain_cmd",
+    "tune": "molpred.cli.tune_cmd",
 }
 
 

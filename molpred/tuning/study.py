@@ -100,8 +100,11 @@ class TuneResult:
             "storage": self.storage, **self.settings,
         }
 
-    def save(self, out) -> dict:
+    def save(self, out, metrics: dict | None = None) -> dict:
         """Write the refitted model directory plus the study files into ``out``.
+
+        ``metrics.json`` holds the study summary under ``"tuning"`` plus ``metrics`` (e.g. the
+        test scores of :func:`molpred.tuning.table.tune_table`).
 
         Returns
         -------
@@ -118,7 +121,7 @@ class TuneResult:
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
         if self.estimator is not None:
-            save(self.estimator, out, metrics={"tuning": self.summary()})
+            save(self.estimator, out, metrics={"tuning": self.summary(), **(metrics or {})})
         self.trials.to_csv(out / "study.csv", index=False)
         (out / "best_params.json").write_text(json.dumps(self.summary(), indent=2, default=_jsonable) + "\n")
         plot = history_plot(self.trials, self.metric, self.direction, out / "optimization_history.png")
@@ -185,7 +188,7 @@ def _check_settings(study, settings: dict) -> None:
 def tune(estimator, X, y, *, n_trials: int | None = 20, timeout: float | None = None, cv: int = 3,
          cv_split: str = "random", seed: int | None = None, storage: str | None = None,
          study_name: str | None = None, pruner="median", include_defaults: bool = True, refit: bool = True,
-         progress: bool = False) -> TuneResult:
+         fixed: tuple[str, ...] = (), progress: bool = False) -> TuneResult:
     """Search ``estimator``'s hyperparameters by cross-validation on ``(X, y)``; refit the best.
 
     Parameters
@@ -221,6 +224,9 @@ def tune(estimator, X, y, *, n_trials: int | None = 20, timeout: float | None = 
         the space), so the best trial is never worse in CV than the defaults.
     refit : bool
         Fit the best configuration on all of ``(X, y)``.
+    fixed : tuple of str
+        Parameters of the space to keep at the estimator's value instead of searching them
+        (e.g. ``("kernel",)``).
     progress : bool
         Optuna's progress bar and one log line per trial.
 
@@ -248,6 +254,11 @@ def tune(estimator, X, y, *, n_trials: int | None = 20, timeout: float | None = 
     estimator._check_params()
     family = family_of(estimator.model)
     space = space_for(estimator)
+    unknown = sorted(set(fixed) - {p.name for p in space})
+    if unknown:
+        raise ValueError(f"fixed names parameters the {estimator.model!r} search does not have: {unknown} "
+                         f"(searched: {[p.name for p in space]})")
+    space = tuple(p for p in space if p.name not in fixed)
     if not space:
         raise ValueError(f"model {estimator.model!r} has nothing to tune in this molpred")
     seed = int(estimator.seed if seed is None else seed)
@@ -311,7 +322,7 @@ def tune(estimator, X, y, *, n_trials: int | None = 20, timeout: float | None = 
                            show_progress_bar=False)
     finally:
         optuna.logging.set_verbosity(level)
-    trials = trials_frame(study)
+    trials = trials_frame(study, {p.name: current[p.name] for p in space})
     complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     if not complete:
         errors = [t.user_attrs.get("error") for t in study.trials if t.user_attrs.get("error")]
@@ -342,8 +353,12 @@ def _same_params(trial, params: dict):
     return None
 
 
-def trials_frame(study) -> pd.DataFrame:
-    """All trials of ``study``: number, state, value, params_*, fold scores, seconds, error."""
+def trials_frame(study, defaults: dict | None = None) -> pd.DataFrame:
+    """All trials of ``study``: number, state, value, params_*, fold scores, seconds, error.
+
+    ``defaults`` (the estimator's values of the searched parameters) fill the ``params_*`` of
+    the defaults trial, which draws none.
+    """
     rows = []
     for t in study.trials:
         row = {"number": t.number, "state": t.state.name, "value": t.value,
@@ -355,7 +370,12 @@ def trials_frame(study) -> pd.DataFrame:
                                      if t.intermediate_values else None),
                "started": t.datetime_start.isoformat(timespec="seconds") if t.datetime_start else None,
                "error": t.user_attrs.get("error", "")}
-        row.update({f"params_{k}": v for k, v in t.params.items()})
+        params = {**(defaults or {}), **t.params} if t.user_attrs.get("defaults") else t.params
+        row.update({f"params_{k}": v for k, v in params.items()})
         rows.append(row)
-    return pd.DataFrame(rows)
+    frame = pd.DataFrame(rows)
+    for c in frame.columns:  # keep integers integers next to the defaults trial's None
+        if c.startswith("params_"):
+            frame[c] = pd.Series([r.get(c) for r in rows], dtype=object)
+    return frame
 
