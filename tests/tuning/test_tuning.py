@@ -168,3 +168,18 @@ def test_search_space_follows_the_estimator():
     assert suggest(trial, space)["features"] == FEATURE_SETS["morgan_count+rdkit2d"] == ["morgan_count", "rdkit2d"]
     with pytest.raises(ValueError, match="fixed"):
         tune(MolPropertyRegressor(model="gp"), ["CCO"] * 10, np.arange(10.0), n_trials=1, fixed=("depth",))
+
+
+def test_classifier_is_tuned_on_roc_auc(ace):
+    from molpred import MolPropertyClassifier
+
+    X, y = ace
+    labels = (y > y.median()).astype(int).rename("active")
+    result = MolPropertyClassifier(model="rf", n_estimators=50).tune(X, labels, n_trials=2, cv=2, seed=0,
+                                                                     fixed=("n_estimators",))
+    assert "n_estimators" not in result.settings["searched"] and result.estimator.n_estimators == 50
+    assert result.metric == "roc_auc" and result.direction == "maximize"
+    done = result.trials[result.trials["state"] == "COMPLETE"]
+    assert result.best_value == done["value"].max() and 0.5 < result.best_value <= 1.0
+    proba = result.estimator.predict_proba(X[:5])
+    assert proba.shape == (5, 2) and np.allclose(proba.sum(1), 1.0)
