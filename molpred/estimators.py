@@ -329,7 +329,7 @@ class _MolEstimator(BaseEstimator):
         )
 
     # ------------------------------------------------------------------ fitting
-    def fit(self, X, y=None, *, X_val=None, y_val=None, sample_weight=None):
+    def fit(self, X, y=None, *, X_val=None, y_val=None, sample_weight=None, on_epoch=None):
         """Featurise once, then train ``ensemble`` networks with early stopping.
 
         Parameters
@@ -347,6 +347,9 @@ class _MolEstimator(BaseEstimator):
             (``calibration_fraction``).
         sample_weight : array-like, optional
             ``n`` (every target) or ``n x n_tasks`` non-negative weights of the training rows.
+        on_epoch : callable, optional
+            Networks: called after every epoch with a dict (``epoch``, ``train_loss``,
+            ``val_score`` (-RMSE or ROC-AUC), ``member``); raising in it stops the fit.
 
         Returns
         -------
@@ -398,7 +401,7 @@ class _MolEstimator(BaseEstimator):
             if not uniform or (qual is not None and qual.any()):
                 raise ValueError(f"model {self.model!r} does not take sample weights or qualified labels")
             weight = qual = None
-        fit_estimator(self, smiles, y_arr, names, val, weight=weight, qual=qual)
+        fit_estimator(self, smiles, y_arr, names, val, weight=weight, qual=qual, on_epoch=on_epoch)
         return self
 
     # ------------------------------------------------------------------ prediction

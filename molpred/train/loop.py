@@ -256,6 +256,7 @@ def fit_network(
     config: TrainConfig,
     device: torch.device,
     scaler=None,
+    on_epoch=None,
 ) -> TrainResult:
     """Train ``model`` in place and load the weights of the best validation epoch.
 
@@ -272,6 +273,10 @@ def fit_network(
     device : torch.device
     scaler : TargetScaler, optional
         To score regression validation in original units.
+    on_epoch : callable, optional
+        Called with each epoch's record (``epoch``, ``train_loss``, ``val_score`` when there is
+        validation data); an exception it raises stops training and propagates (``molpred
+        tune`` prunes trials this way).
     """
     generator = seed_everything(config.seed)
     model.to(device)
@@ -321,6 +326,8 @@ def fit_network(
             else:
                 stale += 1
         history.append(record)
+        if on_epoch is not None:
+            on_epoch(dict(record))
         if config.progress:
             epochs.set_postfix(_postfix(record, config.task))
         if val_data and config.patience and stale >= config.patience:

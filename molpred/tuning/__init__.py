@@ -10,8 +10,9 @@ Examples
 """
 
 from molpred.tuning.folds import CV_SPLITS, cv_folds
+from molpred.tuning.pruning import PRUNERS, make_pruner
 from molpred.tuning.space import FEATURE_SETS, SPACES, Param, space_for
-from molpred.tuning.study import PRUNERS, TuneResult, make_pruner, trials_frame, tune
+from molpred.tuning.study import TuneResult, trials_frame, tune
 
 __all__ = ["tune", "TuneResult", "cv_folds", "CV_SPLITS", "PRUNERS", "SPACES", "FEATURE_SETS", "Param",
            "space_for", "make_pruner", "trials_frame"]

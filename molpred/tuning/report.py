@@ -42,7 +42,7 @@ def history_plot(trials: pd.DataFrame, metric: str, direction: str, path) -> Pat
         ax.step(done["number"], best, where="post", color="#d62728", label="best so far")
     if len(pruned):
         ax.scatter(pruned["number"], pruned["last_intermediate"].astype(float), marker="x", s=22,
-                   color="#7f7f7f", label="pruned (mean over folds scored)")
+                   color="#7f7f7f", label="pruned (last reported value)")
     ax.set_xlabel("trial")
     ax.set_ylabel(f"cross-validated {metric}")
     ax.set_title(f"optimisation history ({len(trials)} trials)")

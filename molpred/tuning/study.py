@@ -3,9 +3,10 @@
 Each trial draws estimator parameters from the model family's space
 (:mod:`molpred.tuning.space`), fits a clone of the estimator on each cross-validation fold of
 the training data (:func:`molpred.tuning.folds.cv_folds`) and scores it on the held-out fold
-(RMSE for regression, ROC-AUC for classification, mean over targets). After every fold the
-running mean is reported to Optuna, so a pruner can stop a trial that is already worse than
-the others at the same fold. The best parameters are then refitted on all the training data.
+(RMSE for regression, ROC-AUC for classification, mean over targets). Networks report their
+validation score after every epoch, learners the running mean after every fold
+(:mod:`molpred.tuning.pruning`), so a pruner can stop a trial that is already behind the
+others at the same step. The best parameters are then refitted on all the training data.
 
 Only the data given to :func:`tune` is ever used: keep the test rows out of it.
 """
@@ -23,33 +24,13 @@ import numpy as np
 import pandas as pd
 
 from molpred.tuning.folds import CV_SPLITS, cv_folds
+from molpred.tuning.pruning import PRUNERS, EpochReporter, make_pruner
 from molpred.tuning.space import estimator_value, family_of, space_for, suggest
 
-__all__ = ["tune", "TuneResult", "PRUNERS", "make_pruner"]
+__all__ = ["tune", "TuneResult", "trials_frame", "PRUNERS", "make_pruner"]
 
-PRUNERS = ("median", "halving", "none")
 # what every cross-validation fit leaves out: the domain fingerprints do not change predictions
 _CV_OVERRIDES = {"applicability_domain": False, "progress": False}
-
-
-def make_pruner(pruner):
-    """An Optuna pruner from a name in :data:`PRUNERS` (or an Optuna pruner, returned as is).
-
-    ``"median"``: stop a trial whose running mean fold score is worse than the median of the
-    earlier trials at the same fold (after 3 complete trials). ``"halving"``: asynchronous
-    successive halving over folds (reduction factor 3). ``"none"``: never prune.
-    """
-    import optuna
-
-    if isinstance(pruner, optuna.pruners.BasePruner):
-        return pruner
-    if pruner == "median":
-        return optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=0)
-    if pruner == "halving":
-        return optuna.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=3)
-    if pruner in ("none", None):
-        return optuna.pruners.NopPruner()
-    raise ValueError(f"pruner must be one of {PRUNERS} or an optuna pruner, got {pruner!r}")
 
 
 @dataclass
@@ -218,7 +199,9 @@ def tune(estimator, X, y, *, n_trials: int | None = 20, timeout: float | None = 
     study_name : str, optional
         Default ``"molpred-<model>"``.
     pruner : {"median", "halving", "none"} or optuna.pruners.BasePruner
-        See :func:`make_pruner`. Pruning acts on the running mean score after each fold.
+        See :func:`molpred.tuning.pruning.make_pruner`. Networks are pruned on their validation
+        score after each epoch, learners on the running mean score after each fold
+        (:mod:`molpred.tuning.pruning`).
     include_defaults : bool
         Run the estimator's own settings as the first trial of a new study (when they lie in
         the space), so the best trial is never worse in CV than the defaults.
@@ -244,6 +227,7 @@ def tune(estimator, X, y, *, n_trials: int | None = 20, timeout: float | None = 
     from sklearn.base import clone
 
     from molpred.inputs import as_smiles
+    from molpred.learners import is_learner
 
     if cv_split not in CV_SPLITS:
         raise ValueError(f"cv_split must be one of {CV_SPLITS}, got {cv_split!r}")
@@ -281,6 +265,7 @@ def tune(estimator, X, y, *, n_trials: int | None = 20, timeout: float | None = 
     if include_defaults and n_before == 0:  # the estimator as given: no parameter drawn
         study.enqueue_trial({}, user_attrs={"defaults": True})
     sm = np.asarray(smiles, dtype=object)
+    learner = is_learner(estimator.model)
 
     def fit_rows(rows):
         part = fit_y[rows]
@@ -294,23 +279,32 @@ def tune(estimator, X, y, *, n_trials: int | None = 20, timeout: float | None = 
             for key in ("fold_scores", "seconds", "cpu_seconds"):
                 trial.set_user_attr(key, twin.user_attrs.get(key))
             return float(twin.value)
-        scores, start, cpu = [], time.perf_counter(), time.process_time()
+        start, cpu = time.perf_counter(), time.process_time()
+        try:
+            return _cross_validate(trial, params)
+        finally:  # pruned and failed trials too
+            trial.set_user_attr("seconds", round(time.perf_counter() - start, 2))
+            trial.set_user_attr("cpu_seconds", round(time.process_time() - cpu, 2))
+
+    def _cross_validate(trial, params: dict) -> float:
+        scores = []
         for k, (tr, va) in enumerate(folds):
             est = clone(estimator).set_params(**params, **_CV_OVERRIDES)
+            on_epoch = None if learner else EpochReporter(trial, k, est.epochs, direction == "maximize")
             try:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")  # duplicates/dropped rows warn once per fold otherwise
-                    est.fit(sm[tr].tolist(), fit_rows(tr))
+                    est.fit(sm[tr].tolist(), fit_rows(tr), on_epoch=on_epoch)
                 scores.append(_fold_score(est, sm[va].tolist(), score_y[va], metric))
             except (ValueError, RuntimeError) as exc:
                 trial.set_user_attr("error", str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
                 raise
             trial.set_user_attr("fold_scores", [round(s, 6) for s in scores])
-            trial.set_user_attr("seconds", round(time.perf_counter() - start, 2))
-            trial.set_user_attr("cpu_seconds", round(time.process_time() - cpu, 2))
-            trial.report(float(np.mean(scores)), step=k)
-            if k + 1 < len(folds) and trial.should_prune():
-                raise optuna.TrialPruned(f"pruned after fold {k + 1} of {len(folds)}")
+            if learner:  # networks report every epoch instead (molpred.tuning.pruning)
+                trial.report(float(np.mean(scores)), step=k)
+                if k + 1 < len(folds) and trial.should_prune():
+                    trial.set_user_attr("pruned_at", f"fold {k + 1}")
+                    raise optuna.TrialPruned(f"pruned after fold {k + 1} of {len(folds)}")
         return float(np.mean(scores))
 
     level = optuna.logging.get_verbosity()
@@ -369,7 +363,7 @@ def trials_frame(study, defaults: dict | None = None) -> pd.DataFrame:
                "last_intermediate": (t.intermediate_values[max(t.intermediate_values)]
                                      if t.intermediate_values else None),
                "started": t.datetime_start.isoformat(timespec="seconds") if t.datetime_start else None,
-               "error": t.user_attrs.get("error", "")}
+               "pruned_at": t.user_attrs.get("pruned_at", ""), "error": t.user_attrs.get("error", "")}
         params = {**(defaults or {}), **t.params} if t.user_attrs.get("defaults") else t.params
         row.update({f"params_{k}": v for k, v in params.items()})
         rows.append(row)

@@ -76,6 +76,16 @@ def test_pruned_trial_is_recorded_as_pruned(ace, tmp_path):
     assert Path(files["plot"]).stat().st_size > 0
 
 
+def test_network_trials_are_pruned_between_epochs(ace):
+    X, y = ace
+    result = tune(MolPropertyRegressor(model="mlp", epochs=8, patience=0), X, y, n_trials=4, cv=2, seed=0,
+                  pruner=optuna.pruners.MedianPruner(n_startup_trials=1), refit=False)
+    pruned = result.trials[result.trials["state"] == "PRUNED"]
+    assert len(pruned) >= 1
+    assert pruned["pruned_at"].str.match(r"fold \d, epoch \d").all()  # inside a fold, not after it
+    assert (pruned["n_folds_scored"] < 2).all() and (pruned["cpu_seconds"] > 0).all()
+
+
 def test_tune_sees_training_rows_only(tmp_path, monkeypatch):
     from molpred.estimators import _MolEstimator
     from molpred.tuning.table import tune_table
