@@ -203,15 +203,15 @@ def tune(estimator, X, y, *, n_trials: int | None = 20, timeout: float | None = 
         score after each epoch, learners on the running mean score after each fold
         (:mod:`molpred.tuning.pruning`).
     include_defaults : bool
-        Run the estimator's own settings as the first trial of a new study (when they lie in
-        the space), so the best trial is never worse in CV than the defaults.
+        Run the estimator as given (no parameter drawn) as trial 0 of a new study, so the best
+        trial is never worse in CV than the defaults (``best_params`` is then empty).
     refit : bool
         Fit the best configuration on all of ``(X, y)``.
     fixed : tuple of str
         Parameters of the space to keep at the estimator's value instead of searching them
         (e.g. ``("kernel",)``).
     progress : bool
-        Optuna's progress bar and one log line per trial.
+        One log line per finished or pruned trial (Optuna's logger, on stderr).
 
     Returns
     -------
