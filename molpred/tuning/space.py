@@ -6,7 +6,7 @@ family (models)         searched estimator parameters
 graph (dmpnn, gine,     ``hidden_size``, ``depth``, ``dropout``, ``lr``, ``batch_size``,
 attentivefp)            ``ffn_layers`` (+ ``features`` when the estimator has it)
 mlp                     ``hidden_size``, ``ffn_hidden_size``, ``ffn_layers``, ``dropout``,
-                        ``lr``, ``batch_size``
+                        ``lr``, ``batch_size`` (+ ``features``: none or rdkit2d)
 svr                     ``kernel``, ``C``, ``epsilon``
 gp                      ``kernel``, ``alpha``
 rf                      ``n_estimators``, ``max_depth``, ``max_features``
@@ -90,6 +90,7 @@ _MLP = (
     Param("dropout", "float", 0.0, 0.5, step=0.05),
     Param("lr", "float", 1e-4, 3e-3, log=True),
     Param("batch_size", "categorical", choices=(16, 32, 64, 128)),
+    Param("features", "categorical", choices=("none", "rdkit2d")),  # the MLP already reads Morgan counts
 )
 _SVR = (
     Param("kernel", "categorical", choices=("tanimoto", "minmax")),

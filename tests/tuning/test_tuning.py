@@ -86,6 +86,15 @@ def test_network_trials_are_pruned_between_epochs(ace):
     assert (pruned["n_folds_scored"] < 2).all() and (pruned["cpu_seconds"] > 0).all()
 
 
+def test_timeout_alone_stops_after_the_running_trial_and_scaffold_folds_work(ace):
+    X, y = ace
+    result = tune(MolPropertyRegressor(model="gp"), X, y, n_trials=None, timeout=0.01, cv=3, cv_split="scaffold")
+    assert len(result.trials) == 1 and result.trials["defaults"].iloc[0]  # a started trial always finishes
+    assert result.settings["cv_split"] == "scaffold" and result.estimator is not None
+    with pytest.raises(ValueError, match="n_trials, timeout"):
+        tune(MolPropertyRegressor(model="gp"), X, y, n_trials=None)
+
+
 def test_tune_sees_training_rows_only(tmp_path, monkeypatch):
     from molpred.estimators import _MolEstimator
     from molpred.tuning.table import tune_table
@@ -163,7 +172,8 @@ def test_search_space_follows_the_estimator():
     assert "hidden_size" in names(MolPropertyRegressor(model="dmpnn"))
     assert "hidden_size" not in names(MolPropertyRegressor(model="dmpnn", pretrained="molpred-base"))
     assert names(MolPropertyRegressor(model="rf")) == ["n_estimators", "max_depth", "max_features"]
-    assert "features" not in names(MolPropertyRegressor(model="dmpnn"))  # until estimators have features=
+    has_features = "features" in MolPropertyRegressor().get_params()  # molecule-level features (issue 18 item 1)
+    assert ("features" in names(MolPropertyRegressor(model="dmpnn"))) == has_features
 
     class WithFeatures:  # an estimator exposing molecule-level features (the extension point)
         model = "gine"
