@@ -29,8 +29,6 @@ from molpred.tuning.space import estimator_value, family_of, space_for, suggest
 
 __all__ = ["tune", "TuneResult", "trials_frame", "PRUNERS", "make_pruner"]
 
-# what every cross-validation fit leaves out: the domain fingerprints do not change predictions
-_CV_OVERRIDES = {"applicability_domain": False, "progress": False}
 
 
 @dataclass
@@ -266,6 +264,11 @@ def tune(estimator, X, y, *, n_trials: int | None = 20, timeout: float | None = 
         study.enqueue_trial({}, user_attrs={"defaults": True})
     sm = np.asarray(smiles, dtype=object)
     learner = is_learner(estimator.model)
+    # cross-validation fits skip the domain fingerprints (they do not change predictions) unless
+    # the conformal intervals are told to read them
+    overrides = {"progress": False}
+    if "distance" not in str(getattr(estimator, "conformal_difficulty", "auto")):
+        overrides["applicability_domain"] = False
 
     def fit_rows(rows):
         part = fit_y[rows]
@@ -289,7 +292,7 @@ def tune(estimator, X, y, *, n_trials: int | None = 20, timeout: float | None = 
     def _cross_validate(trial, params: dict) -> float:
         scores = []
         for k, (tr, va) in enumerate(folds):
-            est = clone(estimator).set_params(**params, **_CV_OVERRIDES)
+            est = clone(estimator).set_params(**params, **overrides)
             on_epoch = None if learner else EpochReporter(trial, k, est.epochs, direction == "maximize")
             try:
                 with warnings.catch_warnings():
