@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-
 
 def register(sub) -> None:
     p = sub.add_parser("tune", help="search a model's hyperparameters by cross-validation on the training rows "
@@ -57,7 +55,8 @@ def cmd_tune(args) -> int:
     s = res.summary()
     states = ", ".join(f"{v} {k.lower()}" for k, v in s["trial_states"].items())
     print(f"study {res.study_name!r}: {s['n_trials']} trials ({states}), {res.n_new_trials} run now on "
-          f"{outcome.n_tune_rows} training rows, {s['cv']}-fold {s['cv_split']} CV", file=sys.stdout)
+          f"{outcome.n_tune_rows} training rows, {s['cv']}-fold {s['cv_split']} CV; "
+          f"{s['trials_cpu_seconds']:.0f} CPU s in trials")
     best = "the estimator's defaults" if not res.best_params else ", ".join(
         f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in res.best_params.items())
     print(f"best: cross-validated {res.metric} {res.best_value:.4f} with {best}")

@@ -72,10 +72,12 @@ class TuneResult:
     def summary(self) -> dict:
         """JSON-ready summary (what ``best_params.json`` holds)."""
         states = self.trials["state"].value_counts().to_dict() if len(self.trials) else {}
+        cpu = float(pd.to_numeric(self.trials.get("cpu_seconds"), errors="coerce").sum()) if len(self.trials) else 0.0
         return {
             "best_params": self.best_params, "best_value": self.best_value, "metric": self.metric,
             "direction": self.direction, "n_trials": int(len(self.trials)), "n_new_trials": self.n_new_trials,
-            "trial_states": {str(k): int(v) for k, v in states.items()}, "study_name": self.study_name,
+            "trial_states": {str(k): int(v) for k, v in states.items()}, "trials_cpu_seconds": round(cpu, 1),
+            "study_name": self.study_name,
             "storage": self.storage, **self.settings,
         }
 
