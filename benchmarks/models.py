@@ -240,6 +240,15 @@ def _molpred_builder(arch: str, standardize: bool = True, **params):
     return build
 
 
+def _tuned_builder(name: str, **params):
+    def build(task_type, seed, epochs):
+        from benchmarks.tuned import TunedMolpredModel
+
+        return TunedMolpredModel(name.split("-")[0], task_type, seed, epochs, params=params)
+
+    return build
+
+
 MODELS: dict[str, ModelEntry] = {
     "svm": ModelEntry("svm", "peer", _fp_builder("SVMPeer"), lambda: _module_available("sklearn")),
     "rf": ModelEntry("rf", "peer", _fp_builder("RFPeer"), lambda: _module_available("sklearn")),
@@ -281,6 +290,11 @@ MODELS: dict[str, ModelEntry] = {
         "molpred-dmpnn-base-frozen", "molpred",
         _molpred_builder("dmpnn", pretrained="molpred-base", freeze_encoder=True),
         lambda: _module_available("molpred")),
+    # hyperparameters searched by CV inside the training data (benchmarks/tuned.py, molpred.tuning)
+    **{f"molpred-{a}-tuned": ModelEntry(f"molpred-{a}-tuned", "molpred", _tuned_builder(a, **p),
+                                        lambda: _module_available("optuna"))
+       for a, p in (("gp-minmax", {"kernel": "minmax"}), ("svr-minmax", {"kernel": "minmax"}), ("mlp", {}),
+                    ("dmpnn", {}))},
 }
 
 

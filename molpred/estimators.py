@@ -129,6 +129,13 @@ class _MolEstimator(BaseEstimator):
     kernel : {"tanimoto", "minmax"}
         Similarity of ``svr`` and ``gp``: Tanimoto on ECFP4 bits (the MoleculeACE SVM) or
         MinMax on ECFP4 counts.
+    C, epsilon : float, optional
+        ``svr`` only: fixed SVR settings (``None``: chosen by 5-fold CV on a grid).
+    alpha : float, optional
+        ``gp`` only: fixed noise variance of the standardised targets (``None``: by marginal likelihood).
+    n_estimators, max_depth, max_features : optional
+        ``rf`` only: trees (default 500), depth limit (default none), share of bits per split
+        (default a third, or the square root of the bits for classification).
     loss : {"mse", "mae", "huber", "censored"}
         Regression loss (:mod:`molpred.train.losses`). ``"censored"`` also lets labels be
         qualified text such as ``">10 uM"`` or ``"<5"`` (:func:`molpred.inputs.parse_qualified`):
@@ -197,6 +204,12 @@ class _MolEstimator(BaseEstimator):
         require_carbon: bool = False,
         duplicates: str = "merge",
         kernel: str = "tanimoto",
+        C: float | None = None,
+        epsilon: float | None = None,
+        alpha: float | None = None,
+        n_estimators: int | None = None,
+        max_depth: int | None = None,
+        max_features: float | None = None,
         loss: str = "mse",
         class_weight: str | None = None,
         seed: int = 0,
@@ -238,6 +251,12 @@ class _MolEstimator(BaseEstimator):
         self.require_carbon = require_carbon
         self.duplicates = duplicates
         self.kernel = kernel
+        self.C = C
+        self.epsilon = epsilon
+        self.alpha = alpha
+        self.n_estimators = n_estimators
+        self.max_depth = max_depth
+        self.max_features = max_features
         self.loss = loss
         self.class_weight = class_weight
         self.seed = seed
@@ -265,10 +284,11 @@ class _MolEstimator(BaseEstimator):
             from molpred.learners.stack import check_stack_params
 
             check_stack_params(self)
-        from molpred.learners import build_learner, is_learner
+        from molpred.learners import build_learner, is_learner, learner_settings
 
+        settings = learner_settings(self)  # raises for another learner's settings
         if is_learner(self.model):
-            build_learner(self.model, self._task, self.seed, self.kernel)  # raises for unsupported settings
+            build_learner(self.model, self._task, self.seed, self.kernel, settings)  # raises for unsupported ones
             if self.uncertainty is not None or self.ensemble != 1:
                 raise ValueError(f"model {self.model!r} takes no uncertainty/ensemble setting "
                                  "(model='gp' gives a standard deviation by itself)")
@@ -348,7 +368,7 @@ class _MolEstimator(BaseEstimator):
         )
 
     # ------------------------------------------------------------------ fitting
-    def fit(self, X, y=None, *, X_val=None, y_val=None, sample_weight=None):
+    def fit(self, X, y=None, *, X_val=None, y_val=None, sample_weight=None, on_epoch=None):
         """Featurise once, then train ``ensemble`` networks with early stopping.
 
         Parameters
@@ -366,6 +386,9 @@ class _MolEstimator(BaseEstimator):
             (``calibration_fraction``).
         sample_weight : array-like, optional
             ``n`` (every target) or ``n x n_tasks`` non-negative weights of the training rows.
+        on_epoch : callable, optional
+            Networks: called after every epoch with a dict (``epoch``, ``train_loss``,
+            ``val_score`` (-RMSE or ROC-AUC), ``member``); raising in it stops the fit.
 
         Returns
         -------
@@ -417,7 +440,7 @@ class _MolEstimator(BaseEstimator):
             if not uniform or (qual is not None and qual.any()):
                 raise ValueError(f"model {self.model!r} does not take sample weights or qualified labels")
             weight = qual = None
-        fit_estimator(self, smiles, y_arr, names, val, weight=weight, qual=qual)
+        fit_estimator(self, smiles, y_arr, names, val, weight=weight, qual=qual, on_epoch=on_epoch)
         return self
 
     # ------------------------------------------------------------------ prediction
@@ -457,6 +480,16 @@ class _MolEstimator(BaseEstimator):
 
         self._check_fitted()
         return prediction_frame(self, as_smiles(X), coverage or self.coverage)
+
+    def tune(self, X, y, **kwargs):
+        """Search this estimator's hyperparameters by CV on ``(X, y)``; see :func:`molpred.tuning.tune`.
+
+        Returns a :class:`molpred.tuning.TuneResult` whose ``estimator`` is a new, fitted
+        estimator with the best parameters (this one is left unchanged).
+        """
+        from molpred.tuning import tune
+
+        return tune(self, X, y, **kwargs)
 
     def save(self, path) -> None:
         """Write the model directory (safetensors weights + validated JSON). See ``molpred.load``."""

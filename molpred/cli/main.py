@@ -27,6 +27,7 @@ EXTRA_COMMANDS = {
     "screen": "molpred.cli.screen_cmd",
     "campaign": "molpred.cli.campaign_cmd",
     "pretrain": "molpred.cli.pretrain_cmd",
+    "tune": "molpred.cli.tune_cmd",
 }
 
 
@@ -190,6 +191,9 @@ def _interrupted_message(args) -> str:
     if args.command == "screen":
         return (f"interrupted: finished chunks are saved in {args.out}; run the same command with --resume "
                 "to continue where it stopped")
+    if args.command == "tune" and getattr(args, "storage", None):
+        return (f"interrupted: finished trials are kept in {args.storage}; run the same command to continue "
+                "the study")
     return "interrupted"
 
 

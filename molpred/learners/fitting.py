@@ -17,7 +17,7 @@ import warnings
 
 import numpy as np
 
-from molpred.learners import build_learner, learner_featurizer
+from molpred.learners import build_learner, learner_featurizer, learner_settings
 
 __all__ = ["fit_learner_estimator", "learner_outputs", "fingerprint_matrix", "set_learner_state"]
 
@@ -104,7 +104,7 @@ def fit_learner_estimator(est, smiles: list, y: np.ndarray, names: list[str] | N
         rows = np.flatnonzero(~np.isnan(y_used[:, t]))
         if len(rows) < 2:
             raise ValueError(f"target {t} has fewer than 2 labelled molecules")
-        learner = build_learner(est.model, task, est.seed, kernel).fit(X[rows], y_used[rows, t])
+        learner = build_learner(est.model, task, est.seed, kernel, learner_settings(est)).fit(X[rows], y_used[rows, t])
         if val is None:
             m, s = learner.oof_predict()
             oof_mean[rows, t] = m

@@ -134,6 +134,9 @@ class TanimotoSVR:
         Seed of the cross-validation folds.
     kernel : {"tanimoto", "minmax"}
         Tanimoto on 0/1 bits (the MoleculeACE SVM) or MinMax on counts.
+    C, epsilon : float, optional
+        Fixed SVR settings; ``None`` chooses that setting from :data:`SVR_GRID` by 5-fold CV
+        (both fixed: no inner CV).
 
     Attributes
     ----------
@@ -150,9 +153,15 @@ class TanimotoSVR:
     name = "svr"
     tasks = ("regression",)
 
-    def __init__(self, seed: int = 0, kernel: str = "tanimoto"):
+    def __init__(self, seed: int = 0, kernel: str = "tanimoto", C: float | None = None, epsilon: float | None = None):
         self.seed = seed
         self.kernel = kernel
+        self.C = C
+        self.epsilon = epsilon
+
+    def _grid(self) -> dict[str, list[float]]:
+        fixed = {"C": self.C, "epsilon": self.epsilon}
+        return {k: SVR_GRID[k] if v is None else [float(v)] for k, v in fixed.items()}
 
     def fit(self, X: np.ndarray, y: np.ndarray, gram: np.ndarray | None = None) -> TanimotoSVR:
         """Fit on ``n x n_bits`` fingerprints (0/1, or counts for minmax) and ``n`` labels.
@@ -169,13 +178,15 @@ class TanimotoSVR:
             raise ValueError(f"svr handles at most {SVR_MAX_TRAIN} training molecules per target "
                              f"(dense kernel), got {len(X)}; use model='rf' or a graph model")
         K = kernel_matrix(_check_kernel(self.kernel), X, X) if gram is None else _check_gram(gram, len(X))
-        if len(X) >= 2 * N_FOLDS:
-            search = GridSearchCV(SVR(kernel="precomputed"), SVR_GRID, cv=_folds(len(X), self.seed),
+        grid = self._grid()
+        if len(X) >= 2 * N_FOLDS and any(len(v) > 1 for v in grid.values()):
+            search = GridSearchCV(SVR(kernel="precomputed"), grid, cv=_folds(len(X), self.seed),
                                   scoring="neg_root_mean_squared_error", n_jobs=1, refit=False).fit(K, y)
             best = dict(search.best_params_)
             cv_rmse = float(-search.best_score_)
-        else:  # too few molecules to cross-validate: the grid's middle
-            best, cv_rmse = {"C": 10.0, "epsilon": 0.1}, float("nan")
+        else:  # settings fixed, or too few molecules to cross-validate: the grid's middle for the free ones
+            best = {k: v[0] if len(v) == 1 else {"C": 10.0, "epsilon": 0.1}[k] for k, v in grid.items()}
+            cv_rmse = float("nan")
         svr = SVR(kernel="precomputed", **best).fit(K, y)
         self.n_bits_ = X.shape[1]
         self.support_fps_ = _encode(self.kernel, X[svr.support_])
@@ -255,6 +266,9 @@ class TanimotoGP:
     ----------
     seed : int
     kernel : {"tanimoto", "minmax"}
+    alpha : float, optional
+        Fixed noise variance of the standardised targets (as scikit-learn's ``alpha``);
+        ``None`` chooses it with the signal variance by the log marginal likelihood.
 
     Attributes
     ----------
@@ -269,9 +283,10 @@ class TanimotoGP:
     name = "gp"
     tasks = ("regression",)
 
-    def __init__(self, seed: int = 0, kernel: str = "tanimoto"):
+    def __init__(self, seed: int = 0, kernel: str = "tanimoto", alpha: float | None = None):
         self.seed = seed
         self.kernel = kernel
+        self.alpha = alpha
 
     def fit(self, X: np.ndarray, y: np.ndarray, gram: np.ndarray | None = None) -> TanimotoGP:
         """Fit on ``n x n_bits`` fingerprints and ``n`` labels (``gram``: as in :meth:`TanimotoSVR.fit`)."""
@@ -292,7 +307,7 @@ class TanimotoGP:
         zu = U.T @ z
         best = None
         for s in GP_SIGNAL:
-            for noise in GP_NOISE:
+            for noise in (GP_NOISE if self.alpha is None else [float(self.alpha)]):
                 d = s * lam + noise
                 lml = -0.5 * np.sum(zu ** 2 / d) - 0.5 * np.sum(np.log(d)) - 0.5 * len(z) * np.log(2 * np.pi)
                 if best is None or lml > best[0]:

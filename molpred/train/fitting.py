@@ -95,7 +95,7 @@ def class_balance_weights(y: np.ndarray) -> np.ndarray:
 
 
 def fit_estimator(est, smiles: list, y: np.ndarray, names: list[str] | None, val,
-                  weight: np.ndarray | None = None, qual: np.ndarray | None = None) -> None:
+                  weight: np.ndarray | None = None, qual: np.ndarray | None = None, on_epoch=None) -> None:
     """Train ``est`` in place.
 
     Parameters
@@ -114,6 +114,9 @@ def fit_estimator(est, smiles: list, y: np.ndarray, names: list[str] | None, val
         ``est.class_weight == "balanced"``).
     qual : numpy.ndarray, optional
         ``n x n_tasks`` label qualifiers for ``loss="censored"`` (0 exact, 1 ``>``, -1 ``<``).
+    on_epoch : callable, optional
+        Called after every epoch of every ensemble member with the epoch's record plus
+        ``member`` (:func:`molpred.train.loop.fit_network`); learners train no epochs.
     """
     from molpred.learners import is_learner
     from molpred.predict import member_outputs
@@ -219,7 +222,8 @@ def fit_estimator(est, smiles: list, y: np.ndarray, names: list[str] | None, val
             net.mol_features.set_statistics(**feature_stats)
         start = finetune.init_encoder(est, net, spec, base_featurizer)  # pretrained/init_from, else None
         result = fit_network(net, train_graphs, val_data if len(val_data) else None, val_y, config, device,
-                             scaler if task == "regression" else None)
+                             scaler if task == "regression" else None,
+                             on_epoch=None if on_epoch is None else _tagged(on_epoch, member=m))
         members.append(net.cpu().eval())
         histories.append({"best_epoch": result.best_epoch, "best_val_score": result.best_score,
                           "epochs_run": len(result.history), "history": result.history})
@@ -282,6 +286,11 @@ def _feature_summary(featurizer, train_data, stats: dict | None) -> dict | None:
     return {"names": list(featurizer.features.names), "d_mol": int(x.shape[1]),
             "train_molecules_with_missing": int(missing.any(axis=1).sum()),
             "columns_missing_on_all_train": int(missing.all(axis=0).sum())}
+
+
+def _tagged(callback, **tags):
+    """``callback`` receiving each record with ``tags`` added."""
+    return lambda record: callback({**record, **tags})
 
 
 def _fit_domain(est, train_mols, val_mols) -> None:

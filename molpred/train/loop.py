@@ -215,6 +215,7 @@ def fit_network(
     config: TrainConfig,
     device: torch.device,
     scaler=None,
+    on_epoch=None,
 ) -> TrainResult:
     """Train ``model`` in place and load the weights of the best validation epoch.
 
@@ -232,6 +233,10 @@ def fit_network(
     device : torch.device
     scaler : TargetScaler, optional
         To score regression validation in original units.
+    on_epoch : callable, optional
+        Called with each epoch's record (``epoch``, ``train_loss``, ``val_score`` when there is
+        validation data); an exception it raises stops training and propagates (``molpred
+        tune`` prunes trials this way).
     """
     from molpred.data.batching import GraphBatcher
 
@@ -289,6 +294,8 @@ def fit_network(
             else:
                 stale += 1
         history.append(record)
+        if on_epoch is not None:
+            on_epoch(dict(record))
         if config.progress:
             epochs.set_postfix(_postfix(record, config.task))
         if val_batches and config.patience and stale >= config.patience:
