@@ -1,0 +1,122 @@
+"""Gaussian-process surrogate of a campaign: exact GP with a Tanimoto kernel on pool fingerprints.
+
+``"gp"`` (:class:`GPSurrogate`) wraps :class:`molpred.learners.kernel.TanimotoGP` (targets
+standardised; signal and noise variances chosen by the log marginal likelihood on a grid)
+on a pool fingerprint (``features``: ``"atompair"`` by default, MolPAL's encoder, or
+``"morgan"``). Its std is the GP's predictive standard deviation, so UCB and Thompson sampling
+get a variance that comes from the data and the kernel rather than from network noise.
+Exact GPs cost ``O(n_train^3)``: fine for the few thousand molecules a campaign measures
+(:data:`molpred.learners.kernel.GP_MAX_TRAIN`).
+
+The pool-by-training Tanimoto similarities are computed in float32 (the bit intersections are
+small integers, exact in float32) and in chunks, so scoring 5 x 10^4 candidates against 2,500
+measured ones stays within seconds of CPU.
+
+References
+----------
+Rasmussen & Williams, "Gaussian Processes for Machine Learning", MIT Press (2006), ch. 2 and 5.
+Griffiths et al., "GAUCHE: a library for Gaussian processes in chemistry", NeurIPS 2023
+(Tanimoto-kernel GPs for molecular Bayesian optimisation).
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+__all__ = ["GPSurrogate"]
+
+_CHUNK = 4096
+
+
+def _tanimoto32(a: np.ndarray, b: np.ndarray, nb: np.ndarray) -> np.ndarray:
+    """``n_a x n_b`` Tanimoto similarities of 0/1 rows ``a`` against ``b`` (float32 products).
+
+    Parameters
+    ----------
+    a : numpy.ndarray
+        ``n_a x n_bits`` 0/1 uint8.
+    b : numpy.ndarray
+        ``n_b x n_bits`` 0/1 float32.
+    nb : numpy.ndarray
+        ``n_b`` bit counts of ``b``.
+    """
+    a32 = a.astype(np.float32)
+    inter = (a32 @ b.T).astype(np.float64)
+    union = a32.sum(1, dtype=np.float64)[:, None] + nb[None, :] - inter
+    return np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
+
+
+class GPSurrogate:
+    """Tanimoto-kernel Gaussian process on a pool fingerprint (see the module docstring).
+
+    Parameters
+    ----------
+    config : molpred.campaign.SurrogateConfig
+        ``kind="gp"``; uses ``features``.
+    seed : int
+        Recorded; an exact GP with grid-chosen hyperparameters is deterministic.
+    """
+
+    def __init__(self, config, seed: int = 0):
+        self.config = config
+        self.seed = seed
+
+    def fit(self, pool, train_idx: np.ndarray, y: np.ndarray) -> dict:
+        """Fit the GP on pool rows ``train_idx`` with labels ``y``.
+
+        Parameters
+        ----------
+        pool : molpred.campaign.CandidatePool
+        train_idx : numpy.ndarray
+            ``n_train`` pool positions.
+        y : numpy.ndarray
+            ``n_train`` finite labels.
+
+        Returns
+        -------
+        dict
+            Settings, ``n_train``, the chosen signal/noise variances and log marginal
+            likelihood, time.
+        """
+        from molpred.learners.kernel import TanimotoGP
+
+        t0 = time.perf_counter()
+        x = pool.features(self.config.features)[np.asarray(train_idx, dtype=np.int64)]
+        self.gp_ = TanimotoGP(seed=self.seed, kernel="tanimoto").fit(x, np.asarray(y, dtype=np.float64))
+        self.gp_.free()
+        self.train_ = x.astype(np.float32)
+        self.train_bits_ = self.train_.sum(1, dtype=np.float64)
+        return {
+            "surrogate": self.config.to_dict(),
+            "seed": self.seed,
+            "n_train": int(len(y)),
+            "validation": {"kind": "log marginal likelihood", **self.gp_.params_},
+            "fit_seconds": round(time.perf_counter() - t0, 3),
+        }
+
+    def predict(self, pool, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Predictive mean and std (a new measurement's, noise included) for pool rows ``idx``.
+
+        Returns
+        -------
+        mean, std : numpy.ndarray
+            ``len(idx)`` each, original units; NaN for unusable molecules.
+        """
+        fps = pool.features(self.config.features)
+        idx = np.asarray(idx, dtype=np.int64)
+        lam, U = self.gp_._eig()
+        mean = np.full(len(idx), np.nan)
+        std = np.full(len(idx), np.nan)
+        for start in range(0, len(idx), _CHUNK):
+            rows = idx[start : start + _CHUNK]
+            x = fps[rows]
+            kq = _tanimoto32(x, self.train_, self.train_bits_)
+            self_sim = (x.sum(1) > 0).astype(np.float64)
+            m, s = self.gp_._posterior(kq, self_sim, self.gp_.alpha_, lam, U)
+            mean[start : start + len(rows)], std[start : start + len(rows)] = m, s
+        bad = ~pool.ok[idx]
+        mean[bad] = np.nan
+        std[bad] = np.nan
+        return mean, std
