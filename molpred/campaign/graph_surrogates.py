@@ -14,7 +14,9 @@ members directly.
   20% random validation split with early stopping after 10 epochs without improvement.
   Differences left: molpred restores the best validated weights (PyTorch Lightning's
   ``EarlyStopping`` in MolPAL keeps the last ones) and uses molpred's atom/bond features
-  (molgraph v2) instead of Chemprop v1's.
+  (molgraph v2) instead of Chemprop v1's; and the mean-variance head is used for greedy too
+  (MolPAL's code trains its greedy MPN, ``MPNModel``, with MSE and no variance output; its
+  UCB MPN, ``MPNTwoOutputModel``, is this one).
 """
 
 from __future__ import annotations

@@ -52,7 +52,7 @@ _DEFAULTS = {
     "molpal-rf": {"ensemble": 100, "features": "atompair"},
     "molpal-mpn": {"ensemble": 1, "hidden": 300},
     "nn-ensemble": {"ensemble": 5, "hidden": 100, "features": "atompair"},
-    "gp": {"ensemble": 1, "features": "atompair"},
+    "gp": {"ensemble": 1, "features": "atompair+morgan"},
 }
 """Per-kind values of the :class:`SurrogateConfig` fields left as ``None``."""
 
@@ -84,8 +84,9 @@ class SurrogateConfig:
         FFN width).
     features : str or None
         Pool fingerprint (:data:`molpred.campaign.pool.POOL_FEATURES`) of the fingerprint
-        kinds; ``None``: ``"morgan"`` for ``fingerprint``, ``"atompair"`` for ``gp``,
-        ``nn-ensemble``, ``molpal-nn`` and ``molpal-rf``.
+        kinds; ``None``: ``"morgan"`` for ``fingerprint``, ``"atompair"`` for
+        ``nn-ensemble``, ``molpal-nn`` and ``molpal-rf``, ``"atompair+morgan"`` for ``gp``
+        (``"+"`` joins fingerprints side by side: ``gp`` only).
     dropout : float or None
         ``molpal-nn`` only: dropout after each hidden layer, kept on at prediction (MC
         dropout, ``ensemble`` passes give the std). ``None``/0: no dropout, std = 0 (MolPAL's
@@ -111,10 +112,15 @@ class SurrogateConfig:
         for name in ("ensemble", "hidden", "features"):
             if getattr(self, name) is None:
                 object.__setattr__(self, name, defaults.get(name))
-        if self.features is not None and self.features not in POOL_FEATURES:
-            close = difflib.get_close_matches(str(self.features), list(POOL_FEATURES), n=1, cutoff=0.5)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise ValueError(f"unknown features {self.features!r}{hint} Available: {', '.join(POOL_FEATURES)}")
+        parts = [] if self.features is None else str(self.features).split("+")
+        for part in parts:
+            if part not in POOL_FEATURES:
+                close = difflib.get_close_matches(part, list(POOL_FEATURES), n=1, cutoff=0.5)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                raise ValueError(f"unknown features {part!r}{hint} Available: {', '.join(POOL_FEATURES)}")
+        if len(parts) > 1 and key != "gp":
+            raise ValueError(f"combined features ({self.features!r}) are for the gp surrogate; "
+                             f"{key} takes one of {', '.join(POOL_FEATURES)}")
         if self.dropout is not None and not 0 <= self.dropout < 1:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
         least = 1 if key in _OWN_STD else 2

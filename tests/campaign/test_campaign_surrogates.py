@@ -29,7 +29,7 @@ def pool_and_scores():
 
 def test_config_defaults_and_validation():
     gp, ens, mpn = SurrogateConfig("gp"), SurrogateConfig("nn_ensemble"), SurrogateConfig("molpal-mpn")
-    assert (gp.kind, gp.features, gp.ensemble) == ("gp", "atompair", 1)
+    assert (gp.kind, gp.features, gp.ensemble) == ("gp", "atompair+morgan", 1)
     assert (ens.kind, ens.ensemble, ens.hidden, ens.features) == ("nn-ensemble", 5, 100, "atompair")
     assert (mpn.ensemble, mpn.hidden) == (1, 300)
     assert SurrogateConfig.from_dict(gp.to_dict()) == gp
@@ -37,6 +37,10 @@ def test_config_defaults_and_validation():
         SurrogateConfig("nn-ensemble", ensemble=1)
     with pytest.raises(ValueError, match="did you mean 'gp'"):
         SurrogateConfig("gpp")
+    with pytest.raises(ValueError, match="for the gp surrogate"):  # 4096 bits: the networks take 2048
+        SurrogateConfig("nn-ensemble", features="atompair+morgan")
+    with pytest.raises(ValueError, match="did you mean 'morgan'"):
+        SurrogateConfig("gp", features="atompair+morgen")
 
 
 def test_float32_tanimoto_equals_the_learners_kernel(pool_and_scores):
@@ -50,9 +54,9 @@ def test_float32_tanimoto_equals_the_learners_kernel(pool_and_scores):
 
 @pytest.mark.parametrize(
     "config",
-    [SurrogateConfig("gp"), SurrogateConfig("gp", features="morgan"), SurrogateConfig("nn-ensemble", ensemble=3),
+    [SurrogateConfig("gp"), SurrogateConfig("gp", features="atompair"), SurrogateConfig("nn-ensemble", ensemble=3),
      SurrogateConfig("molpal-mpn", epochs=4)],
-    ids=["gp-atompair", "gp-morgan", "nn-ensemble", "molpal-mpn"],
+    ids=["gp-atompair+morgan", "gp-atompair", "nn-ensemble", "molpal-mpn"],
 )
 def test_surrogates_learn_score_every_row_and_give_a_std(pool_and_scores, config):
     pool, scores = pool_and_scores
@@ -70,6 +74,7 @@ def test_surrogates_learn_score_every_row_and_give_a_std(pool_and_scores, config
         # the posterior is tighter on molecules it was trained on than on new ones
         assert np.median(std[train]) < np.median(std[test])
         assert info["validation"]["noise"] > 0
+        assert surrogate.train_.shape == (200, 2048 * len(config.features.split("+")))
     if config.kind == "nn-ensemble":
         assert len(surrogate.members_) == 3 and len(set(info["epochs_run"])) >= 1
         one = surrogate.members_[0].predict(pool, test)[0]
