@@ -151,6 +151,7 @@ def load_library(name: str):
         np.save(vcache, values)
     pool.fingerprints()
     pool.features("atompair")  # MolPAL's surrogates' features: computed (or loaded) here, not in round 1
+    pool.features("atompair-full")  # the gp surrogate's (with Morgan)
     return pool, values, k
 
 

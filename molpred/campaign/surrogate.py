@@ -12,8 +12,8 @@ Kinds (``SURROGATES``):
   cross-validated metrics for ``model_info`` at no extra cost. Measured here
   (benchmarks/results/molpal.md) this network finds 45% of the Enamine 10k top-100 with
   greedy, below MolPAL's NN: it is fast, not tuned.
-- ``"gp"``: exact Gaussian process with a Tanimoto kernel on atom-pair fingerprints, std =
-  its posterior; :mod:`molpred.campaign.kernel_surrogates`.
+- ``"gp"``: exact Gaussian process with a Tanimoto kernel on full-range atom pairs and Morgan
+  bits side by side, std = its posterior; :mod:`molpred.campaign.kernel_surrogates`.
 - ``"nn-ensemble"``: 5 of MolPAL's networks with different seeds, std = their spread;
   :class:`molpred.campaign.molpal_surrogates.NNEnsembleSurrogate`.
 - ``"graph-ensemble"``: :class:`molpred.MolPropertyRegressor` (``model="dmpnn"`` by default,
@@ -52,7 +52,7 @@ _DEFAULTS = {
     "molpal-rf": {"ensemble": 100, "features": "atompair"},
     "molpal-mpn": {"ensemble": 1, "hidden": 300},
     "nn-ensemble": {"ensemble": 5, "hidden": 100, "features": "atompair"},
-    "gp": {"ensemble": 1, "features": "atompair+morgan"},
+    "gp": {"ensemble": 1, "features": "atompair-full+morgan"},
 }
 """Per-kind values of the :class:`SurrogateConfig` fields left as ``None``."""
 
@@ -85,7 +85,7 @@ class SurrogateConfig:
     features : str or None
         Pool fingerprint (:data:`molpred.campaign.pool.POOL_FEATURES`) of the fingerprint
         kinds; ``None``: ``"morgan"`` for ``fingerprint``, ``"atompair"`` for
-        ``nn-ensemble``, ``molpal-nn`` and ``molpal-rf``, ``"atompair+morgan"`` for ``gp``
+        ``nn-ensemble``, ``molpal-nn`` and ``molpal-rf``, ``"atompair-full+morgan"`` for ``gp``
         (``"+"`` joins fingerprints side by side: ``gp`` only).
     dropout : float or None
         ``molpal-nn`` only: dropout after each hidden layer, kept on at prediction (MC

@@ -25,9 +25,10 @@ def _add_settings(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dropout", type=float, default=None,
                    help="molpal-nn: MC dropout rate (MolPAL uses 0.2 for UCB; default none, std 0)")
     p.add_argument("--model", default="dmpnn", help="graph-ensemble architecture (molpred list models)")
-    p.add_argument("--features", choices=["atompair", "morgan", "atompair+morgan"], default=None,
-                   help="pool fingerprint (atompair+morgan: both side by side, gp only); default "
-                        "atompair+morgan for gp, morgan for fingerprint, atompair for the others")
+    p.add_argument("--features", default=None,
+                   help="pool fingerprint: morgan, atompair (path length 1-3, MolPAL's), atompair-full "
+                        "(1-30); gp takes several joined by '+'. Default atompair-full+morgan for gp, "
+                        "morgan for fingerprint, atompair for the others")
     p.add_argument("--ensemble", type=int, default=None,
                    help="ensemble members (default 5 fingerprint and nn-ensemble, 3 graph, 1 molpal-mpn)")
     p.add_argument("--epochs", type=int, default=None, help="training epochs per round (default 40 fingerprint, 30 graph)")

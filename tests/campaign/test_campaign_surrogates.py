@@ -29,7 +29,7 @@ def pool_and_scores():
 
 def test_config_defaults_and_validation():
     gp, ens, mpn = SurrogateConfig("gp"), SurrogateConfig("nn_ensemble"), SurrogateConfig("molpal-mpn")
-    assert (gp.kind, gp.features, gp.ensemble) == ("gp", "atompair+morgan", 1)
+    assert (gp.kind, gp.features, gp.ensemble) == ("gp", "atompair-full+morgan", 1)
     assert (ens.kind, ens.ensemble, ens.hidden, ens.features) == ("nn-ensemble", 5, 100, "atompair")
     assert (mpn.ensemble, mpn.hidden) == (1, 300)
     assert SurrogateConfig.from_dict(gp.to_dict()) == gp
@@ -41,6 +41,19 @@ def test_config_defaults_and_validation():
         SurrogateConfig("nn-ensemble", features="atompair+morgan")
     with pytest.raises(ValueError, match="did you mean 'morgan'"):
         SurrogateConfig("gp", features="atompair+morgen")
+
+
+def test_full_range_atom_pairs_are_rdkits_default_atom_pairs(pool_and_scores):
+    from rdkit import Chem
+    from rdkit.Chem import rdFingerprintGenerator
+
+    pool, _ = pool_and_scores
+    full, short = pool.features("atompair-full"), pool.features("atompair")
+    assert full.shape == (len(pool), 2048) and full[0].sum() == 0
+    gen = rdFingerprintGenerator.GetAtomPairGenerator(fpSize=2048, countSimulation=True)  # distances 1-30
+    for i in (1, 99):
+        np.testing.assert_array_equal(full[i], gen.GetFingerprintAsNumPy(Chem.MolFromSmiles(pool.smiles[i])))
+    assert (full[1:].sum(1) > short[1:].sum(1)).mean() > 0.9  # longer paths: more pairs set
 
 
 def test_float32_tanimoto_equals_the_learners_kernel(pool_and_scores):
@@ -113,6 +126,8 @@ def test_cli_simulate_and_init_take_the_new_surrogates(tmp_path, capsys):
     assert main(["campaign", "init", str(store), "--library", str(lib), "--smiles-col", "SMILES", "--objective",
                  "dock", "--direction", "min", "--batch-size", "5", "--surrogate", "nn-ensemble", "--ensemble", "2",
                  "--features", "morgan", "--acquisition", "ucb"]) == 0
+    assert main(["campaign", "init", str(tmp_path / "bad.sqlite"), "--library", str(lib), "--smiles-col", "SMILES",
+                 "--objective", "dock", "--batch-size", "5", "--surrogate", "gp", "--features", "atompairs"]) != 0
     with Campaign.open(store) as c:
         s = c.settings.surrogate
     assert (s.kind, s.ensemble, s.features) == ("nn-ensemble", 2, "morgan")
