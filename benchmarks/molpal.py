@@ -173,6 +173,9 @@ def method_configs(method: str, dmpnn_epochs: int, fp_ensemble: int):
     return sur, AcquisitionConfig(acq, beta=2.0)
 
 
+GP_FEATURES = "atompair-full+morgan"
+"""The gp surrogate's default fingerprints; gp runs with others are labelled with theirs."""
+
 GRAPH_STD = "member spread"
 """The graph ensemble's std given to the acquisition (recorded with each run). Runs recorded
 before this field existed used the estimator's validation-calibrated std."""
@@ -186,6 +189,8 @@ def _label(method: str, surrogate: dict) -> str:
         label = f"{label} ({surrogate['epochs']} epochs)"
     if method == "dmpnn-ucb" and surrogate.get("std") != GRAPH_STD:
         label = f"{label} (calibrated std)"
+    if method.startswith("gp-") and surrogate.get("features") not in (None, GP_FEATURES):
+        label = f"{label} ({surrogate['features']})"  # runs of the feature screen
     return label
 
 
