@@ -39,10 +39,21 @@ def _atom_pair_generator():
                                                        countSimulation=True)
 
 
+def _full_atom_pair_generator():
+    # RDKit's default atom pairs (Carhart et al. 1985): every topological distance 1-30, so
+    # the bits also see a molecule's size and shape, which docking scores follow
+    from rdkit.Chem import rdFingerprintGenerator
+
+    return rdFingerprintGenerator.GetAtomPairGenerator(minDistance=1, maxDistance=30, fpSize=FP_BITS,
+                                                       countSimulation=True)
+
+
 POOL_FEATURES = {
     "morgan": ("binary Morgan fingerprint, radius 2, 2048 bits", _morgan_generator),
     "atompair": ("RDKit hashed atom-pair fingerprint, path length 1-3, 2048 bits (count-simulated bits, "
                  "as MolPAL's 'pair' encoder)", _atom_pair_generator),
+    "atompair-full": ("RDKit hashed atom-pair fingerprint, path length 1-30 (RDKit's default), 2048 bits "
+                      "(count-simulated bits)", _full_atom_pair_generator),
 }
 """Registry of pool fingerprints: name -> (description, RDKit generator factory); all 2048 bits."""
 
@@ -105,7 +116,7 @@ class CandidatePool:
 
         Parameters
         ----------
-        kind : {"morgan", "atompair"}
+        kind : {"morgan", "atompair", "atompair-full"}
 
         Returns
         -------
