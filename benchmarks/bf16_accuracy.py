@@ -37,9 +37,9 @@ def main(argv: list[str] | None = None) -> int:
 
     import molpred
     from molpred.data.featurized import featurize_smiles
+    from molpred.inference.device import cpu_has_fast_bf16
     from molpred.predict import member_outputs
     from molpred.quickstart import screening_library
-    from molpred.train.device import cpu_has_fast_bf16
 
     t0 = time.perf_counter()
     started = datetime.now(timezone.utc)
@@ -51,8 +51,8 @@ def main(argv: list[str] | None = None) -> int:
     other = screening_library(args.target)["smiles"].sample(n=args.n_other, random_state=0).tolist()
     smiles = test["smiles"].tolist() + other
     fs = featurize_smiles(smiles, est.featurizer_, est.std_config_)
-    fp32, _ = member_outputs(est, fs.data, precision="fp32")
-    bf16, _ = member_outputs(est, fs.data, precision="bf16")
+    fp32, _ = member_outputs(est, fs.graphs, precision="fp32")
+    bf16, _ = member_outputs(est, fs.graphs, precision="bf16")
     sd = float(np.std(train["y"].to_numpy()))
     diff = np.abs(fp32[:, 0] - bf16[:, 0]) / sd
     row = {

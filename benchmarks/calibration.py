@@ -76,12 +76,12 @@ def _old_procedure(est, train, test_frame) -> dict:
     rows = est.fit_positions_["validation"]
     val_smiles = train["smiles"].to_numpy()[rows].tolist()
     fs, _, _ = est._predict_raw(val_smiles)
-    mean_v, std_v = member_outputs(est, fs.data, calibrated=False)
+    mean_v, std_v = member_outputs(est, fs.graphs, calibrated=False)
     y_v = train["y"].to_numpy(dtype=float)[rows][fs.index][:, None]
     scaler = VarianceScaler("mean").fit(y_v, mean_v, std_v)
     cp = ConformalRegressor("std").fit(y_v, mean_v, scaler.transform(std_v))
     fs_t, mean_t, std_t = est._predict_raw(test_frame["smiles"].tolist())
-    raw_t = member_outputs(est, fs_t.data, calibrated=False)[1]
+    raw_t = member_outputs(est, fs_t.graphs, calibrated=False)[1]
     std_old = scaler.transform(raw_t)
     lo, hi = cp.interval(mean_t, std_old, est.coverage)
     full = {k: np.full(len(test_frame), np.nan) for k in ("lo", "hi", "std")}
@@ -316,7 +316,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--targets", default="all", help="comma-separated targets or 'all'")
     parser.add_argument("--model", default=SETUP["model"])
     parser.add_argument("--ensemble", type=int, default=SETUP["ensemble"])
-    parser.add_argument("--uncertainty", default=SETUP["uncertainty"])
+    parser.add_argument("--uncertainty", default=SETUP["uncertainty"],
+                        help="ensemble | dropout | mve | none (none: models with their own std, gp and auto)")
+    parser.add_argument("--kernel", default=None, help="svr/gp/auto-member kernel setting, e.g. minmax for gp")
     parser.add_argument("--epochs", type=int, default=SETUP["epochs"])
     parser.add_argument("--patience", type=int, default=SETUP["patience"])
     parser.add_argument("--coverage", type=float, default=SETUP["coverage"])
@@ -333,8 +335,11 @@ def main(argv: list[str] | None = None) -> int:
     all_targets = sorted((n.split("/", 1)[1] for n in list_datasets("moleculeace")),
                          key=lambda t: (card(f"moleculeace/{t}").n_rows, t))
     targets = all_targets if args.targets == "all" else [t.strip() for t in args.targets.split(",")]
-    params = {"model": args.model, "ensemble": args.ensemble, "uncertainty": args.uncertainty,
+    params = {"model": args.model, "ensemble": args.ensemble,
+              "uncertainty": None if args.uncertainty.lower() == "none" else args.uncertainty,
               "epochs": args.epochs, "patience": args.patience, "coverage": args.coverage}
+    if args.kernel is not None:
+        params["kernel"] = args.kernel
     # settings identify a run in the CSV; "nominal_coverage" must not clash with the measured "coverage"
     settings = {**{k: v for k, v in params.items() if k != "coverage"},
                 "nominal_coverage": args.coverage, "seed": args.seed,

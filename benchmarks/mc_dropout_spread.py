@@ -75,11 +75,11 @@ def main(argv: list[str] | None = None) -> int:
                 saved = nd.enable_mc_dropout
                 nd.enable_mc_dropout = _old_style_mc
                 try:
-                    mean, std = member_outputs(est, fs.data, calibrated=False)
+                    mean, std = member_outputs(est, fs.graphs, calibrated=False)
                 finally:
                     nd.enable_mc_dropout = saved
             else:
-                mean, std = member_outputs(est, fs.data, calibrated=False)
+                mean, std = member_outputs(est, fs.graphs, calibrated=False)
             mean, std = mean[:, 0], std[:, 0]
             err = np.abs(mean - yt)
             out[label] = (float(np.median(std)), float(spearmanr(std, err).statistic), float(np.sqrt(np.mean(err**2))))

@@ -18,7 +18,11 @@ nobn               mean aggregation and no batch norm, mirroring molpred's D-MPN
                    (``chemprop_peer.py``; the ``chemprop`` rows recorded before 2026-12-01)
 deepchem           DeepChem ``MultitaskRegressor``/``MultitaskClassifier`` on
                    ``CircularFingerprint`` (radius 2, 1024 bits), torch backend
+molpred-auto       ``model="auto"``: cross-validated stack of gp-minmax, svr-minmax and mlp
+                   (``-kernels``: ablation, the stack of the four kernel learners only)
 molpred-dmpnn ...  ``molpred.MolPropertyRegressor``/``Classifier(model=...)`` with its defaults
+molpred-dmpnn-feat D-MPNN with ``features=["morgan_count", "rdkit2d"]`` (molecule-level vectors
+                   at the readout); ``molpred-mlp-feat``: the MLP with ``features=["rdkit2d"]``
 molpred-svr ...    the same estimators with molpred's kernel/tree learners (``svr``, ``gp``, ``rf``);
                    ``molpred-svr-minmax``/``-gp-minmax``: MinMax kernel on ECFP4 counts
 molpred-dmpnn-     D-MPNN fine-tuned from the shipped ``molpred-base`` encoder (``-frozen``:
@@ -236,6 +240,15 @@ def _molpred_builder(arch: str, standardize: bool = True, **params):
     return build
 
 
+def _tuned_builder(name: str, **params):
+    def build(task_type, seed, epochs):
+        from benchmarks.tuned import TunedMolpredModel
+
+        return TunedMolpredModel(name.split("-")[0], task_type, seed, epochs, params=params)
+
+    return build
+
+
 MODELS: dict[str, ModelEntry] = {
     "svm": ModelEntry("svm", "peer", _fp_builder("SVMPeer"), lambda: _module_available("sklearn")),
     "rf": ModelEntry("rf", "peer", _fp_builder("RFPeer"), lambda: _module_available("sklearn")),
@@ -254,14 +267,34 @@ MODELS: dict[str, ModelEntry] = {
     # kernel learners with the MinMax kernel on ECFP4 counts instead of Tanimoto on bits
     **{f"molpred-{a}-minmax": ModelEntry(f"molpred-{a}-minmax", "molpred", _molpred_builder(a, kernel="minmax"),
                                          lambda: _module_available("molpred")) for a in ("svr", "gp")},
+    # model="auto" (issue 18 item 4): CV stack of gp-minmax, svr-minmax and the fingerprint MLP
+    "molpred-auto": ModelEntry("molpred-auto", "molpred", _molpred_builder("auto"),
+                               lambda: _module_available("molpred")),
+    # ablation: the stack without the MLP (kernel learners only: a few CPU seconds per small target)
+    "molpred-auto-kernels": ModelEntry(
+        "molpred-auto-kernels", "molpred",
+        _molpred_builder("auto", members=("gp-minmax", "svr-minmax", "gp-tanimoto", "svr-tanimoto")),
+        lambda: _module_available("molpred")),
     # transfer learning (issue 17): D-MPNN fine-tuned from the shipped molpred-base encoder
     "molpred-dmpnn-base": ModelEntry("molpred-dmpnn-base", "molpred",
                                      _molpred_builder("dmpnn", pretrained="molpred-base"),
                                      lambda: _module_available("molpred")),
+    # molecule-level features beside the graph (issue 18, item 1): count Morgan + RDKit 2D at the readout
+    "molpred-dmpnn-feat": ModelEntry("molpred-dmpnn-feat", "molpred",
+                                     _molpred_builder("dmpnn", features=["morgan_count", "rdkit2d"]),
+                                     lambda: _module_available("molpred")),
+    # the fingerprint MLP with the RDKit 2D descriptors appended to its Morgan counts
+    "molpred-mlp-feat": ModelEntry("molpred-mlp-feat", "molpred", _molpred_builder("mlp", features=["rdkit2d"]),
+                                   lambda: _module_available("molpred")),
     "molpred-dmpnn-base-frozen": ModelEntry(
         "molpred-dmpnn-base-frozen", "molpred",
         _molpred_builder("dmpnn", pretrained="molpred-base", freeze_encoder=True),
         lambda: _module_available("molpred")),
+    # hyperparameters searched by CV inside the training data (benchmarks/tuned.py, molpred.tuning)
+    **{f"molpred-{a}-tuned": ModelEntry(f"molpred-{a}-tuned", "molpred", _tuned_builder(a, **p),
+                                        lambda: _module_available("optuna"))
+       for a, p in (("gp-minmax", {"kernel": "minmax"}), ("svr-minmax", {"kernel": "minmax"}), ("mlp", {}),
+                    ("dmpnn", {}))},
 }
 
 

@@ -23,10 +23,10 @@ def profile_stages(model: str, library: str, n: int = 3000) -> dict:
     from benchmarks.screen_speed import read_library_smiles
     from molpred.chem import morgan_fingerprints, to_mol
     from molpred.chem.filters import apply_filters
+    from molpred.data.packed import PackedGraphs
+    from molpred.inference.forward import as_batches
     from molpred.predict import member_outputs
     from molpred.screen.models import BF16_ROW_BUCKET, NETWORK_BATCH
-    from molpred.screen.packing import PackedGraphs
-    from molpred.train.loop import Batches
 
     torch.set_num_threads(1)
     smiles = [s for s in read_library_smiles(library)[:n] if s]
@@ -51,7 +51,7 @@ def profile_stages(model: str, library: str, n: int = 3000) -> dict:
     packed = stage("pack (PackedGraphs)", lambda xs: PackedGraphs.pack(xs, f.d_atom, f.d_bond), graphs)
     for precision, bucket in (("fp32", 0), ("bf16", BF16_ROW_BUCKET)):
         def batches(xs, bucket=bucket):
-            return Batches(packed.batch(b, b + NETWORK_BATCH, bucket) for b in range(0, len(xs), NETWORK_BATCH))
+            return as_batches(packed.slice(0, len(xs)), NETWORK_BATCH, bucket=bucket)
 
         stage(forward_stage(precision),
               lambda xs, p=precision, bs=batches: member_outputs(est, bs(xs), precision=p), graphs, True)

@@ -335,7 +335,7 @@ def main(argv: list[str] | None = None) -> int:
         record(ABLATION_STEP, n, res)
     prof = _measure(["profile", str(model), str(libs[small])], args.nice)
     wall = time.perf_counter() - t_start
-    from molpred.train.device import cpu_has_fast_bf16
+    from molpred.inference.device import cpu_has_fast_bf16
 
     machine = {**machine_info(), "cpu_bf16": cpu_has_fast_bf16()}
     _write(Path(args.out), rows, prof, started, wall, argv, machine, versions(), args, models_info)

@@ -91,8 +91,9 @@ def _molpred(arch: str, smiles: list[str], y: np.ndarray, epochs: int) -> tuple[
     from molpred.data.scaler import TargetScaler
     from molpred.estimators import MolPropertyRegressor
     from molpred.featurize.registry import get_featurizer
+    from molpred.inference.forward import predict_network
     from molpred.nn.model import ARCHITECTURES, build_model
-    from molpred.train.loop import TrainConfig, attach_targets, fit_network, predict_network
+    from molpred.train.loop import TrainConfig, attach_targets, fit_network
 
     torch.set_num_threads(1)
     clock.lap("startup")
@@ -105,16 +106,16 @@ def _molpred(arch: str, smiles: list[str], y: np.ndarray, epochs: int) -> tuple[
     clock.lap("featurize")
     y_used = y[fs.index].reshape(-1, 1)
     scaler = TargetScaler.fit(y_used)
-    graphs = attach_targets(list(fs.data), scaler.transform(y_used))
+    graphs = attach_targets(fs.graphs, scaler.transform(y_used))
     torch.manual_seed(0)
     net = build_model(est._model_spec(featurizer, 1))
     config = TrainConfig(task="regression", epochs=epochs, batch_size=BATCH, lr=LR, patience=0, seed=0)
     clock.lap("setup")
     result = fit_network(net, graphs, None, None, config, torch.device("cpu"))
     clock.lap("train")
-    pred = predict_network(net, featurize_smiles(smiles, featurizer, std).data, torch.device("cpu"), batch_size=BATCH)
+    pred = predict_network(net, featurize_smiles(smiles, featurizer, std).graphs, torch.device("cpu"), batch_size=BATCH)
     clock.lap("predict")
-    info = {"epochs_run": len(result.history), "n_used": len(fs.data),
+    info = {"epochs_run": len(result.history), "n_used": len(fs.graphs),
             "params": int(sum(p.numel() for p in net.parameters()))}
     return {**clock.seconds, **info}, pred
 

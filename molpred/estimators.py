@@ -25,11 +25,12 @@ UNCERTAINTY_METHODS = (None, "ensemble", "dropout", "mve")
 
 
 def list_models() -> list[str]:
-    """Every ``model=`` name: graph/fingerprint networks and kernel/tree learners."""
+    """Every ``model=`` name: graph/fingerprint networks, kernel/tree learners and the ``auto`` stack."""
     from molpred.learners import LEARNERS
+    from molpred.learners.stack import STACK_ARCH
     from molpred.nn.model import ARCHITECTURES
 
-    return sorted([*ARCHITECTURES, *LEARNERS])
+    return sorted([*ARCHITECTURES, *LEARNERS, STACK_ARCH])
 
 
 def _check_model_name(name: str) -> str:
@@ -49,12 +50,16 @@ class _MolEstimator(BaseEstimator):
 
     Parameters
     ----------
-    model : {"dmpnn", "gine", "attentivefp", "mlp", "svr", "gp", "rf"}
+    model : {"dmpnn", "gine", "attentivefp", "mlp", "svr", "gp", "rf", "auto"}
         Architecture (``molpred list models``). ``svr`` (Tanimoto-kernel SVR), ``gp``
         (Tanimoto Gaussian process, gives ``return_std``) and ``rf`` (random forest, also a
         classifier) work on binary ECFP4 and ignore the network and training settings; they
         calibrate on out-of-fold predictions instead of holding rows out
-        (:mod:`molpred.learners.fitting`).
+        (:mod:`molpred.learners.fitting`). ``auto`` stacks the candidates in
+        ``members`` with non-negative weights summing to 1, chosen by ``cv_folds``-fold
+        cross-validation inside the training data (:mod:`molpred.learners.stack`); fitted,
+        it reports ``stack_members_``, ``stack_weights_`` (``n_members x n_tasks``) and
+        ``cv_scores_``.
     hidden_size, depth : int, optional
         Encoder width and depth; ``None`` takes the architecture's default.
     dropout : float
@@ -62,6 +67,13 @@ class _MolEstimator(BaseEstimator):
         Head width and number of layers.
     readout : {"mean", "sum", "attention"}, optional
         Graph readout for D-MPNN and GINE (default mean).
+    features : list of str, optional
+        Molecule-level features concatenated to the graph embedding after the readout, before
+        the head (``molpred list features``): ``"morgan_count"`` (``log1p`` Morgan counts,
+        radius 2, 2,048 bits) and ``"rdkit2d"`` (202 RDKit 2D descriptors, median-imputed,
+        robustly scaled on the training molecules and clipped). Computed once per molecule;
+        the settings and scaling are saved with the model. For ``mlp``, ``["rdkit2d"]`` appends
+        the descriptors to its fingerprint. See :mod:`molpred.featurize.molecule_features`.
     epochs, batch_size, lr, patience : training settings (see :class:`molpred.train.TrainConfig`).
     val_fraction : float
         Fraction of the training data held out (seeded, random) for early stopping when
@@ -117,6 +129,13 @@ class _MolEstimator(BaseEstimator):
     kernel : {"tanimoto", "minmax"}
         Similarity of ``svr`` and ``gp``: Tanimoto on ECFP4 bits (the MoleculeACE SVM) or
         MinMax on ECFP4 counts.
+    C, epsilon : float, optional
+        ``svr`` only: fixed SVR settings (``None``: chosen by 5-fold CV on a grid).
+    alpha : float, optional
+        ``gp`` only: fixed noise variance of the standardised targets (``None``: by marginal likelihood).
+    n_estimators, max_depth, max_features : optional
+        ``rf`` only: trees (default 500), depth limit (default none), share of bits per split
+        (default a third, or the square root of the bits for classification).
     loss : {"mse", "mae", "huber", "censored"}
         Regression loss (:mod:`molpred.train.losses`). ``"censored"`` also lets labels be
         qualified text such as ``">10 uM"`` or ``"<5"`` (:func:`molpred.inputs.parse_qualified`):
@@ -143,6 +162,13 @@ class _MolEstimator(BaseEstimator):
     init_from : path, optional
         Start the encoder from another molpred model directory (e.g. trained on a related
         target); same checks as ``pretrained``. The head starts fresh.
+    members : sequence of str, optional
+        ``model="auto"``: the candidates (``"gp-minmax"``, ``"svr-minmax"``, ``"mlp"``,
+        ``"gine"``...); ``None`` = ``("gp-minmax", "svr-minmax", "mlp")`` for regression,
+        ``("rf", "mlp")`` for classification. Network members use this estimator's network
+        and training settings.
+    cv_folds : int
+        ``model="auto"``: folds of the stacking cross-validation.
     """
 
     _task = "regression"
@@ -156,6 +182,7 @@ class _MolEstimator(BaseEstimator):
         ffn_hidden_size: int = 300,
         ffn_layers: int = 2,
         readout: str | None = None,
+        features: list[str] | None = None,
         epochs: int = 50,
         batch_size: int = 64,
         lr: float = 1e-3,
@@ -177,6 +204,12 @@ class _MolEstimator(BaseEstimator):
         require_carbon: bool = False,
         duplicates: str = "merge",
         kernel: str = "tanimoto",
+        C: float | None = None,
+        epsilon: float | None = None,
+        alpha: float | None = None,
+        n_estimators: int | None = None,
+        max_depth: int | None = None,
+        max_features: float | None = None,
         loss: str = "mse",
         class_weight: str | None = None,
         seed: int = 0,
@@ -186,6 +219,8 @@ class _MolEstimator(BaseEstimator):
         freeze_encoder: bool | int = False,
         encoder_lr_ratio: float | None = None,
         init_from: str | None = None,
+        members: tuple[str, ...] | None = None,
+        cv_folds: int = 5,
     ):
         self.model = model
         self.hidden_size = hidden_size
@@ -194,6 +229,7 @@ class _MolEstimator(BaseEstimator):
         self.ffn_hidden_size = ffn_hidden_size
         self.ffn_layers = ffn_layers
         self.readout = readout
+        self.features = features
         self.epochs = epochs
         self.batch_size = batch_size
         self.lr = lr
@@ -215,6 +251,12 @@ class _MolEstimator(BaseEstimator):
         self.require_carbon = require_carbon
         self.duplicates = duplicates
         self.kernel = kernel
+        self.C = C
+        self.epsilon = epsilon
+        self.alpha = alpha
+        self.n_estimators = n_estimators
+        self.max_depth = max_depth
+        self.max_features = max_features
         self.loss = loss
         self.class_weight = class_weight
         self.seed = seed
@@ -224,6 +266,8 @@ class _MolEstimator(BaseEstimator):
         self.freeze_encoder = freeze_encoder
         self.encoder_lr_ratio = encoder_lr_ratio
         self.init_from = init_from
+        self.members = members
+        self.cv_folds = cv_folds
 
     # ------------------------------------------------------------------ configuration
     def _standardize_config(self) -> StandardizeConfig:
@@ -236,13 +280,26 @@ class _MolEstimator(BaseEstimator):
 
         _check_model_name(self.model)
         check_duplicate_policy(self.duplicates)
-        from molpred.learners import build_learner, is_learner
+        if self.model == "auto":
+            from molpred.learners.stack import check_stack_params
 
+            check_stack_params(self)
+        from molpred.learners import build_learner, is_learner, learner_settings
+
+        settings = learner_settings(self)  # raises for another learner's settings
         if is_learner(self.model):
-            build_learner(self.model, self._task, self.seed, self.kernel)  # raises for unsupported settings
+            build_learner(self.model, self._task, self.seed, self.kernel, settings)  # raises for unsupported ones
             if self.uncertainty is not None or self.ensemble != 1:
                 raise ValueError(f"model {self.model!r} takes no uncertainty/ensemble setting "
                                  "(model='gp' gives a standard deviation by itself)")
+        from molpred.featurize.molecule_features import check_feature_names
+
+        feature_names = check_feature_names(self.features)
+        if feature_names and is_learner(self.model):
+            raise ValueError(f"model {self.model!r} takes no molecule features; features= is for the networks "
+                             "(dmpnn, gine, attentivefp, mlp)")
+        if "morgan_count" in feature_names and self.model == "mlp":
+            raise ValueError("model 'mlp' already reads Morgan counts; use features=['rdkit2d']")
         from molpred.train.losses import LOSSES
 
         if self.loss not in LOSSES:
@@ -279,7 +336,8 @@ class _MolEstimator(BaseEstimator):
         check_choice(self.calibration_split, CALIBRATION_SPLITS, "calibration_split")
         check_choice(self.variance_scaling, SCALING_METHODS, "variance_scaling")
         check_choice(self.conformal_difficulty, ("auto", *DIFFICULTIES), "conformal_difficulty")
-        if "std" in self.conformal_difficulty and self.uncertainty is None and self._task == "regression":
+        if ("std" in self.conformal_difficulty and self.uncertainty is None and self._task == "regression"
+                and self.model != "auto"):
             raise ValueError(f"conformal_difficulty={self.conformal_difficulty!r} needs a std: set uncertainty")
         if "distance" in self.conformal_difficulty and not self.applicability_domain:
             raise ValueError(f"conformal_difficulty={self.conformal_difficulty!r} needs applicability_domain=True")
@@ -306,10 +364,11 @@ class _MolEstimator(BaseEstimator):
             ffn_hidden=self.ffn_hidden_size,
             ffn_layers=self.ffn_layers,
             mve=self.uncertainty == "mve",
+            d_mol=getattr(featurizer, "d_mol", 0),
         )
 
     # ------------------------------------------------------------------ fitting
-    def fit(self, X, y=None, *, X_val=None, y_val=None, sample_weight=None):
+    def fit(self, X, y=None, *, X_val=None, y_val=None, sample_weight=None, on_epoch=None):
         """Featurise once, then train ``ensemble`` networks with early stopping.
 
         Parameters
@@ -327,6 +386,9 @@ class _MolEstimator(BaseEstimator):
             (``calibration_fraction``).
         sample_weight : array-like, optional
             ``n`` (every target) or ``n x n_tasks`` non-negative weights of the training rows.
+        on_epoch : callable, optional
+            Networks: called after every epoch with a dict (``epoch``, ``train_loss``,
+            ``val_score`` (-RMSE or ROC-AUC), ``member``); raising in it stops the fit.
 
         Returns
         -------
@@ -373,12 +435,12 @@ class _MolEstimator(BaseEstimator):
             labels = y_arr[~np.isnan(y_arr)]
             if not np.isin(labels, (0, 1)).all():
                 raise ValueError("classification labels must be 0 or 1 (NaN for missing)")
-        if is_learner_name(self.model):
+        if is_learner_name(self.model) or self.model == "auto":
             uniform = weight is None or bool(np.all(weight[~np.isnan(y_arr)] == 1.0))
             if not uniform or (qual is not None and qual.any()):
                 raise ValueError(f"model {self.model!r} does not take sample weights or qualified labels")
             weight = qual = None
-        fit_estimator(self, smiles, y_arr, names, val, weight=weight, qual=qual)
+        fit_estimator(self, smiles, y_arr, names, val, weight=weight, qual=qual, on_epoch=on_epoch)
         return self
 
     # ------------------------------------------------------------------ prediction
@@ -418,6 +480,16 @@ class _MolEstimator(BaseEstimator):
 
         self._check_fitted()
         return prediction_frame(self, as_smiles(X), coverage or self.coverage)
+
+    def tune(self, X, y, **kwargs):
+        """Search this estimator's hyperparameters by CV on ``(X, y)``; see :func:`molpred.tuning.tune`.
+
+        Returns a :class:`molpred.tuning.TuneResult` whose ``estimator`` is a new, fitted
+        estimator with the best parameters (this one is left unchanged).
+        """
+        from molpred.tuning import tune
+
+        return tune(self, X, y, **kwargs)
 
     def save(self, path) -> None:
         """Write the model directory (safetensors weights + validated JSON). See ``molpred.load``."""

@@ -80,10 +80,15 @@ def save(estimator, path: PathType, metrics: dict | None = None) -> Path:
     import torch
 
     from molpred.learners import is_learner
+    from molpred.learners.stack import STACK_ARCH
 
     tensors = {}
-    learner_cfgs = None
-    if is_learner(estimator.spec_.arch):  # kernel/tree learners: plain arrays + a JSON dict each
+    learner_cfgs = stack_cfg = None
+    if estimator.spec_.arch == STACK_ARCH:  # model="auto": one sub-bundle per member
+        from molpred.learners.stack_files import save_stack_members
+
+        stack_cfg = save_stack_members(estimator, out)
+    elif is_learner(estimator.spec_.arch):  # kernel/tree learners: plain arrays + a JSON dict each
         learner_cfgs = []
         for i, learner in enumerate(estimator.members_):
             for key, arr in learner.state_arrays().items():
@@ -120,6 +125,7 @@ def save(estimator, path: PathType, metrics: dict | None = None) -> Path:
                            if getattr(estimator, "set_predictors_", None) is not None else None),
         "domain": domain_cfg,
         "learners": learner_cfgs,
+        "stack": stack_cfg,
         "train_summary": estimator.train_summary_,
         "val_metrics": estimator.val_metrics_,
         "training": [{k: v for k, v in h.items() if k != "history"} for h in estimator.training_],
@@ -242,6 +248,7 @@ def load(path: PathType):
     from molpred.estimators import MolPropertyClassifier, MolPropertyRegressor
     from molpred.featurize.registry import featurizer_from_spec
     from molpred.learners import is_learner
+    from molpred.learners.stack import STACK_ARCH
     from molpred.nn.model import ModelSpec, build_model
 
     d = Path(path)
@@ -253,7 +260,8 @@ def load(path: PathType):
         est = classes[config["estimator"]](**config["params"])
         featurizer = featurizer_from_spec(config["featurizer"])
         spec = ModelSpec.from_dict(config["model_spec"])
-        if (spec.d_atom, spec.d_bond) != (featurizer.d_atom, featurizer.d_bond):
+        if (spec.d_atom, spec.d_bond, spec.d_mol) != (featurizer.d_atom, featurizer.d_bond,
+                                                      getattr(featurizer, "d_mol", 0)):
             raise ModelFileError(f"{d}: network input width does not match its featurizer")
         scaler = TargetScaler.from_dict(config["scaler"])
     except ModelFileError:
@@ -262,7 +270,11 @@ def load(path: PathType):
         raise ModelFileError(f"{d}/{CONFIG_FILE}: invalid settings: {exc}") from None
     tensors = _load_tensors(d, config)
     members = []
-    if is_learner(spec.arch):
+    if spec.arch == STACK_ARCH:
+        from molpred.learners.stack_files import load_stack_members
+
+        members = load_stack_members(est, d, config)
+    elif is_learner(spec.arch):
         members = _load_learners(d, config, tensors)
     for i in range(0 if members else int(config["weights"].get("n_members", 0))):
         prefix = f"member{i}."

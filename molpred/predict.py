@@ -6,20 +6,35 @@ import numpy as np
 import pandas as pd
 
 from molpred.data.featurized import FeaturizedSet, featurize_smiles
+from molpred.inference.device import resolve_device
+from molpred.inference.forward import PREDICT_BATCH, as_batches, predict_network
 from molpred.learners import LEARNERS
 from molpred.learners.fitting import learner_outputs
-from molpred.train.device import resolve_device
-from molpred.train.loop import predict_network
+from molpred.learners.stack import STACK_ARCH, stack_outputs
 from molpred.uncertainty.ensemble import combine_classification, combine_regression
 
 __all__ = ["member_outputs", "predict_featurized", "prediction_frame", "prediction_columns"]
 
 
-def member_outputs(est, data: list, calibrated: bool = True,
-                   precision: str = "auto") -> tuple[np.ndarray, np.ndarray | None]:
+def member_outputs(est, data, calibrated: bool = True, precision: str = "auto", batch_size: int = PREDICT_BATCH,
+                   bucket: int = 0) -> tuple[np.ndarray, np.ndarray | None]:
     """Combined predictions of all members for featurised ``data``.
 
-    ``precision`` is the forward pass's arithmetic (:func:`molpred.train.device.autocast`).
+    The batches are made once and reused by every ensemble member and MC-dropout pass.
+
+    Parameters
+    ----------
+    est : fitted estimator
+    data : PackedGraphs, sequence of Batch, or list of Data
+        Featurised molecules (:func:`molpred.inference.as_batches`).
+    calibrated : bool
+        Apply the fitted probability calibration / variance scaling.
+    precision : {"auto", "fp32", "bf16"}
+        The forward pass's arithmetic (:func:`molpred.inference.device.autocast`).
+    batch_size : int
+        Molecules per network batch.
+    bucket : int
+        Pad batches to row multiples of ``bucket`` (:meth:`GraphBatcher.batch`).
 
     Returns
     -------
@@ -34,18 +49,21 @@ def member_outputs(est, data: list, calibrated: bool = True,
 
     if est.spec_.arch in LEARNERS:
         return learner_outputs(est, data, calibrated=calibrated)
+    if est.spec_.arch == STACK_ARCH:
+        return stack_outputs(est, data, calibrated=calibrated)
     device = resolve_device(est.device)
+    batches = as_batches(data, batch_size, device, bucket)
     outputs = []
     for member in est.members_:
         member.to(device)
         if est.uncertainty == "dropout":
             torch.manual_seed(est.seed)
             outputs += [
-                predict_network(member, data, device, dropout=True, precision=precision)
+                predict_network(member, batches, device, dropout=True, precision=precision)
                 for _ in range(est.mc_samples)
             ]
         else:
-            outputs.append(predict_network(member, data, device, precision=precision))
+            outputs.append(predict_network(member, batches, device, precision=precision))
     if est._task == "classification":
         mean, std = combine_classification(outputs)
         calibrator = getattr(est, "prob_calibrator_", None)
@@ -66,7 +84,7 @@ def member_outputs(est, data: list, calibrated: bool = True,
 def predict_featurized(est, smiles: list) -> tuple[FeaturizedSet, np.ndarray, np.ndarray | None]:
     """Standardise, featurise and predict ``smiles`` (rows that fail get no prediction)."""
     fs = featurize_smiles(smiles, est.featurizer_, est.std_config_, progress=est.progress)
-    mean, std = member_outputs(est, fs.data)
+    mean, std = member_outputs(est, fs.graphs)
     return fs, mean, std
 
 

@@ -6,7 +6,7 @@
   with MolPAL's metrics (:func:`top_k_metrics`: top-k scores found with MolPAL's tie rule,
   top-k molecules found, average top-k value).
 - Building blocks: :class:`SurrogateConfig` (``"fingerprint"`` | ``"graph-ensemble"`` |
-  ``"molpal-nn"`` | ``"molpal-rf"``),
+  ``"gp"`` | ``"nn-ensemble"`` | ``"molpal-nn"`` | ``"molpal-rf"`` | ``"molpal-mpn"``),
   :class:`AcquisitionConfig` and :func:`score`, :class:`BatchConfig` and :func:`select_batch`,
   :func:`propose_batch`, :class:`CandidatePool`.
 """

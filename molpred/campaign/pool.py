@@ -39,10 +39,21 @@ def _atom_pair_generator():
                                                        countSimulation=True)
 
 
+def _full_atom_pair_generator():
+    # RDKit's default atom pairs (Carhart et al. 1985): every topological distance 1-30, so
+    # the bits also see a molecule's size and shape, which docking scores follow
+    from rdkit.Chem import rdFingerprintGenerator
+
+    return rdFingerprintGenerator.GetAtomPairGenerator(minDistance=1, maxDistance=30, fpSize=FP_BITS,
+                                                       countSimulation=True)
+
+
 POOL_FEATURES = {
     "morgan": ("binary Morgan fingerprint, radius 2, 2048 bits", _morgan_generator),
     "atompair": ("RDKit hashed atom-pair fingerprint, path length 1-3, 2048 bits (count-simulated bits, "
                  "as MolPAL's 'pair' encoder)", _atom_pair_generator),
+    "atompair-full": ("RDKit hashed atom-pair fingerprint, path length 1-30 (RDKit's default), 2048 bits "
+                      "(count-simulated bits)", _full_atom_pair_generator),
 }
 """Registry of pool fingerprints: name -> (description, RDKit generator factory); all 2048 bits."""
 
@@ -105,7 +116,7 @@ class CandidatePool:
 
         Parameters
         ----------
-        kind : {"morgan", "atompair"}
+        kind : {"morgan", "atompair", "atompair-full"}
 
         Returns
         -------
@@ -199,8 +210,8 @@ class CandidatePool:
         return out
 
     # ------------------------------------------------------------------ graphs
-    def graphs(self, featurizer, config, key: str) -> tuple[list, np.ndarray]:
-        """PyG graphs of every usable candidate, featurised once per ``key``.
+    def graphs(self, featurizer, config, key: str) -> tuple:
+        """Packed graphs of every usable candidate, featurised once per ``key``.
 
         Parameters
         ----------
@@ -213,7 +224,7 @@ class CandidatePool:
 
         Returns
         -------
-        data : list of torch_geometric.data.Data
+        data : molpred.data.packed.PackedGraphs
             ``n_usable`` graphs.
         index : numpy.ndarray
             ``n_usable`` int64 positions in the pool.
@@ -222,5 +233,5 @@ class CandidatePool:
             from molpred.data.featurized import featurize_smiles
 
             fs = featurize_smiles(self.smiles, featurizer, config)
-            self._graphs = {key: (fs.data, fs.index)}  # keep one featurisation at a time
+            self._graphs = {key: (fs.graphs, fs.index)}  # keep one featurisation at a time
         return self._graphs[key]

@@ -1,6 +1,6 @@
 """Surrogate models of a campaign: trained from scratch every round, mean + std for the pool.
 
-Four kinds (``SURROGATES``):
+Kinds (``SURROGATES``):
 
 - ``"fingerprint"`` (the fast one, for huge pools): an ensemble of ``K`` small multilayer
   perceptrons (2 x 256 hidden, dropout 0.1, Adam, 40 epochs, batch 128, one thread) on
@@ -9,17 +9,20 @@ Four kinds (``SURROGATES``):
   (``EmbeddingBag``), so training and scoring 10^4-10^5 candidates costs seconds of CPU.
   Member ``m`` is trained on every fold but ``m`` of a seeded K-fold split: the members
   differ in data and initialisation (their spread is the std) and the held-out folds give
-  cross-validated metrics for ``model_info`` at no extra cost. Chosen over a random forest
-  on ECFP because MolPAL found fingerprint networks better than RF for this task (66.8 vs
-  51.6% of the Enamine 10k top-100, greedy). Measured here (benchmarks/results/molpal.md)
-  this network finds 45% of that top-100 with greedy, below MolPAL's NN: it is fast, not
-  tuned.
+  cross-validated metrics for ``model_info`` at no extra cost. Measured here
+  (benchmarks/results/molpal.md) this network finds 45% of the Enamine 10k top-100 with
+  greedy, below MolPAL's NN: it is fast, not tuned.
+- ``"gp"``: exact Gaussian process with a Tanimoto kernel on full-range atom pairs and Morgan
+  bits side by side, std = its posterior; :mod:`molpred.campaign.kernel_surrogates`.
+- ``"nn-ensemble"``: 5 of MolPAL's networks with different seeds, std = their spread;
+  :class:`molpred.campaign.molpal_surrogates.NNEnsembleSurrogate`.
 - ``"graph-ensemble"``: :class:`molpred.MolPropertyRegressor` (``model="dmpnn"`` by default,
-  ``ensemble`` members, ``uncertainty="ensemble"``), the accurate and slower choice. The
-  pool is featurised once per process and predicted with the members directly.
-- ``"molpal-nn"`` and ``"molpal-rf"``: MolPAL's fingerprint surrogates (Graff et al., Chem. Sci.
-  2021) on its 2048-bit atom-pair fingerprints, for reproducing its benchmark; see
-  :mod:`molpred.campaign.molpal_surrogates`.
+  ``ensemble`` members, ``uncertainty="ensemble"``), the accurate and slower choice;
+  :mod:`molpred.campaign.graph_surrogates`.
+- ``"molpal-nn"``, ``"molpal-rf"`` and ``"molpal-mpn"``: MolPAL's surrogates (Graff et al.,
+  Chem. Sci. 2021; NN and RF on its 2048-bit atom-pair fingerprints, MPN a D-MPNN with a
+  mean-variance output), for reproducing its benchmark; see
+  :mod:`molpred.campaign.molpal_surrogates` and :mod:`molpred.campaign.graph_surrogates`.
 """
 
 from __future__ import annotations
@@ -32,7 +35,9 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from molpred.campaign.molpal_surrogates import MolpalNNSurrogate, MolpalRFSurrogate
+from molpred.campaign.graph_surrogates import GraphEnsembleSurrogate, MolpalMPNSurrogate
+from molpred.campaign.kernel_surrogates import GPSurrogate
+from molpred.campaign.molpal_surrogates import MolpalNNSurrogate, MolpalRFSurrogate, NNEnsembleSurrogate
 from molpred.campaign.pool import FP_BITS, POOL_FEATURES, CandidatePool
 
 __all__ = ["SURROGATES", "SurrogateConfig", "FingerprintSurrogate", "GraphEnsembleSurrogate", "make_surrogate"]
@@ -45,8 +50,14 @@ _DEFAULTS = {
     "graph-ensemble": {"ensemble": 5},
     "molpal-nn": {"ensemble": 10, "hidden": 100, "features": "atompair"},
     "molpal-rf": {"ensemble": 100, "features": "atompair"},
+    "molpal-mpn": {"ensemble": 1, "hidden": 300},
+    "nn-ensemble": {"ensemble": 5, "hidden": 100, "features": "atompair"},
+    "gp": {"ensemble": 1, "features": "atompair-full+morgan"},
 }
 """Per-kind values of the :class:`SurrogateConfig` fields left as ``None``."""
+
+_OWN_STD = ("molpal-mpn", "gp")
+"""Kinds whose std does not come from members (a mean-variance head, a GP posterior)."""
 
 
 @dataclass(frozen=True)
@@ -55,22 +66,27 @@ class SurrogateConfig:
 
     Parameters
     ----------
-    kind : {"fingerprint", "graph-ensemble", "molpal-nn", "molpal-rf"}
+    kind : {"fingerprint", "graph-ensemble", "gp", "nn-ensemble", "molpal-nn", "molpal-rf", "molpal-mpn"}
     model : str
         Architecture of the graph ensemble (``molpred list models``); ignored by the others.
     ensemble : int or None
-        Number of members (>= 2: the std is their spread): networks for ``fingerprint`` and
-        ``graph-ensemble`` (default 5), trees for ``molpal-rf`` (default 100), MC-dropout
-        passes for ``molpal-nn`` with ``dropout > 0`` (default 10).
+        Number of members (>= 2: the std is their spread): networks for ``fingerprint``,
+        ``nn-ensemble`` and ``graph-ensemble`` (default 5), trees for ``molpal-rf`` (default
+        100), MC-dropout passes for ``molpal-nn`` with ``dropout > 0`` (default 10). For
+        ``molpal-mpn`` (default 1) and ``gp`` (ignored, 1) the std is predicted, so 1 is allowed.
     epochs : int or None
         Training epochs (at most, with early stopping); ``None``: 40 for ``fingerprint``,
-        30 for ``graph-ensemble``, 50 for ``molpal-nn``; ignored by ``molpal-rf``.
+        30 for ``graph-ensemble``, 50 for ``molpal-nn``, ``nn-ensemble`` and ``molpal-mpn``;
+        ignored by ``molpal-rf`` and ``gp``.
     hidden : int or None
         Width of the two hidden layers of the network (``None``: 256 for ``fingerprint``,
-        100 for ``molpal-nn``).
+        100 for ``molpal-nn`` and ``nn-ensemble``, 300 for ``molpal-mpn``: its message and
+        FFN width).
     features : str or None
         Pool fingerprint (:data:`molpred.campaign.pool.POOL_FEATURES`) of the fingerprint
-        kinds; ``None``: ``"morgan"`` for ``fingerprint``, ``"atompair"`` for ``molpal-*``.
+        kinds; ``None``: ``"morgan"`` for ``fingerprint``, ``"atompair"`` for
+        ``nn-ensemble``, ``molpal-nn`` and ``molpal-rf``, ``"atompair-full+morgan"`` for ``gp``
+        (``"+"`` joins fingerprints side by side: ``gp`` only).
     dropout : float or None
         ``molpal-nn`` only: dropout after each hidden layer, kept on at prediction (MC
         dropout, ``ensemble`` passes give the std). ``None``/0: no dropout, std = 0 (MolPAL's
@@ -96,14 +112,21 @@ class SurrogateConfig:
         for name in ("ensemble", "hidden", "features"):
             if getattr(self, name) is None:
                 object.__setattr__(self, name, defaults.get(name))
-        if self.features is not None and self.features not in POOL_FEATURES:
-            close = difflib.get_close_matches(str(self.features), list(POOL_FEATURES), n=1, cutoff=0.5)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise ValueError(f"unknown features {self.features!r}{hint} Available: {', '.join(POOL_FEATURES)}")
+        parts = [] if self.features is None else str(self.features).split("+")
+        for part in parts:
+            if part not in POOL_FEATURES:
+                close = difflib.get_close_matches(part, list(POOL_FEATURES), n=1, cutoff=0.5)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                raise ValueError(f"unknown features {part!r}{hint} Available: {', '.join(POOL_FEATURES)}")
+        if len(parts) > 1 and key != "gp":
+            raise ValueError(f"combined features ({self.features!r}) are for the gp surrogate; "
+                             f"{key} takes one of {', '.join(POOL_FEATURES)}")
         if self.dropout is not None and not 0 <= self.dropout < 1:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
-        if int(self.ensemble) != self.ensemble or self.ensemble < 2:
-            raise ValueError(f"ensemble must be an integer >= 2 (the std is the members' spread), got {self.ensemble}")
+        least = 1 if key in _OWN_STD else 2
+        if int(self.ensemble) != self.ensemble or self.ensemble < least:
+            why = "its std is predicted" if least == 1 else "the std is the members' spread"
+            raise ValueError(f"ensemble must be an integer >= {least} ({why}), got {self.ensemble}")
         if self.epochs is not None and (int(self.epochs) != self.epochs or self.epochs < 1):
             raise ValueError(f"epochs must be a positive integer, got {self.epochs}")
         if self.hidden is not None and self.hidden < 1:
@@ -307,111 +330,14 @@ class FingerprintSurrogate:
 
 
 
-class GraphEnsembleSurrogate:
-    """:class:`molpred.MolPropertyRegressor` ensemble (``uncertainty="ensemble"``).
-
-    Parameters
-    ----------
-    config : SurrogateConfig
-    seed : int
-    """
-
-    def __init__(self, config: SurrogateConfig, seed: int = 0):
-        self.config = config
-        self.seed = seed
-
-    def fit(self, pool: CandidatePool, train_idx: np.ndarray, y: np.ndarray) -> dict:
-        """Train on pool rows ``train_idx``; see :meth:`FingerprintSurrogate.fit`."""
-        import warnings
-
-        from molpred.estimators import MolPropertyRegressor
-
-        t0 = time.perf_counter()
-        epochs = self.config.epochs or 30
-        self.estimator_ = MolPropertyRegressor(
-            model=self.config.model,
-            ensemble=self.config.ensemble,
-            uncertainty="ensemble",
-            epochs=epochs,
-            seed=self.seed,
-            device="cpu",
-            applicability_domain=False,
-            # predict() uses the raw spread, so a calibration hold-out would only cost data
-            calibration_fraction=0.0,
-        )
-        smiles = [pool.smiles[i] for i in np.asarray(train_idx, dtype=np.int64)]
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            self.estimator_.fit(smiles, np.asarray(y, dtype=np.float64))
-        est = self.estimator_
-        return {
-            "surrogate": self.config.to_dict() | {"epochs": epochs},
-            "seed": self.seed,
-            "n_train": int(len(y)),
-            # the same flat keys (n, rmse, r2, spearman) as the fingerprint surrogate's
-            "validation": {"kind": "held-out fraction (early stopping)", **_validation_summary(est)},
-            "training": [
-                {k: v for k, v in h.items() if k != "history"} for h in getattr(est, "training_", [])
-            ],
-            "fit_seconds": round(time.perf_counter() - t0, 3),
-        }
-
-    def predict(self, pool: CandidatePool, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Mean and ensemble std for pool rows ``idx`` (NaN where unusable).
-
-        The std is the members' raw spread, as for :class:`FingerprintSurrogate` and in
-        MolPAL: the estimator's variance calibration is fitted on its small early-stopping
-        hold-out (about 10 molecules in a first round), and a scale that noisy would decide
-        how much UCB's ``beta`` explores.
-        """
-        from molpred.predict import member_outputs
-
-        est = self.estimator_
-        idx = np.asarray(idx, dtype=np.int64)
-        key = f"{type(est.featurizer_).__name__}|{est.std_config_!r}"
-        data, where = pool.graphs(est.featurizer_, est.std_config_, key)
-        pos = np.full(len(pool), -1, dtype=np.int64)
-        pos[where] = np.arange(len(where))
-        sel = pos[idx]
-        have = sel >= 0
-        mean = np.full(len(idx), np.nan)
-        std = np.full(len(idx), np.nan)
-        if have.any():
-            m, s = member_outputs(est, [data[j] for j in sel[have]], calibrated=False)
-            mean[have], std[have] = m[:, 0], s[:, 0]
-        return mean, std
-
-
-def _validation_summary(est) -> dict:
-    """``n`` and the mean-over-targets metrics of the estimator's early-stopping hold-out."""
-    metrics = getattr(est, "val_metrics_", None) or {}
-    out = _clean(metrics.get("mean") or {})
-    per_target = list((metrics.get("per_target") or {}).values())
-    if per_target and "n" in per_target[0]:
-        out["n"] = per_target[0]["n"]
-    return out
-
-
-def _clean(d) -> dict:
-    """JSON-safe copy of a metrics dict (NaN -> None)."""
-    if not isinstance(d, dict):
-        return {}
-    out = {}
-    for k, v in d.items():
-        if isinstance(v, dict):
-            out[k] = _clean(v)
-        elif isinstance(v, float | np.floating):
-            out[k] = None if not np.isfinite(v) else float(v)
-        else:
-            out[k] = v
-    return out
-
-
 SURROGATES = {
     "fingerprint": FingerprintSurrogate,
     "graph-ensemble": GraphEnsembleSurrogate,
     "molpal-nn": MolpalNNSurrogate,
     "molpal-rf": MolpalRFSurrogate,
+    "molpal-mpn": MolpalMPNSurrogate,
+    "nn-ensemble": NNEnsembleSurrogate,
+    "gp": GPSurrogate,
 }
 """Registry: surrogate kind -> class with ``fit(pool, idx, y) -> info`` and ``predict(pool, idx)``."""
 

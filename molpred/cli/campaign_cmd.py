@@ -11,7 +11,7 @@ import sys
 
 __all__ = ["register", "cmd_campaign"]
 
-SURROGATE_CHOICES = ("graph-ensemble", "fingerprint", "molpal-nn", "molpal-rf")
+SURROGATE_CHOICES = ("graph-ensemble", "fingerprint", "gp", "nn-ensemble", "molpal-nn", "molpal-rf", "molpal-mpn")
 ACQUISITION_CHOICES = ("greedy", "ucb", "ei", "pi", "thompson", "random")
 
 
@@ -19,11 +19,18 @@ def _add_settings(p: argparse.ArgumentParser) -> None:
     p.add_argument("--direction", choices=["max", "min"], default="max", help="higher or lower is better")
     p.add_argument("--surrogate", choices=SURROGATE_CHOICES, default="fingerprint",
                    help="fingerprint: fast MLP ensemble on Morgan bits (huge pools); graph-ensemble: D-MPNN ensemble; "
-                        "molpal-nn / molpal-rf: MolPAL's atom-pair NN / random forest")
+                        "gp: Tanimoto-kernel Gaussian process on atom pairs (its posterior std for ucb/thompson); "
+                        "nn-ensemble: 5 MolPAL networks on atom pairs (member spread); "
+                        "molpal-nn / molpal-rf / molpal-mpn: MolPAL's atom-pair NN / random forest / D-MPNN")
     p.add_argument("--dropout", type=float, default=None,
                    help="molpal-nn: MC dropout rate (MolPAL uses 0.2 for UCB; default none, std 0)")
     p.add_argument("--model", default="dmpnn", help="graph-ensemble architecture (molpred list models)")
-    p.add_argument("--ensemble", type=int, default=None, help="ensemble members (default 5 fingerprint, 3 graph)")
+    p.add_argument("--features", default=None,
+                   help="pool fingerprint: morgan, atompair (path length 1-3, MolPAL's), atompair-full "
+                        "(1-30); gp takes several joined by '+'. Default atompair-full+morgan for gp, "
+                        "morgan for fingerprint, atompair for the others")
+    p.add_argument("--ensemble", type=int, default=None,
+                   help="ensemble members (default 5 fingerprint and nn-ensemble, 3 graph, 1 molpal-mpn)")
     p.add_argument("--epochs", type=int, default=None, help="training epochs per round (default 40 fingerprint, 30 graph)")
     p.add_argument("--acquisition", choices=ACQUISITION_CHOICES, default="ucb")
     p.add_argument("--beta", type=float, default=2.0, help="UCB exploration weight")
@@ -93,7 +100,7 @@ def _settings(args, objective: str, batch_size: int):
         objective=objective,
         direction=args.direction,
         surrogate=SurrogateConfig(args.surrogate, model=args.model, ensemble=ensemble, epochs=args.epochs,
-                                  dropout=args.dropout),
+                                  dropout=args.dropout, features=args.features),
         acquisition=AcquisitionConfig(args.acquisition, beta=args.beta, xi=args.xi),
         batch=BatchConfig(batch_size, None if args.diversity == "none" else args.diversity, args.threshold,
                           args.n_clusters),

@@ -27,6 +27,7 @@ EXTRA_COMMANDS = {
     "screen": "molpred.cli.screen_cmd",
     "campaign": "molpred.cli.campaign_cmd",
     "pretrain": "molpred.cli.pretrain_cmd",
+    "tune": "molpred.cli.tune_cmd",
 }
 
 
@@ -37,7 +38,8 @@ def _add_train(sub) -> None:
     p.add_argument("--target", action="append", required=True, help="target column (repeatable)")
     p.add_argument("--task", choices=["regression", "classification"], default="regression")
     p.add_argument("--split", default="scaffold", help="random | scaffold | cluster | column:NAME | time:NAME")
-    p.add_argument("--model", default="dmpnn", help="dmpnn | gine | attentivefp | mlp | svr | gp | rf (molpred list models)")
+    p.add_argument("--model", default="dmpnn",
+                   help="dmpnn | gine | attentivefp | mlp | svr | gp | rf | auto (molpred list models)")
     p.add_argument("--out", required=True, help="model directory to write")
     p.add_argument("--epochs", type=int, default=50)
     p.add_argument("--batch-size", type=int, default=64)
@@ -75,8 +77,14 @@ def _add_train(sub) -> None:
                    help="classification: weight classes inversely to their frequency")
     g.add_argument("--kernel", choices=["tanimoto", "minmax"], default="tanimoto",
                    help="svr/gp similarity: Tanimoto on ECFP4 bits or MinMax on ECFP4 counts")
+    g.add_argument("--members", default=None, metavar="NAME,NAME",
+                   help="--model auto: stack candidates (default gp-minmax,svr-minmax,mlp; also svr, gp, rf, gine...)")
+    g.add_argument("--cv-folds", type=int, default=None, help="--model auto: stacking folds (default 5)")
     g.add_argument("--loss", choices=["mse", "mae", "huber", "censored"], default="mse",
                    help="regression loss; 'censored' reads qualified labels such as '>10 uM' or '<5'")
+    g.add_argument("--features", nargs="+", default=None, metavar="NAME",
+                   help="molecule-level features beside the graph, at the readout: morgan_count, rdkit2d "
+                        "(molpred list features)")
     p.add_argument("--progress", action="store_true",
                    help="progress bar with per-epoch losses even when stderr is not a terminal")
     p.add_argument("--pretrained", default=None, metavar="NAME|DIR",
@@ -106,8 +114,8 @@ def _add_evaluate(sub) -> None:
 
 def _add_list(sub) -> None:
     p = sub.add_parser("list", help="list the names of models, featurizers, splits, data sets...")
-    p.add_argument("what", choices=["models", "featurizers", "splits", "datasets", "filters", "acquisitions",
-                                         "pretrained"])
+    p.add_argument("what", choices=["models", "featurizers", "features", "splits", "datasets", "filters",
+                                         "acquisitions", "pretrained"])
 
 
 def _add_quickstart(sub) -> None:
@@ -183,6 +191,9 @@ def _interrupted_message(args) -> str:
     if args.command == "screen":
         return (f"interrupted: finished chunks are saved in {args.out}; run the same command with --resume "
                 "to continue where it stopped")
+    if args.command == "tune" and getattr(args, "storage", None):
+        return (f"interrupted: finished trials are kept in {args.storage}; run the same command to continue "
+                "the study")
     return "interrupted"
 
 

@@ -43,8 +43,14 @@ def training_controls(args) -> dict:
         params["class_weight"] = args.class_weight
     if getattr(args, "kernel", "tanimoto") != "tanimoto":
         params["kernel"] = args.kernel
+    if getattr(args, "members", None):
+        params["members"] = tuple(m.strip() for m in args.members.split(",") if m.strip())
+    if getattr(args, "cv_folds", None) is not None:
+        params["cv_folds"] = args.cv_folds
     if getattr(args, "loss", "mse") != "mse":
         params["loss"] = args.loss
+    if getattr(args, "features", None):
+        params["features"] = list(args.features)
     return params
 
 
@@ -69,6 +75,8 @@ def cmd_train(args) -> int:
     if dup.get("n_groups"):
         print(f"duplicates ({dup['policy']}): {dup['n_groups']} molecules occurred more than once in training, "
               f"{dup['n_conflicting']} with conflicting labels (details in metrics.json)")
+    if getattr(outcome.estimator, "stack_members_", None):
+        print(_stack_line(outcome.estimator))
     if "test" in outcome.metrics:
         _print_metrics("test", outcome.metrics["test"])
     if outcome.baseline is not None:
@@ -76,6 +84,23 @@ def cmd_train(args) -> int:
     extra = ", ".join(f"{k} in {v}" for k, v in (outcome.files or {}).items())
     print(f"model written to {args.out} (metrics in {args.out}/metrics.json{', ' + extra if extra else ''})")
     return 0
+
+
+def _stack_line(est) -> str:
+    """``stack (5-fold CV): gp-minmax 0.62 (CV RMSE 0.651), ...; dropped: mlp (0.702)`` for ``--model auto``."""
+    cands = est.cv_scores_["candidates"]
+    metric = "CV RMSE" if est._task == "regression" else "CV root Brier"
+
+    def item(name: str) -> str:
+        c = cands[name]
+        return f"{name} {c['weight'][0]:.2f} ({metric} {c['cv_rmse'][0]:.3f})"
+
+    kept = ", ".join(item(n) for n in est.stack_members_)
+    dropped = [n for n in cands if n not in est.stack_members_]
+    line = f"stack ({est.cv_scores_['cv_folds']}-fold CV, first target): {kept}"
+    if dropped:
+        line += "; dropped: " + ", ".join(item(n) for n in dropped)
+    return line + f"; stack {metric} {est.cv_scores_['stack_cv_rmse'][0]:.3f}"
 
 
 def _progress(args) -> bool:
@@ -144,6 +169,8 @@ def cmd_list(args) -> int:
         from molpred.estimators import list_models as names
     elif what == "featurizers":
         from molpred.featurize.registry import list_featurizers as names
+    elif what == "features":
+        from molpred.featurize.molecule_features import list_molecule_features as names
     elif what == "splits":
         from molpred.data.splits import list_splits as names
     elif what == "datasets":

@@ -1,12 +1,13 @@
-"""Per-target standardisation fitted on the training split, NaN-aware, JSON-serialisable."""
+"""Scalers fitted on the training split, NaN-aware: targets (JSON) and molecule features (arrays)."""
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["TargetScaler"]
+__all__ = ["TargetScaler", "fit_robust_scaling"]
 
 
 @dataclass
@@ -53,3 +54,47 @@ class TargetScaler:
     @classmethod
     def from_dict(cls, d: dict) -> TargetScaler:
         return cls(np.asarray(d["mean"], dtype=np.float64), np.asarray(d["std"], dtype=np.float64))
+
+
+def fit_robust_scaling(x: np.ndarray, scaled: np.ndarray, clip: float = 5.0) -> dict[str, np.ndarray]:
+    """Robust per-column statistics of training features.
+
+    Scaled columns get ``center`` = median and ``scale`` = IQR / 1.349 (the standard deviation
+    for normal data), falling back to the standard deviation when the IQR is 0 (mostly-zero
+    counts such as ``fr_*``) and to 1 for a constant column; scaled values are clipped to
+    ``[-clip, clip]``. Other columns (``log1p`` counts) pass unchanged (``center`` 0, ``scale`` 1,
+    no clip). A column that is NaN on every training molecule is imputed with 0.
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        ``n_train x d_mol`` raw features, NaN = missing.
+    scaled : numpy.ndarray
+        ``d_mol`` bool, the columns to scale.
+    clip : float
+
+    Returns
+    -------
+    dict of str -> numpy.ndarray
+        ``center``, ``scale``, ``clip``: ``d_mol`` float32 each (``clip`` is inf where unclipped).
+    """
+    x = np.asarray(x, dtype=np.float64)
+    scaled = np.asarray(scaled, dtype=bool)
+    d = x.shape[1]
+    center, scale, bound = np.zeros(d), np.ones(d), np.full(d, np.inf)
+    cols = np.flatnonzero(scaled)
+    if len(cols) and len(x):
+        sub = x[:, cols]
+        seen = np.isfinite(sub).any(axis=0)
+        with np.errstate(invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns are handled below
+            med = np.nanmedian(sub, axis=0)
+            q25, q75 = np.nanpercentile(sub, [25, 75], axis=0)
+            std = np.nanstd(sub, axis=0)
+        iqr = (q75 - q25) / 1.349
+        s = np.where(iqr > 1e-12, iqr, np.where(std > 1e-12, std, 1.0))
+        center[cols] = np.where(seen, med, 0.0)
+        scale[cols] = np.where(seen, s, 1.0)
+        bound[cols] = clip
+    return {"center": center.astype(np.float32), "scale": scale.astype(np.float32), "clip": bound.astype(np.float32)}
+

@@ -16,6 +16,11 @@ feature dimensions gives one score per atom. The scores satisfy completeness: th
 For the fingerprint MLP the input is the ``log1p`` Morgan count vector with a zero baseline;
 each bit's attribution is shared equally among the atoms of the circular environments that
 set it (RDKit ``bitInfoMap``), which keeps completeness.
+
+Models trained with molecule-level features (``features=``, the ``mol_x`` vector beside the
+graph) keep that vector fixed at the molecule's own values along the path, so the baseline is
+"blank atoms, same descriptors" and the atom scores explain only what goes through the graph
+(or fingerprint); completeness holds for that difference.
 """
 
 from __future__ import annotations
@@ -282,10 +287,14 @@ def atom_attributions(
     import torch
 
     from molpred.data.featurized import featurize_smiles
+    from molpred.inference.device import resolve_device
     from molpred.nn.model import FingerprintEncoder
-    from molpred.train.device import resolve_device
 
     estimator._check_fitted()
+    if estimator.spec_.arch == "auto":
+        from molpred.explain.stack import stack_attributions
+
+        return stack_attributions(estimator, smiles, target, method, n_steps)
     if not hasattr(estimator.members_[0], "encoder"):
         raise ValueError(f"atom attributions need a network model; {estimator.spec_.arch!r} "
                          "(a kernel/tree learner) has no gradients to attribute")
@@ -330,7 +339,7 @@ def atom_attributions(
             results[row] = AtomAttribution(row, text, rec.smiles, rec.status, rec.error or "", name)
             continue
         if fingerprint:
-            spec = estimator.featurizer_
+            spec = getattr(estimator.featurizer_, "base", estimator.featurizer_)  # without mol_x
             weights = _bits_to_atoms(rec.mol, feats[k][0], spec.radius, spec.n_bits)
         else:
             weights = feats[k].sum(axis=1)

@@ -21,10 +21,15 @@ MOLGRAPH_VERSIONS = {1: molgraph_v1, 2: molgraph_v2}
 DEFAULT_MOLGRAPH_VERSION = 2
 
 
-def _edges(bond_attr: np.ndarray, mol: Chem.Mol) -> tuple[np.ndarray, np.ndarray]:
-    """Directed edges from per-bond rows: columns ``2k``/``2k+1`` are bond ``k`` both ways."""
+def _edges(bond_attr: np.ndarray, mol: Chem.Mol, ends: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Directed edges from per-bond rows: columns ``2k``/``2k+1`` are bond ``k`` both ways.
+
+    ``ends`` (``n_bonds x 2`` begin/end atoms) is read from ``mol`` when not given.
+    """
     m = mol.GetNumBonds()
-    ends = np.array([(b.GetBeginAtomIdx(), b.GetEndAtomIdx()) for b in mol.GetBonds()], dtype=np.int64).reshape(m, 2)
+    if ends is None:
+        ends = np.array([(b.GetBeginAtomIdx(), b.GetEndAtomIdx()) for b in mol.GetBonds()],
+                        dtype=np.int64).reshape(m, 2)
     edge_index = np.empty((2, 2 * m), dtype=np.int64)
     edge_index[0, 0::2] = ends[:, 0]
     edge_index[1, 0::2] = ends[:, 1]
@@ -117,8 +122,8 @@ class MolGraphFeaturizer:
             x = molgraph_v1.atom_features(mol)
             edge_index, edge_attr = self.bond_features(mol)
             return MolGraph(x, edge_index, edge_attr)
-        x, bond_attr = molgraph_v2.features(mol)
+        x, bond_attr, ends = molgraph_v2.graph_arrays(mol)
         if mol.GetNumBonds() == 0:
             return MolGraph(x, np.zeros((2, 0), np.int64), np.zeros((0, self.d_bond), np.float32))
-        edge_index, edge_attr = _edges(bond_attr, mol)
+        edge_index, edge_attr = _edges(bond_attr, mol, ends)
         return MolGraph(x, edge_index, edge_attr)

@@ -20,15 +20,20 @@ class FingerprintRecord:
     ----------
     fp : numpy.ndarray
         ``n_bits`` float32 (log1p of Morgan counts) or uint8 bits (``morgan_bits``).
+    mol_x : numpy.ndarray, optional
+        ``d_mol`` float32 molecule-level features (:mod:`molpred.featurize.molecule_features`).
     """
 
     fp: np.ndarray
+    mol_x: np.ndarray | None = None
 
     def to_pyg(self, **attrs):
         """A PyG ``Data`` with ``fp`` of shape ``1 x n_bits`` (so batches stack to ``n x n_bits``)."""
         import torch
         from torch_geometric.data import Data
 
+        if self.mol_x is not None:
+            attrs = {"mol_x": torch.from_numpy(np.asarray(self.mol_x, np.float32)[None, :]), **attrs}
         return Data(fp=torch.from_numpy(self.fp[None, :]), num_nodes=1, **attrs)
 
 

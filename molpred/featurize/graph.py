@@ -22,11 +22,15 @@ class MolGraph:
         the two directions of bond ``k`` (the D-MPNN relies on this pairing).
     edge_attr : numpy.ndarray
         ``n_edges x d_bond`` float32 bond features.
+    mol_x : numpy.ndarray, optional
+        ``d_mol`` float32 molecule-level features (NaN = missing), set by
+        :class:`molpred.featurize.molecule_features.WithMoleculeFeatures`.
     """
 
     x: np.ndarray
     edge_index: np.ndarray
     edge_attr: np.ndarray
+    mol_x: np.ndarray | None = None
 
     @property
     def n_atoms(self) -> int:
@@ -44,6 +48,8 @@ class MolGraph:
         import torch
         from torch_geometric.data import Data
 
+        if self.mol_x is not None:  # 1 x d_mol, so a batch stacks to n_graphs x d_mol
+            attrs = {"mol_x": torch.from_numpy(np.asarray(self.mol_x, np.float32)[None, :]), **attrs}
         return Data(
             x=torch.from_numpy(self.x),
             edge_index=torch.from_numpy(self.edge_index),

@@ -26,8 +26,10 @@ import numpy as np
 from rdkit import Chem
 from rdkit.Chem import rdCIPLabeler
 
+from molpred.featurize.atom_arrays import AtomBondArrays, read_arrays
+
 __all__ = ["ATOM_FAMILIES", "BOND_FAMILIES", "ATOM_SCALARS", "BOND_SCALARS", "D_ATOM", "D_BOND",
-           "atom_features", "bond_features", "METALS", "RING_SIZES"]
+           "atom_features", "bond_features", "features", "graph_arrays", "METALS", "RING_SIZES"]
 
 ELEMENTS = (1, 5, 6, 7, 8, 9, 14, 15, 16, 17, 34, 35, 53)  # H B C N O F Si P S Cl Se Br I
 # alkali, alkaline-earth, transition, post-transition metals, lanthanides and actinides
@@ -120,6 +122,77 @@ def _cip_labels(mol: Chem.Mol, atoms: list[int], bonds: list[int]) -> tuple[dict
     return atom_lab, bond_lab
 
 
+def _family_table() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One lookup table for the six one-hot families read from atom properties.
+
+    Returns ``(table, low, high)``: the column of value ``v`` of family ``f`` (element, degree,
+    formal charge, total Hs, radical electrons, hybridisation) is
+    ``table[f, clip(v - low[f], 0, high[f])]``; the clipped ends hold each family's "other".
+    """
+    table = np.full((6, 128), -1, dtype=np.int64)
+    table[0, :len(_ELEMENT_COL)] = _ELEMENT_COL  # atomic number 0..127
+    table[1, :7] = [_DEGREE_COL.get(v, _DEGREE_OTHER) for v in range(7)]  # 6 = more than 5
+    table[2, :7] = [_CHARGE_COL.get(v, _CHARGE_OTHER) for v in range(-3, 4)]  # -3 / 3 = beyond
+    table[3, :6] = [_HS_COL.get(v, _HS_OTHER) for v in range(6)]
+    table[4, :3] = [_RAD_COL.get(v, _RAD_OTHER) for v in range(3)]
+    n_hyb = max(int(h) for h in _HYB.values.values()) + 1
+    by_value = {int(h): col for h, col in _HYB_COL.items()}
+    table[5, :n_hyb] = [by_value.get(v, _HYB_OTHER) for v in range(n_hyb)]
+    low = np.array([0, 0, -3, 0, 0, 0], dtype=np.int64)
+    high = np.array([len(_ELEMENT_COL) - 1, 6, 6, 5, 2, n_hyb - 1], dtype=np.int64)
+    return table, low, high
+
+
+_FAMILY_TABLE, _FAMILY_LOW, _FAMILY_HIGH = _family_table()
+_FAMILY_ROWS = np.arange(6)
+_BT_TABLE = np.full(max(int(t) for t in _BT.values.values()) + 1, _BT_OTHER, dtype=np.int64)
+for _t, _col in _BT_COL.items():
+    _BT_TABLE[int(_t)] = _col
+
+
+def _atom_matrix(mol: Chem.Mol, arr: AtomBondArrays, cip: dict) -> np.ndarray:
+    """``n_atoms x 58`` float32 from the property arrays and the CIP labels of tagged atoms."""
+    n = len(arr.atomic_num)
+    values = np.stack([arr.atomic_num, arr.degree, arr.formal_charge, arr.total_hs, arr.radicals,
+                       arr.hybridisation], axis=1)
+    onehot = np.empty((n, 7), dtype=np.int64)
+    # np.minimum/np.maximum, not np.clip: clip's per-call overhead on small int arrays was ~10 us
+    onehot[:, :6] = _FAMILY_TABLE[_FAMILY_ROWS, np.minimum(np.maximum(values - _FAMILY_LOW, 0), _FAMILY_HIGH)]
+    onehot[:, 6] = _CIP_NONE
+    for i, label in cip.items():
+        onehot[i, 6] = _CIP_COL.get(label, _CIP_OTHER)
+    x = np.zeros((n, D_ATOM), dtype=np.float32)
+    x[np.arange(n)[:, None], onehot] = 1.0
+    for ring in mol.GetRingInfo().AtomRings():  # SSSR rings, the same whatever the atom order
+        if RING_SIZES[0] <= len(ring) <= RING_SIZES[-1]:
+            x[list(ring), _RING_COL0 + len(ring) - RING_SIZES[0]] = 1.0
+    x[:, -3] = arr.aromatic
+    x[:, -2] = arr.in_ring
+    x[:, -1] = arr.mass
+    x[:, -1] *= 0.01  # in float32, as version 2 has always scaled it
+    return x
+
+
+def _bond_matrix(arr: AtomBondArrays, cip: dict) -> np.ndarray:
+    """``n_bonds x 11`` float32 from the property arrays and the E/Z labels of stereo bonds."""
+    m = len(arr.begin)
+    stereo_col = np.full(m, _ST_NONE, dtype=np.int64)
+    for i, label in cip.items():
+        stereo_col[i] = _ST_COL.get(label, _ST_OTHER)
+    attr = np.zeros((m, D_BOND), dtype=np.float32)
+    attr[np.arange(m), _BT_TABLE[arr.bond_type]] = 1.0  # the table covers every BondType value
+    attr[np.arange(m), stereo_col] = 1.0
+    attr[:, D_BOND_ONEHOT] = arr.conjugated
+    attr[:, D_BOND_ONEHOT + 1] = arr.bond_in_ring
+    return attr
+
+
+def _labels(mol: Chem.Mol, arr: AtomBondArrays) -> tuple[dict, dict]:
+    tagged = np.flatnonzero(arr.chiral_tagged).tolist()
+    stereo = np.flatnonzero(arr.stereo_set).tolist()
+    return _cip_labels(mol, tagged, stereo) if (tagged or stereo) else ({}, {})
+
+
 def atom_features(mol: Chem.Mol, cip: dict | None = None) -> np.ndarray:
     """``n_atoms x 58`` float32 atom features (version 2).
 
@@ -130,39 +203,8 @@ def atom_features(mol: Chem.Mol, cip: dict | None = None) -> np.ndarray:
         ``{atom_idx: label}`` for the tagged stereocentres (from :func:`_cip_labels`); computed
         when not given.
     """
-    n = mol.GetNumAtoms()
-    if cip is None:
-        tagged = [a.GetIdx() for a in mol.GetAtoms() if a.GetChiralTag() != _UNSPECIFIED]
-        cip = _cip_labels(mol, tagged, [])[0] if tagged else {}
-    codes = np.array(
-        [
-            (
-                _ELEMENT_COL[a.GetAtomicNum()],
-                _DEGREE_COL.get(a.GetDegree(), _DEGREE_OTHER),
-                _CHARGE_COL.get(a.GetFormalCharge(), _CHARGE_OTHER),
-                _HS_COL.get(a.GetTotalNumHs(), _HS_OTHER),
-                _RAD_COL.get(a.GetNumRadicalElectrons(), _RAD_OTHER),
-                _HYB_COL.get(a.GetHybridization(), _HYB_OTHER),
-                a.GetIsAromatic(),
-                a.IsInRing(),
-                a.GetMass(),
-            )
-            for a in mol.GetAtoms()
-        ],
-        dtype=np.float64,
-    ).reshape(n, 9)
-    cip_col = np.full(n, _CIP_NONE, dtype=np.int64)
-    for i, label in cip.items():
-        cip_col[i] = _CIP_COL.get(label, _CIP_OTHER)
-    x = np.zeros((n, D_ATOM), dtype=np.float32)
-    onehot = np.concatenate([codes[:, :6].astype(np.int64), cip_col[:, None]], axis=1)
-    x[np.arange(n)[:, None], onehot] = 1.0
-    for ring in mol.GetRingInfo().AtomRings():  # SSSR rings, the same whatever the atom order
-        if RING_SIZES[0] <= len(ring) <= RING_SIZES[-1]:
-            x[list(ring), _RING_COL0 + len(ring) - RING_SIZES[0]] = 1.0
-    x[:, -3:] = codes[:, 6:]
-    x[:, -1] *= 0.01
-    return x
+    arr = read_arrays(mol)
+    return _atom_matrix(mol, arr, _labels(mol, arr)[0] if cip is None else cip)
 
 
 def bond_features(mol: Chem.Mol, cip: dict | None = None) -> np.ndarray:
@@ -174,33 +216,21 @@ def bond_features(mol: Chem.Mol, cip: dict | None = None) -> np.ndarray:
     cip : dict, optional
         ``{bond_idx: "E"|"Z"}`` for the bonds with stereo; computed when not given.
     """
-    m = mol.GetNumBonds()
-    if cip is None:
-        stereo = [b.GetIdx() for b in mol.GetBonds() if b.GetStereo() != _ST.STEREONONE]
-        cip = _cip_labels(mol, [], stereo)[1] if stereo else {}
-    codes = np.array(
-        [
-            (
-                _BT_COL.get(b.GetBondType(), _BT_OTHER),
-                _ST_NONE,
-                b.GetIsConjugated(),
-                b.IsInRing(),
-            )
-            for b in mol.GetBonds()
-        ],
-        dtype=np.int64,
-    ).reshape(m, 4)
-    for i, label in cip.items():
-        codes[i, 1] = _ST_COL.get(label, _ST_OTHER)
-    attr = np.zeros((m, D_BOND), dtype=np.float32)
-    attr[np.arange(m)[:, None], codes[:, :2]] = 1.0
-    attr[:, D_BOND_ONEHOT:] = codes[:, 2:4]
-    return attr
+    arr = read_arrays(mol)
+    return _bond_matrix(arr, _labels(mol, arr)[1] if cip is None else cip)
+
+
+def graph_arrays(mol: Chem.Mol) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Atom features (``n_atoms x 58``), bond features (``n_bonds x 11``) and bond ends
+    (``n_bonds x 2`` int64), with the molecule's properties read once
+    (:func:`molpred.featurize.atom_arrays.read_arrays`) and CIP labels looked up once."""
+    arr = read_arrays(mol)
+    atom_cip, bond_cip = _labels(mol, arr)
+    ends = np.stack([arr.begin, arr.end], axis=1).reshape(-1, 2)
+    return _atom_matrix(mol, arr, atom_cip), _bond_matrix(arr, bond_cip), ends
 
 
 def features(mol: Chem.Mol) -> tuple[np.ndarray, np.ndarray]:
     """Atom (``n_atoms x 58``) and bond (``n_bonds x 11``) features, CIP labels looked up once."""
-    tagged = [a.GetIdx() for a in mol.GetAtoms() if a.GetChiralTag() != _UNSPECIFIED]
-    stereo = [b.GetIdx() for b in mol.GetBonds() if b.GetStereo() != _ST.STEREONONE]
-    atom_cip, bond_cip = _cip_labels(mol, tagged, stereo) if (tagged or stereo) else ({}, {})
-    return atom_features(mol, atom_cip), bond_features(mol, bond_cip)
+    x, attr, _ = graph_arrays(mol)
+    return x, attr

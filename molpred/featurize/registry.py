@@ -37,9 +37,24 @@ def featurizer_from_spec(spec: dict):
     Raises
     ------
     ModelFileError
-        Unknown name, other version or other dimensions than this molpred provides.
+        Unknown name, other version or other dimensions than this molpred provides, or
+        invalid molecule-feature settings.
+
+    A ``"molecule_features"`` entry (models trained with ``features=``) wraps the featurizer
+    in :class:`~molpred.featurize.molecule_features.WithMoleculeFeatures`; without it (every
+    model saved before molecule features existed) the records carry no ``mol_x``.
     """
+    if "molecule_features" in spec:
+        from molpred.featurize.molecule_features import MoleculeFeatures, WithMoleculeFeatures
+
+        mf = spec["molecule_features"]
+        if not isinstance(mf, dict):
+            raise ModelFileError("invalid molecule-feature settings in the model file: not an object")
+        base = featurizer_from_spec({k: v for k, v in spec.items() if k != "molecule_features"})
+        return WithMoleculeFeatures(base, MoleculeFeatures.from_spec(mf))
     name = spec.get("name")
+    if name == "composite":
+        return _composite_from_spec(spec)
     if name not in FEATURIZERS:
         raise ModelFileError(f"model uses featurizer {name!r}, which this molpred does not have")
     extra = {k: spec[k] for k in ("radius", "n_bits") if k in spec}
@@ -54,4 +69,20 @@ def featurizer_from_spec(spec: dict):
             f"model was trained with featurizer {spec}, this molpred provides {feat.spec()}; "
             "retrain the model or install the molpred version that made it"
         )
+    return feat
+
+
+def _composite_from_spec(spec: dict):
+    """The featurizer of a stacked model (``model="auto"``): every part checked as above."""
+    from molpred.featurize.composite import CompositeFeaturizer
+
+    parts = spec.get("parts")
+    if not isinstance(parts, list) or not parts or not all(isinstance(p, dict) for p in parts):
+        raise ModelFileError("composite featurizer without a list of parts")
+    try:
+        feat = CompositeFeaturizer(tuple(featurizer_from_spec(p) for p in parts))
+    except ValueError as exc:
+        raise ModelFileError(f"invalid composite featurizer: {exc}") from None
+    if feat.spec() != spec:
+        raise ModelFileError(f"model was trained with featurizer {spec}, this molpred provides {feat.spec()}")
     return feat

@@ -17,19 +17,24 @@ import warnings
 
 import numpy as np
 
-from molpred.learners import build_learner, learner_featurizer
+from molpred.learners import build_learner, learner_featurizer, learner_settings
 
-__all__ = ["fit_learner_estimator", "learner_outputs", "fingerprint_matrix"]
+__all__ = ["fit_learner_estimator", "learner_outputs", "fingerprint_matrix", "set_learner_state"]
 
 
 def fingerprint_matrix(data) -> np.ndarray:
-    """``n x n_bits`` uint8 from featurised records (PyG ``Data`` or ready-made batches with ``fp``)."""
-    from molpred.train.loop import Batches
+    """``n x n_bits`` uint8 fingerprints of featurised molecules.
 
-    if isinstance(data, Batches):
-        parts = [b.fp[: getattr(b, "n_real", b.fp.shape[0])].numpy() for b in data]
-    else:
-        parts = [d.fp.numpy() for d in data]
+    Parameters
+    ----------
+    data : PackedGraphs, sequence of Batch, or list of Data
+        Fingerprint records packed (``graph_attrs["fp"]``), batched or one ``Data`` each.
+    """
+    from molpred.data.packed import PackedGraphs
+
+    if isinstance(data, PackedGraphs):
+        return np.asarray(data.graph_attrs["fp"]).astype(np.uint8)
+    parts = [d.fp[: getattr(d, "n_real", d.fp.shape[0])].numpy() for d in data]
     if not parts:
         return np.zeros((0, 0), dtype=np.uint8)
     return np.concatenate(parts).astype(np.uint8)
@@ -53,6 +58,10 @@ def learner_outputs(est, data, calibrated: bool = True) -> tuple[np.ndarray, np.
         std = np.zeros((0, est.n_tasks_))
     if std is not None and calibrated and est.var_scaler_ is not None:
         std = est.var_scaler_.transform(std)
+    # classifiers fitted with X_val carry a probability calibrator (the conformal sets were fitted
+    # on its output): predictions must go through it too
+    if calibrated and n and getattr(est, "prob_calibrator_", None) is not None:
+        mean = est.prob_calibrator_.transform(mean)
     return mean, std
 
 
@@ -62,9 +71,7 @@ def fit_learner_estimator(est, smiles: list, y: np.ndarray, names: list[str] | N
     Parameters are those of :func:`molpred.train.fitting.fit_estimator`.
     """
     from molpred.data.featurized import featurize_smiles
-    from molpred.data.scaler import TargetScaler
     from molpred.featurize.registry import get_featurizer
-    from molpred.nn.model import ModelSpec
     from molpred.predict import member_outputs
     from molpred.train.calibrating import calibrate, validation_metrics
     from molpred.train.fitting import _fit_domain, _status_summary
@@ -85,7 +92,7 @@ def fit_learner_estimator(est, smiles: list, y: np.ndarray, names: list[str] | N
                       stacklevel=3)
     if len(usable) < 2:
         raise ValueError(f"fewer than 2 usable training molecules (statuses: {_status_summary(fs.records)})")
-    X = fingerprint_matrix([fs.data[i] for i in usable])
+    X = fingerprint_matrix(fs.graphs.take(usable))
     y_used = y[fs.index[usable]]
     mols = [fs.records[i].mol for i in fs.index[usable]]
 
@@ -97,7 +104,7 @@ def fit_learner_estimator(est, smiles: list, y: np.ndarray, names: list[str] | N
         rows = np.flatnonzero(~np.isnan(y_used[:, t]))
         if len(rows) < 2:
             raise ValueError(f"target {t} has fewer than 2 labelled molecules")
-        learner = build_learner(est.model, task, est.seed, kernel).fit(X[rows], y_used[rows, t])
+        learner = build_learner(est.model, task, est.seed, kernel, learner_settings(est)).fit(X[rows], y_used[rows, t])
         if val is None:
             m, s = learner.oof_predict()
             oof_mean[rows, t] = m
@@ -107,27 +114,17 @@ def fit_learner_estimator(est, smiles: list, y: np.ndarray, names: list[str] | N
         members.append(learner)
         training.append({"learner": est.model, "n_train": int(len(rows)), **learner.params_})
 
-    est.featurizer_ = featurizer
-    est.std_config_ = std_cfg
-    est.spec_ = ModelSpec(arch=est.model, d_atom=featurizer.d_atom, d_bond=featurizer.d_bond, n_tasks=n_tasks,
-                          hidden=0, depth=0, readout="none", dropout=0.0, ffn_hidden=0, ffn_layers=0)
-    est.scaler_ = TargetScaler.identity(n_tasks)
-    est.members_ = members
-    est.n_tasks_ = n_tasks
-    est.target_names_ = names or (["y"] if n_tasks == 1 else [f"y{i}" for i in range(n_tasks)])
-    est.training_ = training
-    est.var_scaler_ = est.conformal_ = est.domain_ = est.val_metrics_ = None
-    est.prob_calibrator_ = est.set_predictors_ = None
+    set_learner_state(est, featurizer, std_cfg, members, names, training)
     val_mols = []
     if val is not None:
         vfs = featurize_smiles(val[0], featurizer, std_cfg)
         val_mols = vfs.mols
-        n_val = len(vfs.data)
+        n_val = len(vfs.graphs)
         if est.applicability_domain:  # calibration reads the distance to the training set
             _fit_domain(est, mols, val_mols)
-        if vfs.data:
-            est.val_metrics_ = validation_metrics(est, vfs.data, val[1][vfs.index], member_outputs)
-            calibrate(est, vfs.data, val[1][vfs.index], val_mols, member_outputs)
+        if n_val:
+            est.val_metrics_ = validation_metrics(est, vfs.graphs, val[1][vfs.index], member_outputs)
+            calibrate(est, vfs.graphs, val[1][vfs.index], val_mols, member_outputs)
     else:
         n_val = 0
         _calibrate_out_of_fold(est, y_used, oof_mean, oof_std if has_std else None, task_metrics)
@@ -141,6 +138,39 @@ def fit_learner_estimator(est, smiles: list, y: np.ndarray, names: list[str] | N
     }
     if est.applicability_domain and val is None:
         _fit_domain_out_of_fold(est, mols)
+
+
+def set_learner_state(est, featurizer, std_cfg, members: list, names: list[str] | None, training: list) -> None:
+    """Set the fitted attributes of a learner estimator (one fitted learner per target), uncalibrated.
+
+    Parameters
+    ----------
+    est : _MolEstimator
+        With ``model`` a learner name.
+    featurizer, std_cfg
+        The featurizer the learners read and the standardisation settings.
+    members : list
+        One fitted learner per target.
+    names : list of str or None
+        Target names.
+    training : list of dict
+        Per-target training notes (``train_summary_``-style).
+    """
+    from molpred.data.scaler import TargetScaler
+    from molpred.nn.model import ModelSpec
+
+    n_tasks = len(members)
+    est.featurizer_ = featurizer
+    est.std_config_ = std_cfg
+    est.spec_ = ModelSpec(arch=est.model, d_atom=featurizer.d_atom, d_bond=featurizer.d_bond, n_tasks=n_tasks,
+                          hidden=0, depth=0, readout="none", dropout=0.0, ffn_hidden=0, ffn_layers=0)
+    est.scaler_ = TargetScaler.identity(n_tasks)
+    est.members_ = members
+    est.n_tasks_ = n_tasks
+    est.target_names_ = names or (["y"] if n_tasks == 1 else [f"y{i}" for i in range(n_tasks)])
+    est.training_ = training
+    est.var_scaler_ = est.conformal_ = est.domain_ = est.val_metrics_ = None
+    est.prob_calibrator_ = est.set_predictors_ = None
 
 
 def _calibrate_out_of_fold(est, y, mean, std, task_metrics) -> None:

@@ -25,6 +25,11 @@ class FingerprintForest:
     task : {"regression", "classification"}
     seed : int
     n_estimators : int
+    max_depth : int, optional
+        Deepest split level (``None``: grow until leaves are pure).
+    max_features : float, optional
+        Share of the bits considered at each split; ``None``: a third (regression) or the
+        square root of the number of bits (classification).
 
     Attributes
     ----------
@@ -43,10 +48,13 @@ class FingerprintForest:
     name = "rf"
     tasks = ("regression", "classification")
 
-    def __init__(self, task: str = "regression", seed: int = 0, n_estimators: int = 500):
+    def __init__(self, task: str = "regression", seed: int = 0, n_estimators: int = 500,
+                 max_depth: int | None = None, max_features: float | None = None):
         self.task = task
         self.seed = seed
         self.n_estimators = n_estimators
+        self.max_depth = max_depth
+        self.max_features = max_features
 
     def fit(self, X: np.ndarray, y: np.ndarray) -> FingerprintForest:
         from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
@@ -56,12 +64,13 @@ class FingerprintForest:
         self.n_bits_ = X.shape[1]
         oob = len(X) >= 10
         if self.task == "regression":
-            rf = RandomForestRegressor(self.n_estimators, max_features=0.33, oob_score=oob,
-                                       random_state=self.seed, n_jobs=1)
+            rf = RandomForestRegressor(self.n_estimators, max_features=self.max_features or 0.33, oob_score=oob,
+                                       max_depth=self.max_depth, random_state=self.seed, n_jobs=1)
         else:
             if len(np.unique(y)) < 2:
                 raise ValueError("rf classifier needs both classes in the training labels")
             rf = RandomForestClassifier(self.n_estimators, class_weight="balanced", oob_score=oob,
+                                        max_depth=self.max_depth, max_features=self.max_features or "sqrt",
                                         random_state=self.seed, n_jobs=1)
         rf.fit(X, y.astype(int) if self.task == "classification" else y)
         self._export(rf)
@@ -131,7 +140,8 @@ class FingerprintForest:
 
     def config_dict(self) -> dict:
         return {"learner": self.name, "task": self.task, "seed": self.seed,
-                "n_estimators": self.n_estimators, "n_bits": self.n_bits_, "params": self.params_}
+                "n_estimators": self.n_estimators, "max_depth": self.max_depth, "max_features": self.max_features,
+                "n_bits": self.n_bits_, "params": self.params_}
 
     @classmethod
     def from_state(cls, arrays: dict, config: dict) -> FingerprintForest:

@@ -108,6 +108,13 @@ def _check_kernel(kind: str) -> str:
     return kind
 
 
+def _check_gram(gram: np.ndarray, n: int) -> np.ndarray:
+    gram = np.asarray(gram, dtype=np.float64)
+    if gram.shape != (n, n):
+        raise ValueError(f"gram matrix should be {n} x {n}, got {gram.shape}")
+    return gram
+
+
 def _folds(n: int, seed: int):
     from sklearn.model_selection import KFold
 
@@ -127,6 +134,9 @@ class TanimotoSVR:
         Seed of the cross-validation folds.
     kernel : {"tanimoto", "minmax"}
         Tanimoto on 0/1 bits (the MoleculeACE SVM) or MinMax on counts.
+    C, epsilon : float, optional
+        Fixed SVR settings; ``None`` chooses that setting from :data:`SVR_GRID` by 5-fold CV
+        (both fixed: no inner CV).
 
     Attributes
     ----------
@@ -143,12 +153,22 @@ class TanimotoSVR:
     name = "svr"
     tasks = ("regression",)
 
-    def __init__(self, seed: int = 0, kernel: str = "tanimoto"):
+    def __init__(self, seed: int = 0, kernel: str = "tanimoto", C: float | None = None, epsilon: float | None = None):
         self.seed = seed
         self.kernel = kernel
+        self.C = C
+        self.epsilon = epsilon
 
-    def fit(self, X: np.ndarray, y: np.ndarray) -> TanimotoSVR:
-        """Fit on ``n x n_bits`` fingerprints (0/1, or counts for minmax) and ``n`` labels."""
+    def _grid(self) -> dict[str, list[float]]:
+        fixed = {"C": self.C, "epsilon": self.epsilon}
+        return {k: SVR_GRID[k] if v is None else [float(v)] for k, v in fixed.items()}
+
+    def fit(self, X: np.ndarray, y: np.ndarray, gram: np.ndarray | None = None) -> TanimotoSVR:
+        """Fit on ``n x n_bits`` fingerprints (0/1, or counts for minmax) and ``n`` labels.
+
+        ``gram`` (``n x n``), when given, is ``kernel_matrix(kernel, X, X)`` computed by the
+        caller (the stack of :mod:`molpred.learners.stack` shares one across its members and folds).
+        """
         from sklearn.model_selection import GridSearchCV
         from sklearn.svm import SVR
 
@@ -157,14 +177,16 @@ class TanimotoSVR:
         if len(X) > SVR_MAX_TRAIN:
             raise ValueError(f"svr handles at most {SVR_MAX_TRAIN} training molecules per target "
                              f"(dense kernel), got {len(X)}; use model='rf' or a graph model")
-        K = kernel_matrix(_check_kernel(self.kernel), X, X)
-        if len(X) >= 2 * N_FOLDS:
-            search = GridSearchCV(SVR(kernel="precomputed"), SVR_GRID, cv=_folds(len(X), self.seed),
+        K = kernel_matrix(_check_kernel(self.kernel), X, X) if gram is None else _check_gram(gram, len(X))
+        grid = self._grid()
+        if len(X) >= 2 * N_FOLDS and any(len(v) > 1 for v in grid.values()):
+            search = GridSearchCV(SVR(kernel="precomputed"), grid, cv=_folds(len(X), self.seed),
                                   scoring="neg_root_mean_squared_error", n_jobs=1, refit=False).fit(K, y)
             best = dict(search.best_params_)
             cv_rmse = float(-search.best_score_)
-        else:  # too few molecules to cross-validate: the grid's middle
-            best, cv_rmse = {"C": 10.0, "epsilon": 0.1}, float("nan")
+        else:  # settings fixed, or too few molecules to cross-validate: the grid's middle for the free ones
+            best = {k: v[0] if len(v) == 1 else {"C": 10.0, "epsilon": 0.1}[k] for k, v in grid.items()}
+            cv_rmse = float("nan")
         svr = SVR(kernel="precomputed", **best).fit(K, y)
         self.n_bits_ = X.shape[1]
         self.support_fps_ = _encode(self.kernel, X[svr.support_])
@@ -172,7 +194,14 @@ class TanimotoSVR:
         self.intercept_ = float(svr.intercept_[0])
         self.params_ = {**{k: float(v) for k, v in best.items()}, "cv_rmse": cv_rmse}
         self._K, self._y = K, y  # for oof_predict right after fit; never saved
+        self._support = np.asarray(svr.support_)  # for predict_gram right after fit; never saved
         return self
+
+    def predict_gram(self, Kq: np.ndarray) -> np.ndarray:
+        """``n_q`` predictions from ``n_q x n`` similarities to the rows ``fit`` was given (right after fit)."""
+        if getattr(self, "_support", None) is None:
+            raise ValueError("predict_gram needs the training rows of this fit; use predict(X)")
+        return np.asarray(Kq)[:, self._support] @ self.dual_coef_ + self.intercept_
 
     def oof_predict(self) -> tuple[np.ndarray, None]:
         """Out-of-fold predictions on the training data with the chosen settings (calibration).
@@ -196,7 +225,7 @@ class TanimotoSVR:
 
     def free(self) -> None:
         """Drop the training kernel kept for :meth:`oof_predict`."""
-        self._K = self._y = None
+        self._K = self._y = self._support = None
 
     def predict(self, X: np.ndarray) -> tuple[np.ndarray, None]:
         """``n`` predictions for ``n x n_bits`` fingerprints (no standard deviation)."""
@@ -237,6 +266,9 @@ class TanimotoGP:
     ----------
     seed : int
     kernel : {"tanimoto", "minmax"}
+    alpha : float, optional
+        Fixed noise variance of the standardised targets (as scikit-learn's ``alpha``);
+        ``None`` chooses it with the signal variance by the log marginal likelihood.
 
     Attributes
     ----------
@@ -251,11 +283,13 @@ class TanimotoGP:
     name = "gp"
     tasks = ("regression",)
 
-    def __init__(self, seed: int = 0, kernel: str = "tanimoto"):
+    def __init__(self, seed: int = 0, kernel: str = "tanimoto", alpha: float | None = None):
         self.seed = seed
         self.kernel = kernel
+        self.alpha = alpha
 
-    def fit(self, X: np.ndarray, y: np.ndarray) -> TanimotoGP:
+    def fit(self, X: np.ndarray, y: np.ndarray, gram: np.ndarray | None = None) -> TanimotoGP:
+        """Fit on ``n x n_bits`` fingerprints and ``n`` labels (``gram``: as in :meth:`TanimotoSVR.fit`)."""
         X = np.asarray(X, dtype=np.uint8)
         y = np.asarray(y, dtype=np.float64)
         if len(X) > GP_MAX_TRAIN:
@@ -266,11 +300,14 @@ class TanimotoGP:
         self.n_bits_ = X.shape[1]
         self.train_fps_ = _encode(_check_kernel(self.kernel), X)
         self._eig_cache = None
+        if gram is not None:
+            lam, U = np.linalg.eigh(_check_gram(gram, len(X)))
+            self._eig_cache = (np.clip(lam, 0.0, None), U)
         lam, U = self._eig()
         zu = U.T @ z
         best = None
         for s in GP_SIGNAL:
-            for noise in GP_NOISE:
+            for noise in (GP_NOISE if self.alpha is None else [float(self.alpha)]):
                 d = s * lam + noise
                 lml = -0.5 * np.sum(zu ** 2 / d) - 0.5 * np.sum(np.log(d)) - 0.5 * len(z) * np.log(2 * np.pi)
                 if best is None or lml > best[0]:
@@ -306,6 +343,15 @@ class TanimotoGP:
         Kq = kernel_matrix(self.kernel, X, _decode(self.kernel, self.train_fps_, self.n_bits_))
         self_sim = (X.sum(1) > 0).astype(np.float64)
         return self._posterior(Kq, self_sim, self.alpha_, lam, U)
+
+    def predict_gram(self, Kq: np.ndarray, self_sim: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Mean and std (``n_q`` each) from ``n_q x n`` similarities to the training rows.
+
+        ``self_sim`` (``n_q``) is each query's similarity to itself (1, or 0 for an empty
+        fingerprint: the diagonal of the queries' own kernel).
+        """
+        lam, U = self._eig()
+        return self._posterior(np.asarray(Kq), np.asarray(self_sim, dtype=np.float64), self.alpha_, lam, U)
 
     def oof_predict(self) -> tuple[np.ndarray, np.ndarray]:
         """Out-of-fold mean and std with the chosen hyperparameters (for calibration)."""

@@ -5,10 +5,12 @@ from __future__ import annotations
 import difflib
 from dataclasses import asdict, dataclass, replace
 
+import torch
 from torch import Tensor, nn
 
 from molpred.nn.attentivefp import AttentiveFPEncoder
 from molpred.nn.dmpnn import DMPNNEncoder
+from molpred.nn.features import MoleculeFeatureScaling
 from molpred.nn.gine import GINEEncoder
 from molpred.nn.head import FFNHead
 from molpred.nn.readout import GraphReadout
@@ -58,7 +60,12 @@ def check_architecture(name: str) -> str:
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """Everything needed to rebuild a network; saved as JSON in the model directory."""
+    """Everything needed to rebuild a network; saved as JSON in the model directory.
+
+    ``d_mol`` is the width of the molecule-level features concatenated after the readout
+    (:mod:`molpred.featurize.molecule_features`); 0 (and in files written before it existed)
+    means none.
+    """
 
     arch: str
     d_atom: int
@@ -71,6 +78,7 @@ class ModelSpec:
     ffn_hidden: int = 300
     ffn_layers: int = 2
     mve: bool = False
+    d_mol: int = 0
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -95,13 +103,19 @@ class MoleculeModel(nn.Module):
         Graph (or fingerprint) encoder with an ``out_dim`` attribute.
     readout : GraphReadout
     head : FFNHead
+        Its input is ``encoder.out_dim + d_mol`` wide when ``mol_features`` is given.
+    mol_features : MoleculeFeatureScaling, optional
+        Scales the batch's ``mol_x`` (``n_mols x d_mol``), which is concatenated to the
+        molecule embedding before the head (Chemprop's ``X_d``).
     """
 
-    def __init__(self, encoder: nn.Module, readout: GraphReadout, head: FFNHead):
+    def __init__(self, encoder: nn.Module, readout: GraphReadout, head: FFNHead,
+                 mol_features: MoleculeFeatureScaling | None = None):
         super().__init__()
         self.encoder = encoder
         self.readout = readout
         self.head = head
+        self.mol_features = mol_features
 
     def embed(self, batch) -> Tensor:
         """``n_mols x d`` molecule embeddings for a PyG ``Batch``."""
@@ -114,7 +128,14 @@ class MoleculeModel(nn.Module):
 
     def forward(self, batch) -> Tensor:
         """``n_mols x n_tasks`` outputs (``n_mols x n_tasks x 2`` with a mean-variance head)."""
-        return self.head(self.embed(batch))
+        z = self.embed(batch)
+        if self.mol_features is not None:
+            mol_x = getattr(batch, "mol_x", None)
+            if mol_x is None:
+                raise ValueError("this network reads molecule features (mol_x) beside the graph; "
+                                 "featurise with the estimator's featurizer_")
+            z = torch.cat([z, self.mol_features(mol_x).to(z.dtype)], dim=1)
+        return self.head(z)
 
 
 def build_model(spec: ModelSpec) -> MoleculeModel:
@@ -129,5 +150,6 @@ def build_model(spec: ModelSpec) -> MoleculeModel:
     else:
         enc = FingerprintEncoder(spec.d_atom, spec.hidden, spec.dropout)
     readout = GraphReadout(spec.readout, enc.out_dim)
-    head = FFNHead(enc.out_dim, spec.n_tasks, spec.ffn_hidden, spec.ffn_layers, spec.dropout, spec.mve)
-    return MoleculeModel(enc, readout, head)
+    head = FFNHead(enc.out_dim + spec.d_mol, spec.n_tasks, spec.ffn_hidden, spec.ffn_layers, spec.dropout, spec.mve)
+    mol_features = MoleculeFeatureScaling(spec.d_mol) if spec.d_mol else None
+    return MoleculeModel(enc, readout, head, mol_features)

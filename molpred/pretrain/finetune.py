@@ -72,7 +72,8 @@ def init_encoder(est, net, spec, featurizer) -> dict | None:
     other = config["model_spec"]
     if other.get("arch") != spec.arch:
         raise ModelFileError(f"{d}: init_from model is {other.get('arch')!r}, this model is {spec.arch!r}")
-    if config["featurizer"] != featurizer.spec():
+    # the encoder reads the graph only: molecule features (beside it, in the head) may differ
+    if {k: v for k, v in config["featurizer"].items() if k != "molecule_features"} != featurizer.spec():
         raise ModelFileError(f"{d}: init_from model uses featurizer {config['featurizer']}, this model uses "
                              f"{featurizer.spec()}")
     for k in ("d_atom", "d_bond", "hidden", "depth", "readout"):

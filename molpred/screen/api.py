@@ -206,7 +206,7 @@ def screen(
     image : bool
         Draw every hit: ``top_hits.png`` (48 a page; ``top_hits_2.png``... for more).
     precision : {"auto", "fp32", "bf16"}
-        Arithmetic of the networks (:func:`molpred.train.device.autocast`). ``"auto"``:
+        Arithmetic of the networks (:func:`molpred.inference.device.autocast`). ``"auto"``:
         mixed precision on CUDA, float32 on the CPU. ``"bf16"`` on a CPU with bfloat16
         units (Intel AMX, AVX512-BF16) about halves the network's time and the screen's by
         5-11% (benchmarks/results/screen_speed_1e6_2026-11-29.md); network batches are padded to a few

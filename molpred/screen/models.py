@@ -19,7 +19,6 @@ import pandas as pd
 
 from molpred.chem.standardize import StandardizeConfig
 from molpred.exceptions import MolpredError
-from molpred.screen.packing import PackedGraphs
 from molpred.screen.worker import ChunkPlan, ChunkResult
 
 __all__ = ["ScreenModel", "ModelSet", "load_models"]
@@ -56,13 +55,32 @@ class ScreenModel:
 
 def _hash_estimator(est) -> str:
     h = hashlib.sha256()
+    _hash_into(h, est)
+    return h.hexdigest()
+
+
+def _hash_into(h, est) -> None:
+    """Feed an in-memory model's settings and fitted arrays into ``h``.
+
+    Members are networks (tensors), kernel/tree learners (arrays + JSON) or, in a
+    ``model="auto"`` stack, member estimators (hashed the same way, with the stack weights).
+    """
     h.update(json.dumps(est.get_params(deep=False), sort_keys=True, default=str).encode())
     h.update(json.dumps(list(est.target_names_)).encode())
+    if getattr(est, "stack_weights_", None) is not None:
+        h.update(np.ascontiguousarray(est.stack_weights_, dtype=np.float64).tobytes())
     for member in est.members_:
-        for key, value in sorted(member.state_dict().items()):
-            h.update(key.encode())
-            h.update(value.detach().cpu().numpy().tobytes())
-    return h.hexdigest()
+        if hasattr(member, "state_dict"):
+            for key, value in sorted(member.state_dict().items()):
+                h.update(key.encode())
+                h.update(value.detach().cpu().numpy().tobytes())
+        elif hasattr(member, "state_arrays"):
+            h.update(json.dumps(member.config_dict(), sort_keys=True, default=str).encode())
+            for key, arr in sorted(member.state_arrays().items()):
+                h.update(key.encode())
+                h.update(np.ascontiguousarray(arr).tobytes())
+        else:
+            _hash_into(h, member)
 
 
 def load_models(models) -> list[ScreenModel]:
@@ -124,17 +142,18 @@ class ModelSet:
     coverage : float, optional
         Nominal coverage of conformal intervals (default: each model's own ``coverage``).
     precision : {"auto", "fp32", "bf16"}
-        Arithmetic of the networks' forward pass (:func:`molpred.train.device.autocast`).
+        Arithmetic of the networks' forward pass (:func:`molpred.inference.device.autocast`).
     """
 
     def __init__(self, models: list[ScreenModel], coverage: float | None = None, precision: str = "auto"):
-        from molpred.train.device import check_precision, resolve_device
+        from molpred.inference.device import check_precision, resolve_device
 
         self.models = models
         self.coverage = coverage
         self.precision = check_precision(precision)  # refused before any work starts
         # bfloat16 on the CPU: network batches padded to a few shapes (see BF16_ROW_BUCKET)
-        on_cpu = any(resolve_device(sm.estimator.device).type == "cpu" for sm in models)
+        self._devices = [resolve_device(sm.estimator.device) for sm in models]
+        on_cpu = any(d.type == "cpu" for d in self._devices)
         self._bucket = BF16_ROW_BUCKET if self.precision == "bf16" and on_cpu else 0
         self.std_config: StandardizeConfig = models[0].estimator.std_config_
         keys, self.featurizers, self.domains = [], [], []
@@ -174,11 +193,12 @@ class ModelSet:
         equal to ``predict_frame``'s; every chunk is then given exactly these columns.
         """
         from molpred.chem.standardize import to_mol
+        from molpred.data.packed import pack_records
         from molpred.predict import member_outputs, prediction_columns
 
         est = self.models[i].estimator
         mol = to_mol("CC(=O)Nc1ccc(O)cc1", self.std_config)
-        mean, std = member_outputs(est, [est.featurizer_(mol).to_pyg()])
+        mean, std = member_outputs(est, pack_records([est.featurizer_(mol)], est.featurizer_))
         query = [mol] if est.domain_ is not None else None
         cols = prediction_columns(est, mean, std, np.zeros(1, np.int64), 1, self.coverage or est.coverage, query)
         return list(cols)
@@ -205,29 +225,33 @@ class ModelSet:
     def predict(self, result: ChunkResult) -> dict:
         """Model columns (``len(result)`` rows each, NaN/NA where not predicted) for one chunk.
 
-        Graphs go to the networks as batches of ``NETWORK_BATCH`` built straight from the
-        packed arrays (:meth:`PackedGraphs.batch`), ``PREDICT_GROUP`` molecules at a time.
-        Predictions equal :meth:`predict_frame`'s up to float rounding (its batches are
-        larger) when ``precision`` is the same (``"auto"`` for ``predict_frame``).
+        The packed features of each ``PREDICT_GROUP`` molecules become tensors once; the
+        networks see batches of ``NETWORK_BATCH`` cut from them
+        (:class:`~molpred.data.batching.GraphBatcher`), shared by the models with the same
+        featurizer. Predictions equal :meth:`predict_frame`'s up to float rounding (its
+        batches are larger) when ``precision`` is the same (``"auto"`` for ``predict_frame``).
         """
+        from molpred.inference.forward import as_batches
+        from molpred.learners import LEARNERS
+        from molpred.learners.stack import STACK_ARCH
         from molpred.predict import member_outputs, prediction_columns
-        from molpred.train.loop import Batches
 
         n, m = len(result), len(result.ok_index)
         outputs: list[list] = [[] for _ in self.models]
         for lo in range(0, m, PREDICT_GROUP):
             hi = min(lo + PREDICT_GROUP, m)
-            data_cache: dict[int, list] = {}
+            data_cache: dict[int, object] = {}
             for i, sm in enumerate(self.models):
                 f = self._feat_of[i]
-                if f not in data_cache:
-                    feats = result.features[f]
-                    if isinstance(feats, PackedGraphs):
-                        data_cache[f] = Batches(feats.batch(b, min(b + NETWORK_BATCH, hi), self._bucket)
-                                                for b in range(lo, hi, NETWORK_BATCH))
-                    else:
-                        data_cache[f] = [r.to_pyg() for r in feats[lo:hi]]
-                outputs[i].append(member_outputs(sm.estimator, data_cache[f], precision=self.precision))
+                est = sm.estimator
+                if est.spec_.arch in LEARNERS or est.spec_.arch == STACK_ARCH:  # learners and stacks read packed sets
+                    data = result.features[f].slice(lo, hi)
+                else:
+                    if f not in data_cache:
+                        data_cache[f] = as_batches(result.features[f].slice(lo, hi), NETWORK_BATCH,
+                                                   self._devices[i], self._bucket)
+                    data = data_cache[f]
+                outputs[i].append(member_outputs(est, data, precision=self.precision))
         cols: dict = {}
         for i, sm in enumerate(self.models):
             est = sm.estimator

@@ -15,8 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from molpred.chem.standardize import MolRecord, StandardizeConfig, Status, to_mol_record
-from molpred.featurize.graph import MolGraph
-from molpred.screen.packing import PackedGraphs
+from molpred.data.packed import PackedGraphs, pack_records
 
 __all__ = ["ChunkPlan", "ChunkResult", "process_chunk", "FILTERED"]
 
@@ -66,8 +65,8 @@ class ChunkResult:
     ok_index : numpy.ndarray
         int64 positions (``0..n-1``) of the rows to predict (status ``ok``).
     features : list
-        Per featurizer of the plan: :class:`PackedGraphs` or a list of records, for
-        ``ok_index`` rows in order.
+        Per featurizer of the plan: :class:`~molpred.data.packed.PackedGraphs` (graphs or
+        fingerprints) of the ``ok_index`` rows in order.
     domain : list of numpy.ndarray
         Per domain setting of the plan: ``len(ok_index) x n_bits / 8`` packed uint8 bits.
     """
@@ -123,13 +122,7 @@ def process_chunk(plan: ChunkPlan, chunk) -> ChunkResult:
     starts = range(0, len(chunk), SLICE) or [0]  # an empty chunk still gives one (empty) part
     parts = [_process_slice(plan, chunk, lo, min(lo + SLICE, len(chunk))) for lo in starts]
     first = parts[0]
-    features = []
-    for f, featurizer in enumerate(plan.featurizers):
-        pieces = [p.features[f] for p in parts]
-        if featurizer_output_type(featurizer) is MolGraph:
-            features.append(PackedGraphs.concat(pieces))
-        else:
-            features.append([r for piece in pieces for r in piece])
+    features = [PackedGraphs.concat([p.features[f] for p in parts]) for f in range(len(plan.featurizers))]
     return ChunkResult(
         index=chunk.index, start=chunk.start, smiles=[v for p in parts for v in p.smiles], ids=chunk.ids,
         smiles_std=[v for p in parts for v in p.smiles_std], status=[v for p in parts for v in p.status],
@@ -213,13 +206,8 @@ def _featurise(plan: ChunkPlan, mols: list) -> tuple[list, list, dict, list]:
                 records.append(None)
         per_featurizer.append(records)
     good = [j for j in range(len(mols)) if j not in failures]
-    features = []
-    for featurizer, records in zip(plan.featurizers, per_featurizer):
-        records = [records[j] for j in good]
-        if featurizer_output_type(featurizer) is MolGraph:
-            features.append(PackedGraphs.pack(records, featurizer.d_atom, featurizer.d_bond))
-        else:
-            features.append(records)
+    features = [pack_records([records[j] for j in good], featurizer)
+                for featurizer, records in zip(plan.featurizers, per_featurizer)]
     domain = []
     if plan.domain_fingerprints:
         from molpred.chem.fingerprints import morgan_fingerprints
@@ -228,13 +216,6 @@ def _featurise(plan: ChunkPlan, mols: list) -> tuple[list, list, dict, list]:
         for radius, n_bits in plan.domain_fingerprints:
             domain.append(np.packbits(morgan_fingerprints(good_mols, radius=radius, n_bits=n_bits), axis=1))
     return features, good, failures, domain
-
-
-def featurizer_output_type(featurizer) -> type | None:
-    """``MolGraph`` for graph featurizers (packed for transfer), else None."""
-    from molpred.featurize.atom_bond import MolGraphFeaturizer
-
-    return MolGraph if isinstance(featurizer, MolGraphFeaturizer) else None
 
 
 # ---------------------------------------------------------------------- worker processes

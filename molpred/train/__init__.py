@@ -1,8 +1,11 @@
-"""Optimisation outside the model: losses, metrics, loop, early stopping."""
+"""Optimisation outside the model: losses, metrics, loop, early stopping.
 
-from molpred.train.device import resolve_device
-from molpred.train.loop import TrainConfig, TrainResult, attach_targets, fit_network, predict_network
+Forward passes of fitted networks (``predict_network``) and device choice live in
+:mod:`molpred.inference`.
+"""
+
+from molpred.train.loop import TrainConfig, TrainResult, attach_targets, fit_network
 from molpred.train.metrics import classification_metrics, regression_metrics, task_metrics
 
-__all__ = ["TrainConfig", "TrainResult", "fit_network", "predict_network", "attach_targets",
-           "resolve_device", "regression_metrics", "classification_metrics", "task_metrics"]
+__all__ = ["TrainConfig", "TrainResult", "fit_network", "attach_targets", "regression_metrics",
+           "classification_metrics", "task_metrics"]

@@ -84,14 +84,14 @@ def calibration_holdout(mols: list, fraction: float, split: str, seed: int) -> t
     return keep, np.sort(part.val)
 
 
-def calibrate(est, cal_data: list, cal_y: np.ndarray, cal_mols: list, member_outputs) -> None:
+def calibrate(est, cal_data, cal_y: np.ndarray, cal_mols: list, member_outputs) -> None:
     """Fit every post-hoc calibration of ``est`` on held-out molecules.
 
     Parameters
     ----------
     est : fitted estimator (members, scaler, and ``domain_`` when it has one)
-    cal_data : list
-        Featurised calibration molecules.
+    cal_data : PackedGraphs
+        Featurised calibration molecules (or anything :func:`molpred.inference.as_batches` takes).
     cal_y : numpy.ndarray
         ``n x n_tasks`` labels (NaN = missing).
     cal_mols : list of rdkit.Chem.Mol
@@ -132,7 +132,7 @@ def calibrate(est, cal_data: list, cal_y: np.ndarray, cal_mols: list, member_out
     est.conformal_ = ConformalRegressor(difficulty).fit(cal_y, mean, std, dist)
 
 
-def validation_metrics(est, val_data: list, val_y: np.ndarray, member_outputs) -> dict:
+def validation_metrics(est, val_data, val_y: np.ndarray, member_outputs) -> dict:
     """Metrics of the (uncalibrated) predictions on the early-stopping set."""
     mean, _ = member_outputs(est, val_data, calibrated=False)
     return task_metrics(est._task, val_y, mean, est.target_names_)

@@ -13,11 +13,12 @@ import numpy as np
 
 from molpred.data.featurized import featurize_smiles
 from molpred.data.scaler import TargetScaler
+from molpred.featurize.molecule_features import with_molecule_features
 from molpred.featurize.registry import get_featurizer
+from molpred.inference.device import resolve_device
 from molpred.nn.model import ARCHITECTURES, build_model
 from molpred.pretrain import finetune
 from molpred.train.calibrating import calibrate, calibration_holdout, validation_metrics
-from molpred.train.device import resolve_device
 from molpred.train.loop import TrainConfig, attach_targets, fit_network
 
 __all__ = ["fit_estimator"]
@@ -49,7 +50,7 @@ def _grouped_holdout(keys: list, fraction: float, seed: int) -> tuple[np.ndarray
     return np.flatnonzero(~in_val), np.flatnonzero(in_val)
 
 
-def _deduplicate(est, data: list, y: np.ndarray, mols: list, keys: list):
+def _deduplicate(est, data, y: np.ndarray, mols: list, keys: list):
     """Apply ``est.duplicates`` to the usable training rows.
 
     Returns the kept rows' data, labels, mols and keys, a summary dict, and their positions in the
@@ -71,7 +72,7 @@ def _deduplicate(est, data: list, y: np.ndarray, mols: list, keys: list):
         )
     if len(rows) < 2:
         raise ValueError("fewer than 2 usable training molecules after merging duplicates")
-    return ([data[i] for i in rows], y_out, [mols[i] for i in rows], [keys[i] for i in rows], summary, rows)
+    return (data.take(rows), y_out, [mols[i] for i in rows], [keys[i] for i in rows], summary, rows)
 
 
 def class_balance_weights(y: np.ndarray) -> np.ndarray:
@@ -94,7 +95,7 @@ def class_balance_weights(y: np.ndarray) -> np.ndarray:
 
 
 def fit_estimator(est, smiles: list, y: np.ndarray, names: list[str] | None, val,
-                  weight: np.ndarray | None = None, qual: np.ndarray | None = None) -> None:
+                  weight: np.ndarray | None = None, qual: np.ndarray | None = None, on_epoch=None) -> None:
     """Train ``est`` in place.
 
     Parameters
@@ -113,6 +114,9 @@ def fit_estimator(est, smiles: list, y: np.ndarray, names: list[str] | None, val
         ``est.class_weight == "balanced"``).
     qual : numpy.ndarray, optional
         ``n x n_tasks`` label qualifiers for ``loss="censored"`` (0 exact, 1 ``>``, -1 ``<``).
+    on_epoch : callable, optional
+        Called after every epoch of every ensemble member with the epoch's record plus
+        ``member`` (:func:`molpred.train.loop.fit_network`); learners train no epochs.
     """
     from molpred.learners import is_learner
     from molpred.predict import member_outputs
@@ -121,13 +125,18 @@ def fit_estimator(est, smiles: list, y: np.ndarray, names: list[str] | None, val
         from molpred.learners.fitting import fit_learner_estimator
 
         return fit_learner_estimator(est, smiles, y, names, val)
+    if est.model == "auto":
+        from molpred.learners.stack import fit_stack_estimator
+
+        return fit_stack_estimator(est, smiles, y, names, val)
     task = est._task
     n_tasks = y.shape[1]
-    featurizer = get_featurizer(ARCHITECTURES[est.model][0])
+    base_featurizer = get_featurizer(ARCHITECTURES[est.model][0])
+    featurizer = with_molecule_features(base_featurizer, est.features)  # graphs carry mol_x
     std_cfg = est._standardize_config()
     fs = featurize_smiles(smiles, featurizer, std_cfg, progress=est.progress)
     labelled = ~np.all(np.isnan(y[fs.index]), axis=1)
-    usable = np.flatnonzero(labelled)  # positions in fs.data
+    usable = np.flatnonzero(labelled)  # positions in fs.graphs
     dropped = len(smiles) - len(usable)
     if dropped:
         warnings.warn(
@@ -138,7 +147,7 @@ def fit_estimator(est, smiles: list, y: np.ndarray, names: list[str] | None, val
     if len(usable) < 2:
         raise ValueError(f"fewer than 2 usable training molecules (statuses: {_status_summary(fs.records)})")
 
-    data = [fs.data[i] for i in usable]
+    data = fs.graphs.take(usable)
     y_used = y[fs.index[usable]]
     w_used = None if weight is None else weight[fs.index[usable]]
     q_used = None if qual is None else qual[fs.index[usable]]
@@ -152,20 +161,20 @@ def fit_estimator(est, smiles: list, y: np.ndarray, names: list[str] | None, val
     q_used = None if q_used is None else q_used[kept]
     # calibration molecules leave before anything else: never trained on, never early-stopped on
     keep, cal = calibration_holdout(mols, est.calibration_fraction, est.calibration_split, est.seed)
-    cal_data, cal_y, cal_mols = [data[i] for i in cal], y_used[cal], [mols[i] for i in cal]
+    cal_data, cal_y, cal_mols = data.take(cal), y_used[cal], [mols[i] for i in cal]
     if q_used is not None:  # bounds are not point values: they do not calibrate
         cal_y = np.where(q_used[cal] != 0, np.nan, cal_y)
     if w_used is not None:  # nor do rows the user weighted 0
         cal_y = np.where(w_used[cal] == 0, np.nan, cal_y)
     est.fit_positions_ = {"calibration": rows[cal]}
-    data, y_used, mols, keys = [data[i] for i in keep], y_used[keep], [mols[i] for i in keep], [keys[i] for i in keep]
+    data, y_used, mols, keys = data.take(keep), y_used[keep], [mols[i] for i in keep], [keys[i] for i in keep]
     w_used = None if w_used is None else w_used[keep]
     q_used = None if q_used is None else q_used[keep]
     kept_rows = rows[keep]
     if val is None:
         tr, va = _grouped_holdout(keys, est.val_fraction, est.seed)
-        train_data, train_y, train_mols = [data[i] for i in tr], y_used[tr], [mols[i] for i in tr]
-        val_data, val_y, val_mols = [data[i] for i in va], y_used[va], [mols[i] for i in va]
+        train_data, train_y, train_mols = data.take(tr), y_used[tr], [mols[i] for i in tr]
+        val_data, val_y, val_mols = data.take(va), y_used[va], [mols[i] for i in va]
         est.fit_positions_.update(train=kept_rows[tr], validation=kept_rows[va])
         if q_used is not None:  # bounds are not point values: they do not score validation
             val_y = np.where(q_used[va] != 0, np.nan, val_y)
@@ -184,7 +193,7 @@ def fit_estimator(est, smiles: list, y: np.ndarray, names: list[str] | None, val
         if dup_summary["n_val_in_train"]:
             warnings.warn(f"{dup_summary['n_val_in_train']} validation molecules are also training molecules "
                           "(after standardisation); they were left out of validation", stacklevel=3)
-        val_data = [vfs.data[j] for j in keep]
+        val_data = vfs.graphs.take(keep)
         val_y, val_mols = val[1][vfs.index[keep]], [vfs.mols[j] for j in keep]
 
     # zero-weight labels do not set the target scale either
@@ -197,6 +206,7 @@ def fit_estimator(est, smiles: list, y: np.ndarray, names: list[str] | None, val
                                   weight=train_w, qual=train_q if getattr(est, "loss", "mse") == "censored" else None)
     device = resolve_device(est.device)
     spec = est._model_spec(featurizer, n_tasks)
+    feature_stats = _feature_statistics(featurizer, train_data)  # training molecules only
     members, histories, start = [], [], None
     for m in range(est.ensemble):
         config = TrainConfig(
@@ -208,9 +218,12 @@ def fit_estimator(est, smiles: list, y: np.ndarray, names: list[str] | None, val
 
         torch.manual_seed(est.seed + m)
         net = build_model(spec)
-        start = finetune.init_encoder(est, net, spec, featurizer)  # pretrained/init_from, else None
-        result = fit_network(net, train_graphs, val_data or None, val_y, config, device,
-                             scaler if task == "regression" else None)
+        if feature_stats is not None:
+            net.mol_features.set_statistics(**feature_stats)
+        start = finetune.init_encoder(est, net, spec, base_featurizer)  # pretrained/init_from, else None
+        result = fit_network(net, train_graphs, val_data if len(val_data) else None, val_y, config, device,
+                             scaler if task == "regression" else None,
+                             on_epoch=None if on_epoch is None else _tagged(on_epoch, member=m))
         members.append(net.cpu().eval())
         histories.append({"best_epoch": result.best_epoch, "best_val_score": result.best_score,
                           "epochs_run": len(result.history), "history": result.history})
@@ -232,8 +245,8 @@ def fit_estimator(est, smiles: list, y: np.ndarray, names: list[str] | None, val
     est.train_summary_ = {
         "n_input": len(smiles), "n_train": len(train_data), "n_val": len(val_data),
         "n_calibration": len(cal_data),
-        "calibration_set": (f"held out ({est.calibration_split})" if cal_data
-                            else "validation" if val_data else "none"),
+        "calibration_set": (f"held out ({est.calibration_split})" if len(cal_data)
+                            else "validation" if len(val_data) else "none"),
         "statuses": _status_summary(fs.records),
         "duplicates": dup_summary,
         "loss": getattr(est, "loss", "mse"),
@@ -243,15 +256,41 @@ def fit_estimator(est, smiles: list, y: np.ndarray, names: list[str] | None, val
         "label_std": np.nanstd(train_y, axis=0).tolist() if task == "regression" else None,
         "positive_rate": np.nanmean(train_y, axis=0).tolist() if task == "classification" else None,
         "encoder_start": start,
+        "molecule_features": _feature_summary(featurizer, train_data, feature_stats),
     }
     if est.applicability_domain and task in ("regression", "classification"):
         _fit_domain(est, train_mols, val_mols)
-    if val_data:
+    if len(val_data):
         est.val_metrics_ = validation_metrics(est, val_data, val_y, member_outputs)
-    if cal_data:
+    if len(cal_data):
         calibrate(est, cal_data, cal_y, cal_mols, member_outputs)
-    elif val_data:  # too little data for a separate calibration set (or calibration_fraction=0)
+    elif len(val_data):  # too little data for a separate calibration set (or calibration_fraction=0)
         calibrate(est, val_data, val_y, val_mols, member_outputs)
+
+
+def _feature_statistics(featurizer, train_data) -> dict | None:
+    """Imputation/scaling statistics of the molecule features on the training graphs (None without)."""
+    if not getattr(featurizer, "d_mol", 0):
+        return None
+    from molpred.data.scaler import fit_robust_scaling
+
+    return fit_robust_scaling(train_data.graph_attrs["mol_x"], featurizer.features.scaled_mask)
+
+
+def _feature_summary(featurizer, train_data, stats: dict | None) -> dict | None:
+    """What ``train_summary_`` says about the molecule features: names, width, missing values."""
+    if stats is None:
+        return None
+    x = train_data.graph_attrs["mol_x"]
+    missing = np.isnan(x)
+    return {"names": list(featurizer.features.names), "d_mol": int(x.shape[1]),
+            "train_molecules_with_missing": int(missing.any(axis=1).sum()),
+            "columns_missing_on_all_train": int(missing.all(axis=0).sum())}
+
+
+def _tagged(callback, **tags):
+    """``callback`` receiving each record with ``tags`` added."""
+    return lambda record: callback({**record, **tags})
 
 
 def _fit_domain(est, train_mols, val_mols) -> None:

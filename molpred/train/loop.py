@@ -5,19 +5,18 @@ Models hold no training logic; this module owns loss, optimiser, schedule and st
 
 from __future__ import annotations
 
-import copy
 import math
 from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 
-from molpred.train.device import autocast
+from molpred.inference.device import autocast
+from molpred.inference.forward import as_batches, predict_network, to_device
 from molpred.train.losses import masked_loss
 from molpred.train.metrics import METRIC_DIRECTIONS, task_metrics
 
-__all__ = ["TrainConfig", "TrainResult", "Batches", "fit_network", "predict_network", "attach_targets",
-           "seed_everything"]
+__all__ = ["TrainConfig", "TrainResult", "fit_network", "attach_targets", "seed_everything"]
 
 
 @dataclass(frozen=True)
@@ -84,89 +83,49 @@ def seed_everything(seed: int) -> torch.Generator:
     return g
 
 
-def attach_targets(data: list, y: np.ndarray, weight: np.ndarray | None = None,
-                   qual: np.ndarray | None = None) -> list:
-    """Set ``d.y`` (``1 x n_tasks``, NaN -> 0) and ``d.mask`` on each graph; returns shallow copies.
+def attach_targets(graphs, y: np.ndarray, weight: np.ndarray | None = None,
+                   qual: np.ndarray | None = None):
+    """The training targets as per-graph matrices of packed graphs.
 
     Parameters
     ----------
-    data : list of Data
+    graphs : PackedGraphs
     y : numpy.ndarray
         ``n x n_tasks`` labels, NaN = missing.
     weight : numpy.ndarray, optional
-        ``n x n_tasks`` sample weights, set as ``d.weight``.
+        ``n x n_tasks`` sample weights.
     qual : numpy.ndarray, optional
-        ``n x n_tasks`` qualifiers (0 exact, 1 ``>``, -1 ``<``), set as ``d.qual``.
-    """
-    out = []
-    y = np.asarray(y, dtype=np.float32).reshape(len(data), -1)
-    extras = {}
-    if weight is not None:
-        extras["weight"] = np.asarray(weight, dtype=np.float32).reshape(y.shape)
-    if qual is not None:
-        extras["qual"] = np.asarray(qual, dtype=np.float32).reshape(y.shape)
-    for i, (d, row) in enumerate(zip(data, y)):
-        d = copy.copy(d)
-        mask = ~np.isnan(row)
-        d.y = torch.from_numpy(np.where(mask, row, 0.0).astype(np.float32)[None, :])
-        d.mask = torch.from_numpy(mask[None, :])
-        for key, arr in extras.items():
-            setattr(d, key, torch.from_numpy(np.nan_to_num(arr[i])[None, :]))
-        out.append(d)
-    return out
-
-
-class Batches(list):
-    """Ready-made PyG ``Batch`` objects: :func:`predict_network` uses them as they are.
-
-    The screening engine builds batches straight from packed chunk arrays
-    (:meth:`molpred.screen.packing.PackedGraphs.batch`), skipping per-molecule ``Data``
-    objects and their collation.
-    """
-
-
-def _loader(data: list, batch_size: int, shuffle: bool, generator: torch.Generator | None = None):
-    from torch_geometric.loader import DataLoader
-
-    return DataLoader(data, batch_size=batch_size, shuffle=shuffle, generator=generator)
-
-
-@torch.no_grad()
-def predict_network(model: torch.nn.Module, data: list, device: torch.device, batch_size: int = 256,
-                    dropout: bool = False, precision: str = "auto") -> np.ndarray:
-    """Raw network outputs for ``data``.
-
-    Parameters
-    ----------
-    data : list of Data or Batches
-        Graphs (batched ``batch_size`` at a time, in order) or ready-made batches.
-    dropout : bool
-        Keep dropout active (MC dropout, :func:`molpred.nn.dropout.enable_mc_dropout`).
-    precision : {"auto", "fp32", "bf16"}
-        Arithmetic of the forward pass (:func:`molpred.train.device.autocast`).
+        ``n x n_tasks`` qualifiers (0 exact, 1 ``>``, -1 ``<``).
 
     Returns
     -------
-    numpy.ndarray
-        ``n x n_tasks`` (or ``n x n_tasks x 2`` with a mean-variance head), float64, in the
-        network's (scaled) units.
+    PackedGraphs
+        ``graphs`` (arrays shared) with ``y`` (float32, NaN -> 0), ``mask`` (bool, label
+        present) and, when given, ``weight`` and ``qual`` (float32, NaN -> 0), each
+        ``n x n_tasks``; batches carry them under these names.
     """
-    model.eval()
-    if dropout:
-        from molpred.nn.dropout import enable_mc_dropout
+    y = np.asarray(y, dtype=np.float32).reshape(len(graphs), -1)
+    mask = ~np.isnan(y)
+    attrs = {"y": np.where(mask, y, 0.0).astype(np.float32), "mask": mask}
+    if weight is not None:
+        attrs["weight"] = np.nan_to_num(np.asarray(weight, dtype=np.float32).reshape(y.shape))
+    if qual is not None:
+        attrs["qual"] = np.nan_to_num(np.asarray(qual, dtype=np.float32).reshape(y.shape))
+    return graphs.with_attrs(**attrs)
 
-        enable_mc_dropout(model)  # nn.Dropout and PyG's functional dropout, never BatchNorm
-    outs = []
-    batches = data if isinstance(data, Batches) else _loader(data, batch_size, shuffle=False)
-    for batch in batches:
-        batch = batch.to(device)
-        with autocast(device, precision):
-            out = model(batch).float().cpu()
-        n_real = getattr(batch, "n_real", None)  # padded batches (PackedGraphs.batch) end with a filler graph
-        outs.append(out if n_real is None else out[:n_real])
-    if not outs:
-        return np.zeros((0, model.head.n_tasks), dtype=np.float64)
-    return torch.cat(outs).double().numpy()
+
+def _epoch_order(n: int, generator: torch.Generator) -> np.ndarray:
+    """A seeded shuffle of ``n`` graph positions for one epoch.
+
+    Draws from ``generator`` exactly as a shuffling ``DataLoader`` did (a base seed, the
+    permutation, then the one torch's ``RandomSampler`` draws for its empty remainder), so the
+    same seed gives the same batches, and the same model, as molpred versions that collated
+    ``Data`` objects with PyG's loader.
+    """
+    torch.empty((), dtype=torch.int64).random_(generator=generator)
+    order = torch.randperm(n, generator=generator).numpy()
+    torch.randperm(n, generator=generator)
+    return order
 
 
 def _lr_lambda(config: TrainConfig, steps_per_epoch: int):
@@ -250,34 +209,46 @@ def _postfix(record: dict, task: str) -> dict:
 
 def fit_network(
     model: torch.nn.Module,
-    train_data: list,
-    val_data: list | None,
+    train_data,
+    val_data,
     val_y: np.ndarray | None,
     config: TrainConfig,
     device: torch.device,
     scaler=None,
+    on_epoch=None,
 ) -> TrainResult:
     """Train ``model`` in place and load the weights of the best validation epoch.
 
     Parameters
     ----------
     model : MoleculeModel
-    train_data : list of Data
+    train_data : PackedGraphs
         Graphs with ``y`` and ``mask`` attached (:func:`attach_targets`, scaled targets).
-    val_data : list of Data, optional
-        Validation graphs; without them the last epoch is kept.
+        Each epoch's batches are cut from its arrays in a seeded shuffled order.
+    val_data : PackedGraphs, optional
+        Validation graphs (batched once for all epochs); without them the last epoch is kept.
     val_y : numpy.ndarray, optional
         ``n_val x n_tasks`` validation labels in original units (NaN = missing).
     config : TrainConfig
     device : torch.device
     scaler : TargetScaler, optional
         To score regression validation in original units.
+    on_epoch : callable, optional
+        Called with each epoch's record (``epoch``, ``train_loss``, ``val_score`` when there is
+        validation data); an exception it raises stops training and propagates (``molpred
+        tune`` prunes trials this way).
     """
+    from molpred.data.batching import GraphBatcher
+
     generator = seed_everything(config.seed)
     model.to(device)
-    loader = _loader(train_data, config.batch_size, shuffle=True, generator=generator)
+    batcher = GraphBatcher(train_data, pin_memory=device.type == "cuda")
+    n_train = len(batcher)
+    val_batches = as_batches(val_data, device=device) if val_data is not None and len(val_data) else None
     opt = torch.optim.Adam(_param_groups(model, config), lr=config.lr, weight_decay=config.weight_decay)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, _lr_lambda(config, max(1, len(loader))))
+    steps_per_epoch = -(-n_train // config.batch_size)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, _lr_lambda(config, max(1, steps_per_epoch)))
+    has_batch_norm = any(isinstance(m, torch.nn.BatchNorm1d) for m in model.modules())
     use_scaler = device.type == "cuda" and not torch.cuda.is_bf16_supported()
     grad_scaler = torch.amp.GradScaler("cuda", enabled=use_scaler)
     best_state, best_score, best_epoch, stale = None, -np.inf, -1, 0
@@ -293,10 +264,12 @@ def fit_network(
         for p in encoder_params:  # frozen epochs: no gradients, so Adam skips these tensors
             p.requires_grad_(epoch >= config.freeze_encoder_epochs)
         total, count = 0.0, 0
-        for batch in loader:
-            if batch.num_graphs < 2 and any(isinstance(m, torch.nn.BatchNorm1d) for m in model.modules()):
+        order = _epoch_order(n_train, generator)
+        for lo in range(0, n_train, config.batch_size):
+            idx = order[lo:lo + config.batch_size]
+            if len(idx) < 2 and has_batch_norm:
                 continue  # batch norm cannot train on a single molecule
-            batch = batch.to(device)
+            batch = to_device(batcher.batch(idx), device)
             opt.zero_grad(set_to_none=True)
             with autocast(device):
                 out = model(batch)
@@ -312,8 +285,8 @@ def fit_network(
             total += float(loss.detach()) * batch.num_graphs
             count += batch.num_graphs
         record = {"epoch": epoch, "train_loss": total / max(count, 1)}
-        if val_data:
-            score = _val_score(model, val_data, val_y, config, device, scaler)
+        if val_batches:
+            score = _val_score(model, val_batches, val_y, config, device, scaler)
             record["val_score"] = score
             if score > best_score:
                 best_score, best_epoch, stale = score, epoch, 0
@@ -321,9 +294,11 @@ def fit_network(
             else:
                 stale += 1
         history.append(record)
+        if on_epoch is not None:
+            on_epoch(dict(record))
         if config.progress:
             epochs.set_postfix(_postfix(record, config.task))
-        if val_data and config.patience and stale >= config.patience:
+        if val_batches and config.patience and stale >= config.patience:
             break
     for p in encoder_params:
         p.requires_grad_(True)

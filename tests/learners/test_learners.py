@@ -212,3 +212,21 @@ def test_minmax_learners_store_counts_and_round_trip(name, ace, tmp_path, monkey
     np.testing.assert_array_equal(molpred.load(tmp_path / name).predict(test["smiles"].tolist()), pred)
     with pytest.raises(ValueError, match="kernel is a setting of svr and gp"):
         MolPropertyRegressor(model="rf", kernel="minmax").fit(["CCO", "CCN"], [0.0, 1.0])
+
+
+def test_rf_classifier_probabilities_go_through_the_calibrator_fitted_on_x_val(ace):
+    """With X_val, calibration fits Platt scaling and conformal sets on calibrated probabilities;
+    predict_proba must return those calibrated probabilities (it returned the raw forest's)."""
+    from molpred.learners.fitting import learner_outputs
+
+    train, test = ace
+    cut = train["y"].median()
+    est = MolPropertyClassifier(model="rf").fit(train["smiles"].tolist()[:180], (train["y"] > cut).astype(int)[:180],
+                                                X_val=train["smiles"].tolist()[180:],
+                                                y_val=(train["y"] > cut).astype(int)[180:])
+    assert est.prob_calibrator_ is not None
+    fs = est._predict_raw(test["smiles"].tolist())[0]
+    raw, _ = learner_outputs(est, fs.data, calibrated=False)
+    np.testing.assert_allclose(est.predict_proba(test["smiles"].tolist())[:, 1],
+                               est.prob_calibrator_.transform(raw)[:, 0])
+    assert not np.allclose(raw[:, 0], est.predict_proba(test["smiles"].tolist())[:, 1])

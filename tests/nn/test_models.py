@@ -69,7 +69,7 @@ def _encoder_only_dropout(model):
 
 @pytest.mark.parametrize("arch", list_models())
 def test_mc_dropout_reaches_every_encoder(arch):
-    from molpred.train.loop import predict_network
+    from molpred.inference.forward import predict_network
 
     feat, spec = _spec(arch, readout="none" if arch in ("mlp", "attentivefp") else "mean", dropout=0.3)
     torch.manual_seed(0)
@@ -85,7 +85,7 @@ def test_mc_dropout_reaches_every_encoder(arch):
 
 
 def test_mc_dropout_freezes_batchnorm():
-    from molpred.train.loop import predict_network
+    from molpred.inference.forward import predict_network
 
     feat, spec = _spec("gine", readout="mean", dropout=0.3)
     torch.manual_seed(0)

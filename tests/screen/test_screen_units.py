@@ -154,7 +154,7 @@ def _graphs(smiles):
 
 
 def test_packed_graphs_unpack_exactly_what_was_packed():
-    from molpred.screen.packing import PackedGraphs
+    from molpred.data.packed import PackedGraphs
 
     smiles = ["CCO", "c1ccccc1C(=O)O", "C[C@H](N)C(=O)O", "FC(F)(F)c1ccc(Br)cn1", "C", "N#CC#N", "O=S(=O)(N)c1ccccc1"]
     graphs = _graphs(smiles)
@@ -213,12 +213,14 @@ def test_packed_batch_equals_pyg_collation():
     import torch
     from torch_geometric.data import Batch
 
-    from molpred.screen.packing import PackedGraphs
+    from molpred.data.batching import GraphBatcher
+    from molpred.data.packed import PackedGraphs
 
     graphs = _graphs(["CCO", "c1ccccc1C(=O)O", "C", "FC(F)(F)c1ccc(Br)cn1", "N#CC#N", "O=S(=O)(N)c1ccccc1"])
     packed = PackedGraphs.pack(graphs, graphs[0].x.shape[1], graphs[0].edge_attr.shape[1])
+    batcher = GraphBatcher(packed)
     for lo, hi in [(0, 6), (1, 4), (5, 6)]:
-        ours = packed.batch(lo, hi)
+        ours = batcher.batch(np.arange(lo, hi))
         ref = Batch.from_data_list([g.to_pyg() for g in graphs[lo:hi]])
         assert ours.num_graphs == ref.num_graphs == hi - lo
         for key in ("x", "edge_index", "edge_attr", "batch", "ptr"):
@@ -240,20 +242,60 @@ def test_an_empty_chunk_gives_an_empty_result():
 def test_padded_batches_give_the_same_outputs_for_the_real_graphs(arch):
     import torch
 
+    from molpred.data.batching import GraphBatcher
+    from molpred.data.packed import PackedGraphs
+    from molpred.inference.forward import predict_network
     from molpred.nn.model import ModelSpec, build_model
-    from molpred.screen.packing import PackedGraphs
-    from molpred.train.loop import Batches, predict_network
 
     graphs = _graphs(["CCO", "c1ccccc1C(=O)O", "C", "FC(F)(F)c1ccc(Br)cn1", "N#CC#N", "O=S(=O)(N)c1ccccc1"])
     packed = PackedGraphs.pack(graphs, graphs[0].x.shape[1], graphs[0].edge_attr.shape[1])
-    padded = packed.batch(0, 6, bucket=16)
+    batcher = GraphBatcher(packed)
+    padded = batcher.batch(range(6), bucket=16)
     assert padded.n_real == 6 and padded.num_graphs == 7
     assert padded.x.shape[0] % 16 == 0 and padded.edge_index.shape[1] % 16 == 0
-    assert padded.x.shape[0] > packed.batch(0, 6).x.shape[0]  # always at least one filler atom
+    assert padded.x.shape[0] > batcher.batch(range(6)).x.shape[0]  # always at least one filler atom
     torch.manual_seed(0)
     model = build_model(ModelSpec(arch, packed.x.width, packed.edge_attr.width, n_tasks=2, hidden=32, ffn_hidden=16))
     cpu = torch.device("cpu")
-    plain = predict_network(model, Batches([packed.batch(0, 4), packed.batch(4, 6)]), cpu)
-    pads = predict_network(model, Batches([packed.batch(0, 4, bucket=16), packed.batch(4, 6, bucket=16)]), cpu)
+    plain = predict_network(model, batcher.batches(4), cpu)
+    pads = predict_network(model, batcher.batches(4, bucket=16), cpu)
     assert pads.shape == plain.shape == (6, 2)
     np.testing.assert_allclose(pads, plain, rtol=1e-5, atol=1e-6)
+
+
+def test_packed_graphs_carry_molecule_features_through_batches_and_padding():
+    import torch
+    from torch_geometric.data import Batch
+
+    from molpred.chem.standardize import to_mol
+    from molpred.data import GraphBatcher, PackedGraphs
+    from molpred.featurize import MolGraphFeaturizer
+    from molpred.featurize.molecule_features import with_molecule_features
+    from molpred.inference import predict_network
+    from molpred.nn.model import ModelSpec, build_model
+    from molpred.screen.reader import LibraryChunk
+
+    feat = with_molecule_features(MolGraphFeaturizer(), ["rdkit2d"])
+    smiles = ["CCO", "c1ccccc1C(=O)O", "C", "FC(F)(F)c1ccc(Br)cn1", "N#CC#N", "O=S(=O)(N)c1ccccc1"]
+    graphs = [feat(to_mol(s)) for s in smiles]
+    # the worker packs them (graphs and features) like plain graphs
+    r = process_chunk(ChunkPlan(StandardizeConfig(), (feat,), None, (), ()), LibraryChunk(0, 0, smiles, None))
+    packed = r.features[0]
+    mol_x = packed.graph_attrs["mol_x"]
+    assert isinstance(packed, PackedGraphs) and mol_x.shape == (6, 202)
+    np.testing.assert_array_equal(mol_x, np.stack([g.mol_x for g in graphs]))
+    assert all(np.array_equal(g.mol_x, h.mol_x, equal_nan=True) for g, h in zip(graphs, packed.unpack()))
+    batcher = GraphBatcher(packed)
+    ref = Batch.from_data_list([g.to_pyg() for g in graphs[1:4]])
+    assert torch.equal(batcher.batch([1, 2, 3]).mol_x, ref.mol_x)
+    # padding adds a filler graph; the real graphs' outputs do not change
+    spec = ModelSpec("dmpnn", feat.d_atom, feat.d_bond, n_tasks=1, hidden=16, ffn_hidden=8, d_mol=202)
+    torch.manual_seed(0)
+    model = build_model(spec)
+    model.mol_features.set_statistics(np.nanmedian(mol_x, 0), np.ones(202), np.full(202, 5.0))
+    cpu = torch.device("cpu")
+    plain = predict_network(model, [batcher.batch(range(0, 4)), batcher.batch(range(4, 6))], cpu)
+    pads = predict_network(model, [batcher.batch(range(0, 4), bucket=16), batcher.batch(range(4, 6), bucket=16)], cpu)
+    assert batcher.batch(range(0, 4), bucket=16).mol_x.shape == (5, 202)
+    np.testing.assert_allclose(pads, plain, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(plain, predict_network(model, [g.to_pyg() for g in graphs], cpu), rtol=1e-5, atol=1e-6)

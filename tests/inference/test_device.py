@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from molpred.train.device import PRECISIONS, autocast, resolve_device
+from molpred.inference.device import PRECISIONS, autocast, resolve_device
 
 
 @pytest.mark.parametrize("precision, dtype", [("auto", torch.float32), ("fp32", torch.float32),

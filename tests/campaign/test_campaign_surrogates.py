@@ -1,0 +1,133 @@
+"""molpred's own campaign surrogates (gp, nn-ensemble) and MolPAL's MPN, on real Enamine molecules."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import spearmanr
+
+from molpred.campaign import AcquisitionConfig, BatchConfig, CandidatePool, SurrogateConfig, simulate
+from molpred.campaign.kernel_surrogates import _tanimoto32
+from molpred.campaign.surrogate import make_surrogate
+from molpred.chem import standardize_many
+from molpred.datasets.cards import find_data_dir
+from molpred.learners.kernel import tanimoto_kernel
+
+DATA = find_data_dir("molpal") / "molpal" / "Enamine10k_scores.csv.gz"
+
+
+@pytest.fixture(scope="module")
+def pool_and_scores():
+    """300 real Enamine molecules with docking scores, plus an unparsable row at position 0."""
+    if not DATA.is_file():
+        pytest.skip(f"{DATA} not available")
+    frame = pd.read_csv(DATA).sample(n=300, random_state=3).reset_index(drop=True)
+    smiles = [r.smiles for r in standardize_many(["not a smiles", *frame["smiles"]])]
+    return CandidatePool(smiles), np.concatenate([[np.nan], frame["score"].to_numpy(float)])
+
+
+def test_config_defaults_and_validation():
+    gp, ens, mpn = SurrogateConfig("gp"), SurrogateConfig("nn_ensemble"), SurrogateConfig("molpal-mpn")
+    assert (gp.kind, gp.features, gp.ensemble) == ("gp", "atompair-full+morgan", 1)
+    assert (ens.kind, ens.ensemble, ens.hidden, ens.features) == ("nn-ensemble", 5, 100, "atompair")
+    assert (mpn.ensemble, mpn.hidden) == (1, 300)
+    assert SurrogateConfig.from_dict(gp.to_dict()) == gp
+    with pytest.raises(ValueError, match=">= 2"):  # its std is the members' spread
+        SurrogateConfig("nn-ensemble", ensemble=1)
+    with pytest.raises(ValueError, match="did you mean 'gp'"):
+        SurrogateConfig("gpp")
+    with pytest.raises(ValueError, match="for the gp surrogate"):  # 4096 bits: the networks take 2048
+        SurrogateConfig("nn-ensemble", features="atompair+morgan")
+    with pytest.raises(ValueError, match="did you mean 'morgan'"):
+        SurrogateConfig("gp", features="atompair+morgen")
+
+
+def test_full_range_atom_pairs_are_rdkits_default_atom_pairs(pool_and_scores):
+    from rdkit import Chem
+    from rdkit.Chem import rdFingerprintGenerator
+
+    pool, _ = pool_and_scores
+    full, short = pool.features("atompair-full"), pool.features("atompair")
+    assert full.shape == (len(pool), 2048) and full[0].sum() == 0
+    gen = rdFingerprintGenerator.GetAtomPairGenerator(fpSize=2048, countSimulation=True)  # distances 1-30
+    for i in (1, 99):
+        np.testing.assert_array_equal(full[i], gen.GetFingerprintAsNumPy(Chem.MolFromSmiles(pool.smiles[i])))
+    assert (full[1:].sum(1) > short[1:].sum(1)).mean() > 0.9  # longer paths: more pairs set
+
+
+def test_float32_tanimoto_equals_the_learners_kernel(pool_and_scores):
+    pool, _ = pool_and_scores
+    fps = pool.features("atompair")
+    b = fps[1:60]
+    got = _tanimoto32(fps[:120], b.astype(np.float32), b.sum(1, dtype=np.float64))
+    np.testing.assert_allclose(got, tanimoto_kernel(fps[:120], b), atol=1e-12)
+    assert (got[0] == 0).all()  # the unusable row (no bits) is similar to nothing
+
+
+@pytest.mark.parametrize(
+    "config",
+    [SurrogateConfig("gp"), SurrogateConfig("gp", features="atompair"), SurrogateConfig("nn-ensemble", ensemble=3),
+     SurrogateConfig("molpal-mpn", epochs=4)],
+    ids=["gp-atompair+morgan", "gp-atompair", "nn-ensemble", "molpal-mpn"],
+)
+def test_surrogates_learn_score_every_row_and_give_a_std(pool_and_scores, config):
+    pool, scores = pool_and_scores
+    train, test = np.arange(1, 201), np.arange(201, len(pool))
+    surrogate = make_surrogate(config, seed=0)
+    info = surrogate.fit(pool, train, scores[train])
+    assert info["n_train"] == 200
+    mean, std = surrogate.predict(pool, np.arange(len(pool)))
+    assert np.isnan(mean[0]) and np.isnan(std[0])  # the unparsable row gets no prediction
+    assert np.isfinite(mean[1:]).all() and (std[1:] > 0).all()
+    assert scores[1:].min() - 1 < np.median(mean[1:]) < scores[1:].max() + 1  # docking-score units
+    floor = 0.1 if config.kind == "molpal-mpn" else 0.3  # 4 epochs of a D-MPNN: a weak but real fit
+    assert spearmanr(mean[test], scores[test]).statistic > floor
+    if config.kind == "gp":
+        # the posterior is tighter on molecules it was trained on than on new ones
+        assert np.median(std[train]) < np.median(std[test])
+        assert info["validation"]["noise"] > 0
+        assert surrogate.train_.shape == (200, 2048 * len(config.features.split("+")))
+    if config.kind == "nn-ensemble":
+        assert len(surrogate.members_) == 3 and len(set(info["epochs_run"])) >= 1
+        one = surrogate.members_[0].predict(pool, test)[0]
+        assert not np.allclose(one, mean[test])  # the mean is over members that differ
+    again = make_surrogate(config, seed=0)  # seeded: the same seed gives the same predictions
+    again.fit(pool, train, scores[train])
+    np.testing.assert_allclose(again.predict(pool, np.arange(len(pool)))[0][1:], mean[1:], rtol=1e-4)
+
+
+def test_gp_ucb_simulation_beats_random(pool_and_scores):
+    pool, scores = pool_and_scores
+    kw = dict(direction="min", batch=BatchConfig(15), init_size=15, rounds=3, top_k=15, seed=0)
+    gp = simulate(pool, scores, surrogate=SurrogateConfig("gp"), acquisition=AcquisitionConfig("ucb", beta=2.0), **kw)
+    rnd = simulate(pool, scores, surrogate=SurrogateConfig("gp"), acquisition=AcquisitionConfig("random"), **kw)
+    assert gp["top15_scores"].is_monotonic_increasing
+    assert gp["top15_scores"].iloc[-1] > rnd["top15_scores"].iloc[-1]
+
+
+def test_cli_simulate_and_init_take_the_new_surrogates(tmp_path, capsys):
+    from molpred.campaign import Campaign
+    from molpred.cli.campaign_cmd import main
+
+    if not DATA.is_file():
+        pytest.skip(f"{DATA} not available")
+    oracle = pd.read_csv(DATA).sample(n=60, random_state=4).drop_duplicates("smiles")
+    lib, orc = tmp_path / "library.csv", tmp_path / "oracle.csv"
+    pd.DataFrame({"SMILES": oracle["smiles"]}).to_csv(lib, index=False)
+    oracle.to_csv(orc, index=False)
+    rc = main(["campaign", "simulate", "--library", str(lib), "--smiles-col", "SMILES", "--oracle", str(orc),
+               "--objective", "score", "--direction", "min", "--surrogate", "gp", "--acquisition", "thompson",
+               "--batch-size", "6", "--rounds", "2", "--top-k", "6", "--out", str(tmp_path / "sim.csv")])
+    assert rc == 0
+    sim = pd.read_csv(tmp_path / "sim.csv")
+    assert sim["n_evaluated"].max() == 18 and {"top6_scores", "top6_smiles"} <= set(sim.columns)
+    store = tmp_path / "c.sqlite"
+    assert main(["campaign", "init", str(store), "--library", str(lib), "--smiles-col", "SMILES", "--objective",
+                 "dock", "--direction", "min", "--batch-size", "5", "--surrogate", "nn-ensemble", "--ensemble", "2",
+                 "--features", "morgan", "--acquisition", "ucb"]) == 0
+    assert main(["campaign", "init", str(tmp_path / "bad.sqlite"), "--library", str(lib), "--smiles-col", "SMILES",
+                 "--objective", "dock", "--batch-size", "5", "--surrogate", "gp", "--features", "atompairs"]) != 0
+    with Campaign.open(store) as c:
+        s = c.settings.surrogate
+    assert (s.kind, s.ensemble, s.features) == ("nn-ensemble", 2, "morgan")
