@@ -17,8 +17,6 @@ import os
 import time
 from pathlib import Path
 
-import numpy as np
-
 from benchmarks.environment import command_line, machine_info, versions
 
 RESULTS = Path(__file__).resolve().parent / "results"
