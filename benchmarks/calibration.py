@@ -155,7 +155,7 @@ def run_target(target: str, params: dict, seed: int = 0) -> dict:
         "spearman_width_abs_error": _spearman(hi - lo, np.abs(y - mean)),
         "var_scale": float(est.var_scaler_.scale_[0]) if est.var_scaler_ is not None else float("nan"),
     }
-    old = _old_procedure(est, train, test) if "validation" in est.fit_positions_ else None
+    old = _old_procedure(est, train, test) if "validation" in getattr(est, "fit_positions_", {}) else None
     if old is not None:
         row.update(coverage_old=_coverage(y, old["lo"], old["hi"]),
                    mean_width_old=_width(old["lo"], old["hi"], np.isfinite(mean)),

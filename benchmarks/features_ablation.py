@@ -11,7 +11,7 @@ signed-rank test; SVM rows on the same targets are shown for context.
 Example::
 
     python -m benchmarks.features_ablation \\
-        --results /work/main/benchmarks/results/moleculeace_results.csv \\
+        --results benchmarks/results/moleculeace_results.csv \\
                   benchmarks/results-features/moleculeace_results.csv \\
         --out benchmarks/results/features_ablation.md
 """

@@ -22,8 +22,13 @@ members directly.
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:  # annotations only: surrogate.py imports this module
+    from molpred.campaign.pool import CandidatePool
+    from molpred.campaign.surrogate import SurrogateConfig
 
 __all__ = ["GraphEnsembleSurrogate", "MolpalMPNSurrogate"]
 

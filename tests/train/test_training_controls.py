@@ -109,7 +109,7 @@ def test_deepchem_weights_reach_the_loss_as_weights(ace, monkeypatch):
     w[0] = 0.0
     seen = {}
 
-    def capture(est, smiles_, y_, names, val, weight=None, qual=None):
+    def capture(est, smiles_, y_, names, val, weight=None, qual=None, **kwargs):
         seen.update(y=y_, weight=weight)
 
     monkeypatch.setattr(fitting, "fit_estimator", capture)

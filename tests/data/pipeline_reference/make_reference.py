@@ -2,7 +2,7 @@
 
 Run once on the commit before the packed pipeline (``main`` at a8b41b0) with::
 
-    PYTHONPATH=. OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 MOLPRED_DATA_DIR=/work/shared/data \
+    PYTHONPATH=. OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 MOLPRED_DATA_DIR=../shared/data \
         python tests/data/pipeline_reference/make_reference.py
 
 For every configuration it trains a small model on 120 real MoleculeACE CHEMBL204_Ki
