@@ -167,7 +167,9 @@ def _ace_block(results: Path) -> str:
     if cli and len(cli) < 30:
         sub = ok[ok["task"].isin(cli)].groupby(["model", "task"])[["rmse", "rmse_cliff"]].mean()
         paired = sub.groupby("model").mean()
-        who = [m for m in ("chemprop", "chemprop-meanagg-nobn", "molpred-dmpnn", "molpred-dmpnn-v1", "molpred-mlp", "svm") if m in paired.index]
+        counts = sub.groupby("model").size()
+        who = [m for m in ("chemprop", "chemprop-meanagg-nobn", "molpred-dmpnn", "molpred-dmpnn-v1", "molpred-mlp", "svm")
+               if m in paired.index and counts[m] == len(cli)]  # only models with a row on every one of them
         out += [f"Chemprop with its CLI defaults has finished {len(cli)} of the 30 targets (the re-run is in "
                 "progress; the row above is its mean over those targets only). On those same targets, seed 0: "
                 + "; ".join(f"{_short_label(m)}"
