@@ -15,35 +15,12 @@ import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 
 from molpred.chem.standardize import StandardizeConfig
+from molpred.estimator_params import check_params, list_models
 from molpred.exceptions import NotFittedError
 from molpred.inputs import as_smiles, as_targets, from_deepchem
 from molpred.learners import is_learner as is_learner_name
 
 __all__ = ["MolPropertyRegressor", "MolPropertyClassifier", "list_models"]
-
-UNCERTAINTY_METHODS = (None, "ensemble", "dropout", "mve")
-
-
-def list_models() -> list[str]:
-    """Every ``model=`` name: graph/fingerprint networks, kernel/tree learners and the ``auto`` stack."""
-    from molpred.learners import LEARNERS
-    from molpred.learners.stack import STACK_ARCH
-    from molpred.nn.model import ARCHITECTURES
-
-    return sorted([*ARCHITECTURES, *LEARNERS, STACK_ARCH])
-
-
-def _check_model_name(name: str) -> str:
-    """Return ``name`` if known, else raise ``ValueError`` with a did-you-mean hint."""
-    import difflib
-
-    known = list_models()
-    if name not in known:
-        close = difflib.get_close_matches(str(name), known, n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
-        raise ValueError(f"unknown model {name!r}{hint} (known: {', '.join(known)})")
-    return name
-
 
 class _MolEstimator(BaseEstimator):
     """Shared fitting and prediction logic; see the two public subclasses.
@@ -276,73 +253,7 @@ class _MolEstimator(BaseEstimator):
                                  max_heavy_atoms=self.max_heavy_atoms, require_carbon=bool(self.require_carbon))
 
     def _check_params(self) -> None:
-        from molpred.data.duplicates import check_duplicate_policy
-
-        _check_model_name(self.model)
-        check_duplicate_policy(self.duplicates)
-        if self.model == "auto":
-            from molpred.learners.stack import check_stack_params
-
-            check_stack_params(self)
-        from molpred.learners import build_learner, is_learner, learner_settings
-
-        settings = learner_settings(self)  # raises for another learner's settings
-        if is_learner(self.model):
-            build_learner(self.model, self._task, self.seed, self.kernel, settings)  # raises for unsupported ones
-            if self.uncertainty is not None or self.ensemble != 1:
-                raise ValueError(f"model {self.model!r} takes no uncertainty/ensemble setting "
-                                 "(model='gp' gives a standard deviation by itself)")
-        from molpred.featurize.molecule_features import check_feature_names
-
-        feature_names = check_feature_names(self.features)
-        if feature_names and is_learner(self.model):
-            raise ValueError(f"model {self.model!r} takes no molecule features; features= is for the networks "
-                             "(dmpnn, gine, attentivefp, mlp)")
-        if "morgan_count" in feature_names and self.model == "mlp":
-            raise ValueError("model 'mlp' already reads Morgan counts; use features=['rdkit2d']")
-        from molpred.train.losses import LOSSES
-
-        if self.loss not in LOSSES:
-            raise ValueError(f"loss must be one of {LOSSES}, got {self.loss!r}")
-        if self.loss != "mse" and self._task != "regression":
-            raise ValueError("loss is a regression setting; classifiers use cross-entropy")
-        if self.loss != "mse" and self.uncertainty == "mve":
-            raise ValueError("uncertainty='mve' trains with its own Gaussian likelihood; use loss='mse'")
-        if self.class_weight not in (None, "balanced"):
-            raise ValueError(f"class_weight must be None or 'balanced', got {self.class_weight!r}")
-        if self.class_weight is not None and self._task != "classification":
-            raise ValueError("class_weight is for classifiers; use sample_weight for regression")
-        if is_learner(self.model) and (self.loss != "mse" or self.class_weight is not None):
-            raise ValueError(f"model {self.model!r} does not take loss or class_weight settings")
-        if self.uncertainty not in UNCERTAINTY_METHODS:
-            raise ValueError(f"uncertainty must be one of {UNCERTAINTY_METHODS}, got {self.uncertainty!r}")
-        if self.uncertainty == "ensemble" and self.ensemble < 2:
-            raise ValueError("uncertainty='ensemble' needs ensemble >= 2")
-        if self.uncertainty == "mve" and self._task != "regression":
-            raise ValueError("uncertainty='mve' is for regression only")
-        if not 0.0 < self.coverage < 1.0:
-            raise ValueError(f"coverage must be in (0, 1), got {self.coverage}")
-        if self.ensemble < 1 or self.epochs < 1 or self.batch_size < 1:
-            raise ValueError("ensemble, epochs and batch_size must be positive")
-        if not 0.0 <= self.val_fraction < 1.0:
-            raise ValueError(f"val_fraction must be in [0, 1), got {self.val_fraction}")
-        if not 0.0 <= self.calibration_fraction < 0.5:
-            raise ValueError(f"calibration_fraction must be in [0, 0.5), got {self.calibration_fraction}")
-        from molpred.train.calibrating import CALIBRATION_SPLITS
-        from molpred.uncertainty._arrays import check_choice
-        from molpred.uncertainty.calibration import CALIBRATION_METHODS, SCALING_METHODS
-        from molpred.uncertainty.conformal import DIFFICULTIES
-
-        check_choice(self.calibration_split, CALIBRATION_SPLITS, "calibration_split")
-        check_choice(self.variance_scaling, SCALING_METHODS, "variance_scaling")
-        check_choice(self.conformal_difficulty, ("auto", *DIFFICULTIES), "conformal_difficulty")
-        if ("std" in self.conformal_difficulty and self.uncertainty is None and self._task == "regression"
-                and self.model != "auto"):
-            raise ValueError(f"conformal_difficulty={self.conformal_difficulty!r} needs a std: set uncertainty")
-        if "distance" in self.conformal_difficulty and not self.applicability_domain:
-            raise ValueError(f"conformal_difficulty={self.conformal_difficulty!r} needs applicability_domain=True")
-        if self.probability_calibration is not None:
-            check_choice(self.probability_calibration, CALIBRATION_METHODS, "probability_calibration")
+        check_params(self)
 
     def _model_spec(self, featurizer, n_tasks: int):
         from molpred.nn.model import ARCHITECTURES, ModelSpec
