@@ -12,8 +12,8 @@ get a variance that comes from the data and the kernel rather than from network 
 Exact GPs cost ``O(n_train^3)``: fine for the few thousand molecules a campaign measures
 (:data:`molpred.learners.kernel.GP_MAX_TRAIN`).
 
-The pool-by-training Tanimoto similarities are computed in float32 (the bit intersections are
-small integers, exact in float32) from the sparse bit matrix, in chunks: scoring 5 x 10^4
+The pool-by-training Tanimoto similarities come from
+:func:`molpred.learners.kernel.tanimoto_kernel` (sparse float32 products, exact), in chunks: scoring 5 x 10^4
 candidates against 2,500 measured ones costs about 20 s of one core, most of it the
 posterior variance (``n_pool x n_train x n_train``).
 
@@ -33,26 +33,6 @@ import numpy as np
 __all__ = ["GPSurrogate"]
 
 _CHUNK = 4096
-
-
-def _tanimoto32(a: np.ndarray, b: np.ndarray, nb: np.ndarray) -> np.ndarray:
-    """``n_a x n_b`` Tanimoto similarities of 0/1 rows ``a`` against ``b`` (float32 products).
-
-    Parameters
-    ----------
-    a : numpy.ndarray
-        ``n_a x n_bits`` 0/1 uint8.
-    b : numpy.ndarray
-        ``n_b x n_bits`` 0/1 float32.
-    nb : numpy.ndarray
-        ``n_b`` bit counts of ``b``.
-    """
-    from scipy.sparse import csr_matrix
-
-    # ~3% of the bits are set: a sparse-by-dense product does half the work of a dense one
-    inter = np.asarray(csr_matrix(a, dtype=np.float32) @ b.T, dtype=np.float64)
-    union = a.sum(1, dtype=np.float64)[:, None] + nb[None, :] - inter
-    return np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
 
 
 def _rows(pool, features: str, rows: np.ndarray) -> np.ndarray:
@@ -101,7 +81,6 @@ class GPSurrogate:
         self.gp_ = TanimotoGP(seed=self.seed, kernel="tanimoto").fit(x, np.asarray(y, dtype=np.float64))
         self.gp_.free()
         self.train_ = x.astype(np.float32)
-        self.train_bits_ = self.train_.sum(1, dtype=np.float64)
         return {
             "surrogate": self.config.to_dict(),
             "seed": self.seed,
@@ -118,6 +97,8 @@ class GPSurrogate:
         mean, std : numpy.ndarray
             ``len(idx)`` each, original units; NaN for unusable molecules.
         """
+        from molpred.learners.kernel import tanimoto_kernel
+
         idx = np.asarray(idx, dtype=np.int64)
         lam, U = self.gp_._eig()
         mean = np.full(len(idx), np.nan)
@@ -125,7 +106,7 @@ class GPSurrogate:
         for start in range(0, len(idx), _CHUNK):
             rows = idx[start : start + _CHUNK]
             x = _rows(pool, self.config.features, rows)
-            kq = _tanimoto32(x, self.train_, self.train_bits_)
+            kq = tanimoto_kernel(x, self.train_)
             self_sim = (x.sum(1) > 0).astype(np.float64)
             m, s = self.gp_._posterior(kq, self_sim, self.gp_.alpha_, lam, U)
             mean[start : start + len(rows)], std[start : start + len(rows)] = m, s

@@ -2,10 +2,10 @@
 
 A stack's members read different features (MinMax-kernel learners raw ECFP4 counts, the
 fingerprint MLP log counts, graph networks a molecular graph). :class:`CompositeFeaturizer`
-computes each part once per molecule and puts them in one PyG ``Data``: a graph part's
-fields as they are (``x``, ``edge_index``, ``edge_attr``...), every fingerprint part as
-``fp__<featurizer name>`` (``1 x n_bits``). :func:`part_view` gives a member the records its
-own featurizer would have made, so members predict exactly as they would alone.
+computes each part once per molecule; packed (:meth:`molpred.data.packed.PackedGraphs.pack_composite`)
+a graph part keeps its graphs and every fingerprint part becomes the per-molecule matrix
+``fp__<featurizer name>``. :func:`part_view` gives a member the packed records its own
+featurizer would have made, so members predict exactly as they would alone.
 """
 
 from __future__ import annotations
@@ -28,22 +28,6 @@ class CompositeRecord:
 
     records: tuple
     names: tuple
-
-    def to_pyg(self, **attrs):
-        """One PyG ``Data``: the graph part's fields, and ``fp__<name>`` (``1 x n_bits``) per fingerprint part."""
-        from torch_geometric.data import Data
-
-        fields: dict = {}
-        num_nodes = 1
-        for rec, name in zip(self.records, self.names):
-            d = rec.to_pyg()
-            if name == "molgraph":
-                fields.update({k: v for k, v in d.items()})
-                num_nodes = d.num_nodes
-            else:
-                fields[fp_key(name)] = d.fp
-        fields.pop("num_nodes", None)
-        return Data(num_nodes=num_nodes, **fields, **attrs)
 
 
 @dataclass(frozen=True)
@@ -89,39 +73,29 @@ class CompositeFeaturizer:
 
 
 def part_view(data, name: str):
-    """The records part ``name`` alone would have made, from composite records.
+    """The packed records part ``name`` alone would have made, from packed composite records.
 
     Parameters
     ----------
-    data : PackedGraphs or list of torch_geometric.data.Data
+    data : PackedGraphs
         Composite records packed by :func:`molpred.data.packed.pack_records` (the graph part
-        as graphs, fingerprint parts as ``graph_attrs["fp__<name>"]``), or one composite
-        ``Data`` each (:meth:`CompositeRecord.to_pyg`).
+        as graphs, fingerprint parts as ``graph_attrs["fp__<name>"]``).
     name : str
         A part's featurizer name.
 
     Returns
     -------
-    PackedGraphs or list of torch_geometric.data.Data
-        The same kind as ``data``: fingerprint parts as ``fp`` (``n x n_bits``), the graph part
-        as the graphs alone.
+    PackedGraphs
+        Fingerprint parts as ``fp`` (``n x n_bits``, no graphs), the graph part as the graphs
+        alone.
     """
     from dataclasses import replace
 
-    from torch_geometric.data import Data
-
     from molpred.data.packed import PackedGraphs
 
-    key = fp_key(name)
-    if isinstance(data, PackedGraphs):
-        rest = {k: v for k, v in data.graph_attrs.items() if not k.startswith("fp__")}
-        if name == "molgraph":
-            return replace(data, graph_attrs=rest)
-        n = len(data)
-        return PackedGraphs(None, np.zeros((2, 0), np.int32), None, np.ones(n, np.int64), np.zeros(n, np.int64),
-                            {**rest, "fp": data.graph_attrs[key]})
+    rest = {k: v for k, v in data.graph_attrs.items() if not k.startswith("fp__")}
     if name == "molgraph":
-        return [Data(num_nodes=d.num_nodes,
-                     **{k: v for k, v in d.items() if not k.startswith("fp__") and k != "num_nodes"})
-                for d in data]
-    return [Data(fp=d[key], num_nodes=1) for d in data]
+        return replace(data, graph_attrs=rest)
+    n = len(data)
+    return PackedGraphs(None, np.zeros((2, 0), np.int32), None, np.ones(n, np.int64), np.zeros(n, np.int64),
+                        {**rest, "fp": data.graph_attrs[fp_key(name)]})

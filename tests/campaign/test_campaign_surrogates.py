@@ -8,7 +8,6 @@ import pytest
 from scipy.stats import spearmanr
 
 from molpred.campaign import AcquisitionConfig, BatchConfig, CandidatePool, SurrogateConfig, simulate
-from molpred.campaign.kernel_surrogates import _tanimoto32
 from molpred.campaign.surrogate import make_surrogate
 from molpred.chem import standardize_many
 from molpred.datasets.cards import find_data_dir
@@ -56,12 +55,15 @@ def test_full_range_atom_pairs_are_rdkits_default_atom_pairs(pool_and_scores):
     assert (full[1:].sum(1) > short[1:].sum(1)).mean() > 0.9  # longer paths: more pairs set
 
 
-def test_float32_tanimoto_equals_the_learners_kernel(pool_and_scores):
+def test_tanimoto_kernel_equals_the_float64_definition(pool_and_scores):
     pool, _ = pool_and_scores
     fps = pool.features("atompair")
-    b = fps[1:60]
-    got = _tanimoto32(fps[:120], b.astype(np.float32), b.sum(1, dtype=np.float64))
-    np.testing.assert_allclose(got, tanimoto_kernel(fps[:120], b), atol=1e-12)
+    a, b = fps[:120].astype(np.float64), fps[1:60].astype(np.float64)
+    inter = a @ b.T
+    union = a.sum(1)[:, None] + b.sum(1)[None, :] - inter
+    expected = np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
+    got = tanimoto_kernel(fps[:120], b.astype(np.float32))
+    np.testing.assert_array_equal(got, expected)  # integer intersections: exact in float32
     assert (got[0] == 0).all()  # the unusable row (no bits) is similar to nothing
 
 

@@ -6,6 +6,7 @@ import pytest
 import torch
 from rdkit import Chem
 
+from molpred.data.packed import pack_records
 from molpred.exceptions import ModelFileError
 from molpred.featurize.composite import CompositeFeaturizer, part_view
 from molpred.featurize.registry import featurizer_from_spec, get_featurizer
@@ -15,11 +16,11 @@ def test_each_part_view_equals_the_part_alone():
     parts = tuple(get_featurizer(n) for n in ("molgraph", "morgan_counts", "morgan_raw_counts"))
     composite = CompositeFeaturizer(parts)
     mols = [Chem.MolFromSmiles(s) for s in ("CC(=O)Nc1ccc(O)cc1", "C[C@H](N)C(=O)O")]
-    data = [composite(m).to_pyg() for m in mols]
+    data = pack_records([composite(m) for m in mols], composite)
     for feat in parts:
-        alone = [feat(m).to_pyg() for m in mols]
-        view = part_view(data, feat.name)
-        for a, v in zip(alone, view):
+        alone = pack_records([feat(m) for m in mols], feat).to_data_list()
+        view = part_view(data, feat.name).to_data_list()
+        for a, v in zip(alone, view, strict=True):
             keys = set(a.keys()) - {"num_nodes"}  # a view may state num_nodes explicitly
             assert keys == set(v.keys()) - {"num_nodes"}, feat.name
             for key in keys:
