@@ -1,8 +1,12 @@
 """Execution engines: chunks in, shard tables out, bounded memory.
 
-* ``local``: a pool of worker processes standardises, filters and featurises chunks while the
-  main process predicts the previous ones. At most ``workers + 2`` chunks are in flight, so
-  memory does not grow with the library. ``workers=0`` runs everything in-process.
+* ``local``: a pool of worker processes. When every model runs on the CPU, each worker does
+  the whole chunk (standardise, filter, featurise, fingerprint, network, applicability domain,
+  intervals, score) and the main process only writes shards and ranks, so the screen grows
+  with the cores. When a model runs on a GPU, the workers standardise, filter and featurise,
+  and the main process, which owns the GPU, predicts their packed batches. At most
+  ``workers + 2`` chunks are in flight, so memory does not grow with the library.
+  ``workers=0`` runs everything in-process.
 * ``ray``: the same two stages (:func:`~molpred.screen.worker.process_chunk` then
   :class:`ShardBuilder`) run together in Ray Data actors, one CPU each, on a local Ray
   instance or an existing cluster (``ray_address``). The driver streams the library in
@@ -44,6 +48,11 @@ class ShardBuilder:
     score: object
     hits_in_domain: bool = False
 
+    @property
+    def runs_in_workers(self) -> bool:
+        """True when every model runs on the CPU: worker processes then predict too."""
+        return self.models.on_cpu
+
     def __call__(self, result) -> pd.DataFrame:
         cols = self.models.predict(result)
         return chunk_frame(result, cols, self.models.columns, self.properties, self.has_ids, self.score,
@@ -51,7 +60,12 @@ class ShardBuilder:
 
 
 def run_local(chunks: Iterable, plan: ChunkPlan, build: ShardBuilder, workers: int) -> Iterator[tuple[int, pd.DataFrame]]:
-    """Run the pipeline with ``workers`` processes (0: in this process)."""
+    """Run the pipeline with ``workers`` processes (0: in this process).
+
+    With models on the CPU the workers return finished shard tables (each worker holds a copy
+    of the models, one torch thread each); with a model on a GPU they return packed features
+    and this process predicts them.
+    """
     if workers <= 0:
         for chunk in chunks:
             yield chunk.index, build(process_chunk(plan, chunk))
@@ -62,26 +76,31 @@ def run_local(chunks: Iterable, plan: ChunkPlan, build: ShardBuilder, workers: i
 
     import torch
 
-    # The workers keep the cores busy; a multi-threaded forward pass would compete with them
-    # (OpenMP threads spin-waiting on an oversubscribed machine run many times slower).
+    in_workers = build.runs_in_workers
     threads = torch.get_num_threads()
-    torch.set_num_threads(main_threads())
+    if not in_workers:
+        # The workers keep the cores busy; a multi-threaded forward pass would compete with them
+        # (OpenMP threads spin-waiting on an oversubscribed machine run many times slower).
+        torch.set_num_threads(main_threads())
     # spawn: the main process holds torch's thread pools, which do not survive fork
     pool = ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"), initializer=init_worker,
-                               initargs=(plan, os.getpid()))
+                               initargs=(plan, os.getpid(), build if in_workers else None))
     with _main_module_hidden():  # start every worker now, without re-running the user's script
         for _ in range(workers):
             pool.submit(os.getpid)
     pending: deque = deque()
+
+    def finished():
+        index, payload = pending.popleft().result()  # a shard table, or features to predict here
+        return index, payload if in_workers else build(payload)
+
     try:
         for chunk in chunks:
             pending.append(pool.submit(run_in_worker, chunk))
             while len(pending) >= workers + 2:
-                result = pending.popleft().result()
-                yield result.index, build(result)
+                yield finished()
         while pending:
-            result = pending.popleft().result()
-            yield result.index, build(result)
+            yield finished()
     except BrokenProcessPool as exc:
         raise MolpredError(
             f"a screening worker process died ({exc}); finished chunks are saved, rerun with --resume"

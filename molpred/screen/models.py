@@ -1,7 +1,8 @@
 """The models of a screen: loading, output column names, and the per-chunk prediction table.
 
 The prediction half of the pipeline (graphs -> networks -> columns) runs where the models are:
-the main process of the local engine, or a Ray actor. It uses the same code as
+the local engine's worker processes (models on the CPU) or its main process (a model on a GPU),
+or a Ray actor. It uses the same code as
 ``predict_frame`` (:func:`molpred.predict.member_outputs` and
 :func:`molpred.predict.prediction_columns`), so a screened row carries the same numbers as
 ``molpred predict`` would give it.
@@ -184,6 +185,11 @@ class ModelSet:
             for sm, cols in zip(models, raw)
         ]
         self.columns = [self.renames[i][c] for i, cols in enumerate(raw) for c in cols]
+
+    @property
+    def on_cpu(self) -> bool:
+        """True when every model runs on the CPU (then screen workers predict too)."""
+        return all(d.type == "cpu" for d in self._devices)
 
     def _raw_columns(self, i: int) -> list[str]:
         """Columns model ``i`` produces, found by predicting one probe molecule.

@@ -3,8 +3,10 @@
 A worker gets a :class:`~molpred.screen.reader.LibraryChunk` and returns a :class:`ChunkResult`
 with a status for every row and, for the rows that pass, the model inputs (graphs packed into
 a few large arrays, which cross the process boundary far faster than thousands of small
-objects) and the packed fingerprints the applicability domain needs. Nothing here imports
-torch: the main process turns the features into PyG batches and runs the networks.
+objects) and the packed fingerprints the applicability domain needs. Nothing in this stage
+imports torch. When the models run on the CPU, :func:`init_worker` also gets the prediction
+stage (:class:`~molpred.screen.engine.ShardBuilder`) and the worker returns the finished shard
+table; otherwise the process that owns the GPU predicts the features.
 """
 
 from __future__ import annotations
@@ -220,14 +222,23 @@ def _featurise(plan: ChunkPlan, mols: list) -> tuple[list, list, dict, list]:
 
 # ---------------------------------------------------------------------- worker processes
 _PLAN: ChunkPlan | None = None
+_BUILD = None
 
 
-def init_worker(plan: ChunkPlan, parent: int | None = None) -> None:
+def init_worker(plan: ChunkPlan, parent: int | None = None, build=None) -> None:
     """Process-pool initializer: one thread per worker, quiet RDKit, remember the plan, and
     exit when the screening process ``parent`` (its pid) dies: a killed screen must not leave
     idle workers. The pid comes from the parent itself, as the parent may already be gone
-    when a worker that was still starting gets here."""
-    global _PLAN
+    when a worker that was still starting gets here.
+
+    Parameters
+    ----------
+    plan : ChunkPlan
+    parent : int, optional
+    build : ShardBuilder, optional
+        Prediction stage to run here too (models on the CPU): tasks then return shard tables.
+    """
+    global _PLAN, _BUILD
     if parent is not None:
         _watch_parent(parent)
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
@@ -236,7 +247,7 @@ def init_worker(plan: ChunkPlan, parent: int | None = None) -> None:
 
     if "torch" in sys.modules:  # not imported by the worker stage itself
         sys.modules["torch"].set_num_threads(1)
-    _PLAN = plan
+    _PLAN, _BUILD = plan, build
 
 
 def _watch_parent(parent: int, interval: float = 1.0) -> None:
@@ -252,7 +263,14 @@ def _watch_parent(parent: int, interval: float = 1.0) -> None:
     threading.Thread(target=watch, name="molpred-parent-watch", daemon=True).start()
 
 
-def run_in_worker(chunk) -> ChunkResult:
-    """Entry point of a pool task (uses the plan given to :func:`init_worker`)."""
+def run_in_worker(chunk) -> tuple:
+    """Entry point of a pool task (uses what :func:`init_worker` got).
+
+    Returns
+    -------
+    (int, ChunkResult or pandas.DataFrame)
+        The chunk's index and its features, or its shard table when the worker predicts.
+    """
     assert _PLAN is not None, "init_worker was not called"
-    return process_chunk(_PLAN, chunk)
+    result = process_chunk(_PLAN, chunk)
+    return chunk.index, result if _BUILD is None else _BUILD(result)

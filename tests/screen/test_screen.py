@@ -141,7 +141,43 @@ def test_worker_processes_give_the_same_rows_as_in_process(models, small_library
     library_smiles = small_library_smiles
     lib = _write(tmp_path / "lib.smi", library_smiles)
     _run(models[0], lib, tmp_path / "a", workers=0, image=False, chunk_size=16)
+    for workers in (1, 2):
+        _run(models[0], lib, tmp_path / f"w{workers}", workers=workers, image=False, chunk_size=16)
+        pd.testing.assert_frame_equal(load_results(tmp_path / "a"), load_results(tmp_path / f"w{workers}"))
+
+
+def test_cpu_models_are_predicted_in_the_workers_not_the_main_process(models, small_library_smiles, tmp_path,
+                                                                      monkeypatch):
+    from molpred.screen.models import ModelSet
+
+    lib = _write(tmp_path / "lib.smi", small_library_smiles)
+    _run(models[0], lib, tmp_path / "a", workers=0, image=False, chunk_size=16)
+
+    def no_network_here(self, result):
+        raise AssertionError("the main process ran a network")
+
+    monkeypatch.setattr(ModelSet, "predict", no_network_here)  # spawned workers import the real one
     _run(models[0], lib, tmp_path / "b", workers=2, image=False, chunk_size=16)
+    pd.testing.assert_frame_equal(load_results(tmp_path / "a"), load_results(tmp_path / "b"))
+
+
+def test_a_gpu_model_is_predicted_in_the_main_process_from_the_workers_features(models, small_library_smiles,
+                                                                                tmp_path, monkeypatch):
+    from molpred.screen.models import ModelSet
+
+    lib = _write(tmp_path / "lib.smi", small_library_smiles)
+    _run(models[0], lib, tmp_path / "a", workers=0, image=False, chunk_size=16)
+    calls = []
+    predict = ModelSet.predict
+
+    def spy(self, result):
+        calls.append(len(result))
+        return predict(self, result)
+
+    monkeypatch.setattr(ModelSet, "on_cpu", property(lambda self: False))  # as if a model sat on a GPU
+    monkeypatch.setattr(ModelSet, "predict", spy)
+    _run(models[0], lib, tmp_path / "b", workers=2, image=False, chunk_size=16)
+    assert sum(calls) == len(small_library_smiles)  # every row's features came back to be predicted here
     pd.testing.assert_frame_equal(load_results(tmp_path / "a"), load_results(tmp_path / "b"))
 
 
