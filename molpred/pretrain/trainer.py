@@ -143,27 +143,6 @@ def _lr(config: PretrainConfig, step: int) -> float:
     return config.lr * (0.1 + 0.9 * step / max(config.warmup_steps, 1))
 
 
-def _graphs(smiles: list, targets: np.ndarray, featurizer, std_config) -> list:
-    """PyG graphs with ``y``/``mask`` (``1 x n_desc``) for the rows that featurise."""
-    import torch
-
-    from molpred.chem.standardize import to_mol_record
-
-    out = []
-    for s, row in zip(smiles, targets):
-        rec = to_mol_record(s, std_config)
-        if not rec.ok:
-            continue
-        try:
-            g = featurizer(rec.mol)
-        except Exception:  # noqa: BLE001 - a molecule the featurizer rejects is skipped, not fatal
-            continue
-        mask = ~np.isnan(row)
-        out.append(g.to_pyg(y=torch.from_numpy(np.where(mask, row, 0.0)[None, :].astype(np.float32)),
-                            mask=torch.from_numpy(mask[None, :])))
-    return out
-
-
 def _append_log(run: Path, record: dict) -> None:
     with open(run / "log.jsonl", "a") as fh:
         fh.write(json.dumps(record) + "\n")
@@ -232,7 +211,10 @@ def pretrain(
     resume : bool
         Continue the run in ``out`` from its latest checkpoint.
     seed, hidden_size, depth, batch_size, lr : training settings
-    chunk_size, n_jobs : descriptor pass (rows per shard, worker processes)
+    chunk_size, n_jobs : int
+        Rows per descriptor shard; worker processes of the descriptor pass, and ``> 1`` also
+        featurises the next shard in a worker process while the current one trains
+        (:mod:`molpred.pretrain.stream`).
     checkpoint_every, log_every : int
         Steps between checkpoints and between log lines.
     exclude_benchmarks : bool
@@ -255,9 +237,11 @@ def pretrain(
     from molpred.chem.standardize import StandardizeConfig
     from molpred.featurize.registry import get_featurizer
     from molpred.nn.model import ARCHITECTURES, ModelSpec, build_model
-    from molpred.pretrain.cache import build_descriptor_cache, read_shard, shard_paths
+    from molpred.data.batching import GraphBatcher
+    from molpred.pretrain.cache import build_descriptor_cache, shard_paths
     from molpred.pretrain.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
     from molpred.pretrain.descriptors import descriptor_names
+    from molpred.pretrain.stream import ShardStream, visits
     from molpred.train.losses import masked_loss
 
     defaults = ARCHITECTURES[arch][1] if arch in ARCHITECTURES else {}
@@ -334,23 +318,19 @@ def pretrain(
         state["wall_seconds"] = wall0 + time.perf_counter() - t0
         save_checkpoint(run, model, opt, state)
 
+    stream = ShardStream(shards, names, scaler, featurizer, std_config, n_jobs)
     stopped = False
-    while state["epoch"] < config.epochs and not stopped:
-        order = np.random.default_rng([seed, state["epoch"]]).permutation(len(shards))
-        while state["shard_pos"] < len(shards) and not stopped:
-            s_idx = int(order[state["shard_pos"]])
-            frame = read_shard(shards[s_idx])
-            perm = np.random.default_rng([seed, state["epoch"], s_idx]).permutation(len(frame))
-            targets = scaler.transform(frame[names].to_numpy(np.float32))
-            smiles = frame["smiles"].tolist()
+    try:
+        plan = visits(len(shards), seed, state["epoch"], state["shard_pos"], config.epochs)
+        for visit, shard in stream.iterate(plan):
+            batcher = GraphBatcher(shard.graphs)
+            perm = np.random.default_rng([seed, visit.epoch, visit.shard]).permutation(len(shard.position))
             n_batches = (len(perm) + batch_size - 1) // batch_size
-            while state["batch_pos"] < n_batches:
+            while state["batch_pos"] < n_batches and not stopped:
                 rows = perm[state["batch_pos"] * batch_size:(state["batch_pos"] + 1) * batch_size]
-                graphs = _graphs([smiles[i] for i in rows], targets[rows], featurizer, std_config)
-                if len(graphs) >= 2:
-                    from torch_geometric.data import Batch
-
-                    batch = Batch.from_data_list(graphs)
+                index = shard.positions(rows)
+                if len(index) >= 2:
+                    batch = batcher.batch(index)
                     for g in opt.param_groups:
                         g["lr"] = _lr(config, state["step"])
                     opt.zero_grad(set_to_none=True)
@@ -358,8 +338,8 @@ def pretrain(
                     loss.backward()
                     torch.nn.utils.clip_grad_norm_(model.parameters(), 10.0)
                     opt.step()
-                    window_loss += float(loss.detach()) * len(graphs)
-                    window_n += len(graphs)
+                    window_loss += float(loss.detach()) * len(index)
+                    window_n += len(index)
                 state["step"] += 1
                 state["batch_pos"] += 1
                 state["molecules_seen"] += len(rows)
@@ -378,22 +358,23 @@ def pretrain(
                     window_loss, window_n, window_mols, since = 0.0, 0, 0, now
                 if state["step"] % config.checkpoint_every == 0:
                     checkpoint()
-                if max_steps is not None and state["step"] >= max_steps:
-                    stopped = True
-                    break
-            if not stopped:
-                state["shard_pos"] += 1
-                state["batch_pos"] = 0
-        if not stopped:
-            state["epoch"] += 1
-            state["shard_pos"] = 0
-            _append_log(run, {"step": state["step"], "event": "epoch_end", "epoch": state["epoch"],
-                              "molecules_seen": state["molecules_seen"],
-                              "wall_seconds": round(wall0 + time.perf_counter() - t0, 2)})
-            checkpoint()
-            from molpred.pretrain.bundle import save_encoder
+                stopped = max_steps is not None and state["step"] >= max_steps
+            if stopped:
+                break
+            state["shard_pos"] += 1
+            state["batch_pos"] = 0
+            if state["shard_pos"] == len(shards):
+                state["epoch"] += 1
+                state["shard_pos"] = 0
+                _append_log(run, {"step": state["step"], "event": "epoch_end", "epoch": state["epoch"],
+                                  "molecules_seen": state["molecules_seen"],
+                                  "wall_seconds": round(wall0 + time.perf_counter() - t0, 2)})
+                checkpoint()
+                from molpred.pretrain.bundle import save_encoder
 
-            save_encoder(model, spec, featurizer, std_config, run, card_info())
+                save_encoder(model, spec, featurizer, std_config, run, card_info())
+    finally:
+        stream.close()
     if bar is not None:
         bar.close()
     checkpoint()
@@ -433,6 +414,7 @@ def export_encoder(run_dir: PathType, out: PathType, note: str = "") -> Path:
     from molpred.pretrain.cache import cache_summary
     from molpred.pretrain.checkpoint import latest_checkpoint, load_checkpoint
     from molpred.pretrain.descriptors import descriptor_names
+    from molpred.pretrain.stream import ShardStream, visits
     from molpred.pretrain.scaling import DescriptorScaler
 
     run = Path(run_dir)
