@@ -24,7 +24,8 @@ __all__ = ["CompactMatrix", "PackedGraphs", "GRAPH_ATTRS", "pack_records"]
 
 GRAPH_ATTRS = ("fp", "mol_x", "y", "mask", "weight", "qual")
 """Per-molecule matrices a :class:`PackedGraphs` may carry (``n_graphs x d`` each):
-``fp`` fingerprint records (the fingerprint MLP, kernel and tree learners), ``mol_x``
+``fp`` fingerprint records (uint8 Morgan counts or bits: the fingerprint MLP, kernel and
+tree learners), ``mol_x``
 molecule-level features concatenated at the readout, and the training targets ``y``
 (NaN -> 0), ``mask`` (bool), ``weight`` and ``qual`` (see :func:`molpred.train.attach_targets`).
 Batches carry each under the same name."""
@@ -98,7 +99,7 @@ class PackedGraphs:
                 packed = cls.pack(recs, part.d_atom, part.d_bond)
             else:
                 attrs[fp_key(part.name)] = (np.stack([r.fp for r in recs]) if recs
-                                            else np.zeros((0, part.d_atom), np.float32))
+                                            else np.zeros((0, part.d_atom), np.uint8))
         if packed is None:
             n = len(records)
             packed = cls(None, np.zeros((2, 0), np.int32), None, np.ones(n, np.int64), np.zeros(n, np.int64))
@@ -107,8 +108,10 @@ class PackedGraphs:
 
     @classmethod
     def pack_fingerprints(cls, records: list[FingerprintRecord], n_bits: int) -> PackedGraphs:
-        """Pack fingerprint records as the per-graph matrix ``fp`` (their dtype is kept)."""
-        fp = (np.stack([r.fp for r in records]) if records else np.zeros((0, n_bits), np.float32))
+        """Pack fingerprint records as the per-graph matrix ``fp``, ``n x n_bits`` uint8 (their
+        dtype is kept; an empty set is uint8 too, so concatenating it does not turn counts into
+        floats)."""
+        fp = (np.stack([r.fp for r in records]) if records else np.zeros((0, n_bits), np.uint8))
         n = len(records)
         return cls(None, np.zeros((2, 0), np.int32), None, np.ones(n, np.int64), np.zeros(n, np.int64),
                    {"fp": fp, **_mol_x(records)})

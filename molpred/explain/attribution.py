@@ -175,7 +175,8 @@ def _integrated_gradients(model, graphs: list, key: str, task: int, n_steps: int
     qweights = np.concatenate([qweights, [0.0, 0.0]])
     n_copies = len(alphas)
     batch = Batch.from_data_list([g for g in graphs for _ in range(n_copies)]).to(device)
-    inputs = getattr(batch, key).float()
+    # fingerprints attribute the encoder's float input (log1p counts), not the uint8 counts
+    inputs = model.encoder.network_input(batch.fp) if key == "fp" else batch.x.float()
     graph_alpha = torch.tensor(np.tile(alphas, len(graphs)), dtype=inputs.dtype, device=device)
     graph_w = torch.tensor(np.tile(qweights, len(graphs)), dtype=inputs.dtype, device=device)
     row_graph = batch.batch if key == "x" else torch.arange(batch.num_graphs, device=device)

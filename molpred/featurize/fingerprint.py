@@ -1,4 +1,11 @@
-"""Mol -> Morgan fingerprint record: counts for the fingerprint MLP, bits for kernel/tree learners."""
+"""Mol -> Morgan fingerprint record: counts for the fingerprint MLP, bits for kernel/tree learners.
+
+Every record holds uint8 (counts capped at 255, or 0/1 bits): 2 kB per molecule at 2,048 bits,
+a quarter of the float32 it would take, while the records are shipped from screening workers
+and kept for training. The fingerprint MLP reads ``log1p`` of the counts; its encoder
+(:class:`molpred.nn.model.FingerprintEncoder`) looks them up in :data:`LOG1P_COUNTS` when a
+batch enters the network, giving the float32 values this featurizer once stored, bit for bit.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +16,30 @@ from rdkit import Chem
 
 from molpred.chem.fingerprints import morgan_fingerprints
 
-__all__ = ["FingerprintFeaturizer", "FingerprintBitsFeaturizer", "FingerprintCountsFeaturizer", "FingerprintRecord"]
+__all__ = ["FingerprintFeaturizer", "FingerprintBitsFeaturizer", "FingerprintCountsFeaturizer", "FingerprintRecord",
+           "LOG1P_COUNTS", "log1p_counts"]
+
+LOG1P_COUNTS = np.log1p(np.arange(256, dtype=np.float32))
+"""``256`` float32: ``LOG1P_COUNTS[c]`` is ``np.log1p(np.float32(c))``, the MLP input of count ``c``."""
+LOG1P_COUNTS.flags.writeable = False
+
+
+def log1p_counts(counts: np.ndarray) -> np.ndarray:
+    """``log1p`` of uint8 Morgan counts by table look-up (equal to ``np.log1p(counts.astype(np.float32))``).
+
+    Parameters
+    ----------
+    counts : numpy.ndarray
+        Any shape (``n_bits``, or ``n_mols x n_bits``), uint8.
+
+    Returns
+    -------
+    numpy.ndarray
+        Same shape, float32.
+    """
+    if counts.dtype != np.uint8:
+        raise TypeError(f"log1p_counts reads uint8 counts, got {counts.dtype}")
+    return LOG1P_COUNTS[counts]
 
 
 @dataclass(frozen=True)
@@ -19,7 +49,8 @@ class FingerprintRecord:
     Attributes
     ----------
     fp : numpy.ndarray
-        ``n_bits`` float32 (log1p of Morgan counts) or uint8 bits (``morgan_bits``).
+        ``n_bits`` uint8: Morgan counts capped at 255 (``morgan_counts``, ``morgan_raw_counts``)
+        or 0/1 bits (``morgan_bits``).
     mol_x : numpy.ndarray, optional
         ``d_mol`` float32 molecule-level features (:mod:`molpred.featurize.molecule_features`).
     """
@@ -28,7 +59,7 @@ class FingerprintRecord:
     mol_x: np.ndarray | None = None
 
     def to_pyg(self, **attrs):
-        """A PyG ``Data`` with ``fp`` of shape ``1 x n_bits`` (so batches stack to ``n x n_bits``)."""
+        """A PyG ``Data`` with ``fp`` of shape ``1 x n_bits``, uint8 (batches stack to ``n x n_bits``)."""
         import torch
         from torch_geometric.data import Data
 
@@ -66,9 +97,19 @@ def _check_mol(mol) -> None:
         raise ValueError("cannot featurise an empty or missing molecule")
 
 
+def _counts(mol, radius: int, n_bits: int) -> FingerprintRecord:
+    """The record of both count featurizers: ``n_bits`` uint8 counts, capped at 255."""
+    _check_mol(mol)
+    return FingerprintRecord(morgan_fingerprints([mol], radius, n_bits, counts=True)[0])
+
+
 @dataclass(frozen=True)
 class FingerprintFeaturizer(_MorganFeaturizer):
-    """ECFP count fingerprint (``radius`` 2 = ECFP4) featurizer, ``log1p``-scaled counts."""
+    """ECFP count fingerprint (``radius`` 2 = ECFP4) featurizer, the fingerprint MLP's input.
+
+    Records hold ``n_bits`` uint8 counts (capped at 255); the network reads their ``log1p``
+    (:data:`LOG1P_COUNTS`), looked up as batches enter it.
+    """
 
     name: str = "morgan_counts"
     version: int = 1
@@ -76,9 +117,7 @@ class FingerprintFeaturizer(_MorganFeaturizer):
     n_bits: int = 2048
 
     def __call__(self, mol: Chem.Mol) -> FingerprintRecord:
-        _check_mol(mol)
-        counts = morgan_fingerprints([mol], self.radius, self.n_bits, counts=True)[0]
-        return FingerprintRecord(np.log1p(counts.astype(np.float32)))
+        return _counts(mol, self.radius, self.n_bits)
 
 
 @dataclass(frozen=True)
@@ -101,10 +140,12 @@ class FingerprintBitsFeaturizer(_MorganFeaturizer):
 
 @dataclass(frozen=True)
 class FingerprintCountsFeaturizer(FingerprintBitsFeaturizer):
-    """Raw ECFP counts (uint8, capped at 255), the input of the MinMax-kernel learners."""
+    """Raw ECFP counts (uint8, capped at 255), the input of the MinMax-kernel learners.
+
+    The records of :class:`FingerprintFeaturizer`, at 1,024 bits by default.
+    """
 
     name: str = "morgan_raw_counts"
 
     def __call__(self, mol: Chem.Mol) -> FingerprintRecord:
-        _check_mol(mol)
-        return FingerprintRecord(morgan_fingerprints([mol], self.radius, self.n_bits, counts=True)[0])
+        return _counts(mol, self.radius, self.n_bits)

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from molpred.exceptions import ModelFileError
-from molpred.featurize.fingerprint import FingerprintFeaturizer
+from molpred.featurize.fingerprint import FingerprintFeaturizer, log1p_counts
 
 __all__ = ["MorganCountFeatures", "RDKit2DFeatures", "MoleculeFeatures", "MOLECULE_FEATURES",
            "list_molecule_features", "check_feature_names"]
@@ -41,7 +41,8 @@ __all__ = ["MorganCountFeatures", "RDKit2DFeatures", "MoleculeFeatures", "MOLECU
 
 @dataclass(frozen=True)
 class MorganCountFeatures:
-    """``log1p`` Morgan counts, ``n_bits`` float32 (the fingerprint MLP's featurizer, reused)."""
+    """``log1p`` Morgan counts, ``n_bits`` float32 (the fingerprint MLP's input: its featurizer's uint8
+    counts through :func:`~molpred.featurize.fingerprint.log1p_counts`)."""
 
     radius: int = 2
     n_bits: int = 2048
@@ -54,7 +55,7 @@ class MorganCountFeatures:
 
     def __call__(self, mol) -> np.ndarray:
         """``n_bits`` float32 for one molecule."""
-        return FingerprintFeaturizer(radius=self.radius, n_bits=self.n_bits)(mol).fp
+        return log1p_counts(FingerprintFeaturizer(radius=self.radius, n_bits=self.n_bits)(mol).fp)
 
     def spec(self) -> dict:
         return {"name": self.name, "radius": self.radius, "n_bits": self.n_bits}

@@ -33,7 +33,7 @@ def fingerprint_matrix(data) -> np.ndarray:
     from molpred.data.packed import PackedGraphs
 
     if isinstance(data, PackedGraphs):
-        return np.asarray(data.graph_attrs["fp"]).astype(np.uint8)
+        return np.asarray(data.graph_attrs["fp"], dtype=np.uint8)  # the packed records are uint8 already
     parts = [d.fp[: getattr(d, "n_real", d.fp.shape[0])].numpy() for d in data]
     if not parts:
         return np.zeros((0, 0), dtype=np.uint8)

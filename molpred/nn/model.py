@@ -19,21 +19,54 @@ __all__ = ["ModelSpec", "MoleculeModel", "FingerprintEncoder", "build_model", "A
 
 
 class FingerprintEncoder(nn.Module):
-    """Fingerprint -> embedding (one linear layer), the encoder of the fingerprint MLP."""
+    """Fingerprint -> embedding (one linear layer), the encoder of the fingerprint MLP.
+
+    Batches carry uint8 Morgan counts (:class:`molpred.featurize.FingerprintFeaturizer`); the
+    encoder's input is their ``log1p``, looked up in a 256-entry float32 table
+    (:data:`molpred.featurize.fingerprint.LOG1P_COUNTS`) so that it equals, bit for bit, the
+    float32 ``log1p`` counts the featurizer stored before records became uint8. The table is a
+    non-persistent buffer: it follows the module to its device but is not in ``state_dict``,
+    so model files are unchanged.
+    """
 
     graph_level = True
 
     def __init__(self, d_in: int, hidden: int = 512, dropout: float = 0.0):
         super().__init__()
+        from molpred.featurize.fingerprint import LOG1P_COUNTS
+
         self.out_dim = hidden
         self.net = nn.Sequential(nn.Linear(d_in, hidden), nn.ReLU(), nn.Dropout(dropout))
+        self.register_buffer("log1p_table", torch.tensor(LOG1P_COUNTS), persistent=False)
 
     def reset_parameters(self) -> None:
         self.net[0].reset_parameters()
 
+    def network_input(self, fp: Tensor) -> Tensor:
+        """The float input of the network for a batch's fingerprints.
+
+        Parameters
+        ----------
+        fp : Tensor
+            ``n_mols x n_bits``: uint8 counts (looked up as ``log1p``), or floating-point values
+            that already are the network's input (passed through; integrated gradients feeds
+            scaled inputs this way).
+
+        Returns
+        -------
+        Tensor
+            ``n_mols x n_bits`` float32 (or ``fp`` itself when it is floating-point).
+        """
+        if fp.dtype == torch.uint8:
+            # index_select with int32 indices: 4x faster on the CPU than indexing with int64
+            return self.log1p_table.index_select(0, fp.reshape(-1).int()).reshape(fp.shape)
+        if not fp.is_floating_point():
+            raise TypeError(f"fingerprints must be uint8 counts or the float network input, got {fp.dtype}")
+        return fp
+
     def forward(self, fp: Tensor) -> Tensor:
-        """``n_mols x n_bits`` -> ``n_mols x hidden``."""
-        return self.net(fp)
+        """``n_mols x n_bits`` (see :meth:`network_input`) -> ``n_mols x hidden``."""
+        return self.net(self.network_input(fp))
 
 
 # architecture -> (featurizer name, default hyperparameters)

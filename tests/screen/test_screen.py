@@ -214,6 +214,21 @@ def test_screen_predictions_equal_predict_frame(models, library_smiles, tmp_path
         assert np.allclose(res.loc[ok, c].to_numpy(float), ref.loc[ok, c].to_numpy(float), rtol=1e-5, atol=1e-6), c
 
 
+def test_mlp_screen_predictions_equal_predict_frame(models, library_smiles, tmp_path):
+    """The fingerprint MLP reads uint8 counts in both paths and gives the same numbers."""
+    import molpred
+
+    lib = _write(tmp_path / "lib.smi", library_smiles[:40])
+    _run(models[1], lib, tmp_path / "out", top_k=5, image=False, chunk_size=16)
+    res = load_results(tmp_path / "out")
+    ref = molpred.load(models[1]).predict_frame(library_smiles[:40])
+    assert ref["status"].tolist() == res["status"].tolist()
+    ok = (res["status"] == "ok").to_numpy()
+    assert ok.sum() > 25
+    for c in [c for c in ref.columns if c.startswith("logs")]:
+        np.testing.assert_array_equal(res.loc[ok, c].to_numpy(float), ref.loc[ok, c].to_numpy(float), err_msg=c)
+
+
 def test_bf16_precision_stays_close_to_float32_and_is_part_of_the_settings(models, library_smiles, tmp_path):
     lib = _write(tmp_path / "lib.smi", library_smiles)
     _run(models[0], lib, tmp_path / "fp32", top_k=5, image=False, precision="fp32")

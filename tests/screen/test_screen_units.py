@@ -187,6 +187,23 @@ def test_slicing_a_chunk_changes_nothing(monkeypatch):
         assert np.array_equal(g.x, h.x) and np.array_equal(g.edge_index, h.edge_index)
 
 
+def test_workers_ship_fingerprints_as_uint8_counts_even_past_empty_slices(monkeypatch):
+    import pickle
+
+    import molpred.screen.worker as worker
+    from molpred.featurize import FingerprintFeaturizer
+    from molpred.screen.reader import LibraryChunk
+
+    records = ["CCO", "c1ccccc1O", "bad(", "", "CC(=O)Nc1ccc(O)cc1", "CCN"]
+    plan = ChunkPlan(StandardizeConfig(), (FingerprintFeaturizer(),), None, (), ())
+    monkeypatch.setattr(worker, "SLICE", 2)  # the second slice has no usable row: an empty part
+    r = worker.process_chunk(plan, LibraryChunk(0, 0, records, None))
+    fp = r.features[0].graph_attrs["fp"]
+    assert r.ok_index.tolist() == [0, 1, 4, 5] and fp.dtype == np.uint8 and fp.shape == (4, 2048)
+    assert fp[2].max() > 1  # paracetamol has repeated environments: counts, not bits
+    assert len(pickle.dumps(r.features[0])) < 4 * 2048 + 1000  # what crosses the process boundary
+
+
 def test_a_featurisation_failure_marks_only_that_row_unsupported():
     from rdkit import Chem
 
