@@ -47,10 +47,23 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["SETUP", "run_target", "main"]
+__all__ = ["SETUP", "describe_setup", "run_target", "main"]
 
 RESULTS = Path(__file__).parent / "results" / "calibration_moleculeace.csv"
 # the estimator parameters of the default uncertainty setup
+def describe_setup(params: dict) -> str:
+    """Words for the model a calibration run used (its ``MolPropertyRegressor`` settings)."""
+    names = {"mlp": "fingerprint MLP", "dmpnn": "D-MPNN", "gine": "GINE network", "attentivefp": "AttentiveFP",
+             "svr": "Tanimoto-kernel SVR", "gp": "Gaussian process", "rf": "random forest", "auto": "auto stack"}
+    model = names.get(params.get("model"), str(params.get("model")))
+    n = int(params.get("ensemble") or 1)
+    what = f"a deep ensemble of {n} {model}s" if n > 1 else f"one {model}"
+    how = {"mve": "mean-variance heads", "ensemble": "member spread", "mc_dropout": "MC dropout"}
+    unc = params.get("uncertainty")
+    return what + (f" with {how.get(unc, unc)}" if unc else "") + (f", kernel {params['kernel']}"
+                                                                  if params.get("kernel") else "")
+
+
 SETUP = {"model": "mlp", "ensemble": 3, "uncertainty": "mve", "epochs": 50, "patience": 10, "coverage": 0.9}
 
 
@@ -197,8 +210,7 @@ def _write_markdown(rows, params: dict, seed: int, command: str, csv_path: Path,
         "# Uncertainty calibration on MoleculeACE (30 targets, shipped split)",
         "",
         f"Setup: `MolPropertyRegressor({', '.join(f'{k}={v!r}' for k, v in params.items())}, "
-        f"seed={seed}, device='cpu')`: a deep ensemble of fingerprint MLPs with mean-variance "
-        "heads. 10% of each training part (seeded, random) is held out as a calibration set "
+        f"seed={seed}, device='cpu')`: {describe_setup(params)}. 10% of each training part (seeded, random) is held out as a calibration set "
         "(never trained or early-stopped on) for the robust median variance scaling and the "
         "normalised split-conformal intervals (difficulty std / median std + distance / median "
         "distance, distance = 1 - max_sim_train); 10% of the rest is the early-stopping set. "

@@ -22,3 +22,11 @@ def test_only_the_nostd_entry_tells_a_charged_form_from_its_neutral_parent(name,
     model.fit(NEUTRAL + CHARGED, np.r_[np.zeros(len(NEUTRAL)), np.ones(len(CHARGED))].reshape(-1, 1))
     gap = np.abs(model.predict(CHARGED) - model.predict(NEUTRAL)).ravel()
     assert (gap.min() > 0.1) if sees_charges else np.allclose(gap, 0.0, atol=1e-6)
+
+
+def test_calibration_report_names_the_model_that_ran():
+    from benchmarks.calibration import SETUP, describe_setup
+
+    assert describe_setup(SETUP) == "a deep ensemble of 3 fingerprint MLPs with mean-variance heads"
+    gp = describe_setup({"model": "gp", "ensemble": 1, "uncertainty": None, "kernel": "minmax"})
+    assert "MLP" not in gp and gp == "one Gaussian process, kernel minmax"
