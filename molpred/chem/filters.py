@@ -35,19 +35,17 @@ Rules:
 from __future__ import annotations
 
 import difflib
-import functools
 import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from rdkit import Chem, DataStructs, RDConfig
+from rdkit import Chem
 from rdkit.Chem import QED, Crippen, Descriptors, rdMolDescriptors
-from rdkit.Chem.FilterCatalog import FilterCatalog, FilterCatalogParams
 
+from molpred.chem.alerts import alert_screen
 from molpred.exceptions import MolpredError
 
 __all__ = [
@@ -206,80 +204,9 @@ def list_filters() -> list[str]:
     return [*_RULES, "lipinski:N", *(f"{p}:LO-HI" for p in PROPERTIES)]
 
 
-@functools.cache
-def _catalog(name: str) -> FilterCatalog:
-    # Building a catalogue parses hundreds of SMARTS (~50 ms): once per process.
-    params = FilterCatalogParams()
-    params.AddCatalog(
-        {"pains": FilterCatalogParams.FilterCatalogs.PAINS,
-         "brenk": FilterCatalogParams.FilterCatalogs.BRENK}[name]
-    )
-    return FilterCatalog(params)
-
-
-class _ScreenedCatalog:
-    """A FilterCatalog whose entries are tried only where a pattern fingerprint allows a match.
-
-    RDKit's pattern fingerprint has the substructure property: when a query matches a molecule,
-    every bit of the query's fingerprint is set in the molecule's. One fingerprint per molecule
-    (~0.6 ms) and a bitwise test against all alerts (~0.05 ms) leave ~50 of the 480 PAINS alerts
-    to run, each through the catalogue's own entry (``HasFilterMatch``), so the alerts found are
-    exactly the catalogue's: the PAINS cost falls from ~4.7 ms to ~1.4 ms per drug-like molecule
-    (3,000 MoleculeACE compounds, identical alerts). Alerts whose SMARTS is not available (a
-    different RDKit data layout) are always run.
-    """
-
-    N_BITS = 2048
-
-    def __init__(self, catalog: FilterCatalog, smarts: dict[str, str]):
-        self.entries = [catalog.GetEntryWithIdx(i) for i in range(catalog.GetNumEntries())]
-        rows = []
-        for e in self.entries:
-            query = Chem.MolFromSmarts(smarts.get(e.GetDescription(), ""))
-            if query is None or query.GetNumAtoms() == 0:
-                rows.append(np.zeros(self.N_BITS, dtype=bool))  # no bits required: always tried
-                continue
-            rows.append(self._bits(Chem.PatternFingerprint(Chem.MergeQueryHs(query), fpSize=self.N_BITS)))
-        self.query_words = np.packbits(np.array(rows), axis=1).view(np.uint64)  # n_alerts x 32
-
-    @classmethod
-    def _bits(cls, fp) -> np.ndarray:
-        a = np.zeros(cls.N_BITS, dtype=np.uint8)
-        DataStructs.ConvertToNumpyArray(fp, a)
-        return a.astype(bool)
-
-    def descriptions(self, mol: Chem.Mol) -> set[str]:
-        """Descriptions of the alerts that ``mol`` matches (as ``catalog.GetMatches``)."""
-        words = np.packbits(self._bits(Chem.PatternFingerprint(mol, fpSize=self.N_BITS))).view(np.uint64)
-        candidates = np.flatnonzero(((self.query_words & ~words) == 0).all(axis=1))
-        return {self.entries[i].GetDescription() for i in candidates if self.entries[i].HasFilterMatch(mol)}
-
-
-def _pains_smarts() -> dict[str, str]:
-    """PAINS SMARTS by alert name, from RDKit's own data (``Data/Pains/wehi_pains.csv``)."""
-    path = Path(RDConfig.RDDataDir) / "Pains" / "wehi_pains.csv"
-    out = {}
-    if path.is_file():
-        for line in path.read_text().splitlines():
-            m = re.match(r'^"(?P<smarts>[^"]+)","<regId=(?P<name>[^>]+)>"', line)
-            if m:
-                out[m["name"]] = m["smarts"]
-    return out
-
-
-@functools.cache
-def _screened(name: str) -> _ScreenedCatalog | None:
-    if name != "pains":  # Brenk costs ~0.5 ms per molecule through the catalogue: not worth it
-        return None
-    return _ScreenedCatalog(_catalog(name), _pains_smarts())
-
-
-def _alerts(mol: Chem.Mol, name: str) -> list[str]:
+def _alerts(mol: Chem.Mol, names: tuple[str, ...]) -> dict[str, list[str]]:
     # Sorted and de-duplicated so the reason string does not depend on catalogue order.
-    screened = _screened(name)
-    if screened is not None:
-        return sorted(screened.descriptions(mol))
-    return sorted({e.GetDescription() for e in _catalog(name).GetMatches(mol)})
+    return alert_screen(names).alerts(mol)
 
 
 def compute_properties(
@@ -321,6 +248,8 @@ def apply_filters(
     mols: Sequence[Chem.Mol | None],
     config: FilterConfig | str | Sequence[str],
     columns: Sequence[str] | None = None,
+    *,
+    report_needed: bool = True,
 ) -> pd.DataFrame:
     """Run the configured filters over a batch of molecules.
 
@@ -332,7 +261,12 @@ def apply_filters(
         Filters to apply; strings go through :func:`parse_filters`.
     columns : sequence of str, optional
         Property columns to report (default: all). Properties the filters need are
-        always computed and reported.
+        reported too unless ``report_needed`` is False.
+    report_needed : bool
+        With ``columns`` given and ``report_needed=False``, report only ``columns``; a
+        property only the rules need is then computed only where it can change the result
+        (cLogP for Lipinski: only for molecules breaking exactly ``lipinski_max_violations``
+        of the other three criteria). ``passes`` and ``filter_reasons`` are the same either way.
 
     Returns
     -------
@@ -343,38 +277,43 @@ def apply_filters(
     """
     if not isinstance(config, FilterConfig):
         config = parse_filters(config)
-    needed = set() if columns is None else set(columns)
+    rule_props = {w[0] for w in config.windows}
     if config.lipinski:
-        needed |= {"mw", "clogp", "hbd", "hba"}
+        rule_props |= {"mw", "clogp", "hbd", "hba"}
     if config.veber:
-        needed |= {"rotb", "tpsa"}
-    needed |= {w[0] for w in config.windows}
-    cols = list(PROPERTIES) if columns is None else [p for p in PROPERTIES if p in needed]
+        rule_props |= {"rotb", "tpsa"}
+    if columns is None:
+        cols = list(PROPERTIES)
+    else:
+        shown = set(columns) | (rule_props if report_needed else set())
+        cols = [p for p in PROPERTIES if p in shown]
     props = compute_properties(mols, cols)
+    hidden = compute_properties(mols, [p for p in PROPERTIES if p in rule_props - set(cols) and p != "clogp"])
+    values = {**{c: hidden[c].to_numpy() for c in hidden.columns}, **{c: props[c].to_numpy() for c in cols}}
     n = len(mols)
     valid = np.array([m is not None for m in mols], dtype=bool)
     reasons: list[list[str]] = [[] if ok else [_INVALID] for ok in valid]
 
-    for name, label in (("pains", "PAINS"), ("brenk", "BRENK")):
-        if getattr(config, name):
-            for i in np.flatnonzero(valid):
-                reasons[i].extend(f"{label}:{d}" for d in _alerts(mols[i], name))
+    names = tuple(name for name in ("pains", "brenk") if getattr(config, name))
+    if names:
+        for i in np.flatnonzero(valid):
+            found = _alerts(mols[i], names)
+            for name in names:
+                reasons[i].extend(f"{name.upper()}:{d}" for d in found[name])
 
     with np.errstate(invalid="ignore"):
         fails: list[tuple[str, np.ndarray]] = []
         if config.lipinski:
-            broken = (
-                (props["mw"].to_numpy() > 500).astype(int)
-                + (props["clogp"].to_numpy() > 5)
-                + (props["hbd"].to_numpy() > 5)
-                + (props["hba"].to_numpy() > 10)
-            )
+            broken = (values["mw"] > 500).astype(int) + (values["hbd"] > 5) + (values["hba"] > 10)
+            if "clogp" not in values:
+                values["clogp"] = _clogp_where_deciding(mols, broken, config.lipinski_max_violations)
+            broken = broken + (values["clogp"] > 5)
             fails.append(("lipinski", broken > config.lipinski_max_violations))
         if config.veber:
-            v = (props["rotb"].to_numpy() > 10) | (props["tpsa"].to_numpy() > 140)
+            v = (values["rotb"] > 10) | (values["tpsa"] > 140)
             fails.append(("veber", v))
         for prop, lo, hi in config.windows:
-            x = props[prop].to_numpy()
+            x = values[prop]
             outside = ~((x >= lo) & (x <= hi))  # NaN is outside every window
             fails.append((f"{prop}:{_fmt(lo)}-{_fmt(hi)}", outside))
     for label, mask in fails:
@@ -389,6 +328,19 @@ def apply_filters(
         index=pd.RangeIndex(n),
     )
     return pd.concat([out, props], axis=1)
+
+
+def _clogp_where_deciding(mols: Sequence[Chem.Mol | None], broken: np.ndarray, allowed: int) -> np.ndarray:
+    """cLogP (``n``, float64) where it decides the rule of five; 0 elsewhere (not a violation).
+
+    With ``broken`` violations among MW, HBD and HBA, cLogP > 5 changes the verdict only when
+    ``broken == allowed``; Crippen logP is the costliest of the four descriptors.
+    """
+    clogp = np.zeros(len(mols))
+    deciding = np.flatnonzero(broken == allowed)
+    if len(deciding):
+        clogp[deciding] = compute_properties([mols[i] for i in deciding], ["clogp"])["clogp"].to_numpy()
+    return clogp
 
 
 def _fmt(x: float) -> str:

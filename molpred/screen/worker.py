@@ -173,7 +173,7 @@ def _filter(plan: ChunkPlan, records: list, status: list, reasons: list) -> tupl
     mols = [records[i].mol for i in parsed]
     keep, props = parsed, None
     if plan.filters is not None and not plan.filters.is_empty:
-        table = apply_filters(mols, plan.filters, columns=list(plan.properties))
+        table = apply_filters(mols, plan.filters, columns=list(plan.properties), report_needed=False)
         passes = table["passes"].to_numpy()
         for j, i in enumerate(parsed):
             if not passes[j]:

@@ -192,27 +192,73 @@ def test_windows_are_inclusive_and_nan_fails():
     assert np.isnan(apply_filters([None], cfg).loc[0, "mw"])
 
 
-def test_screened_pains_alerts_equal_the_catalogue_on_wehi_molecules():
-    """The pattern-fingerprint pre-screen skips no alert the catalogue would report (RDKit's own
-    PAINS test molecules, many of them PAINS hits)."""
-    import csv
-    import os
+HAND_PICKED_ALERTS = [
+    RHODANINE,
+    "O=C1C=CC(=O)C=C1",  # quinone
+    "CN(C)c1ccc(N=Nc2ccccc2)cc1",  # azo dye, dialkyl aniline
+    "Oc1ccccc1O",  # catechol
+    "C#CC(=O)OC",  # Michael acceptor with a triple bond
+    "C[n+]1ccccc1",  # quaternary (aromatic) nitrogen
+    "O=Cc1ccccc1",  # aldehyde
+    "CCCCCCCCC=CC",  # isolated alkene, long chain
+    "Nc1ccc(-c2ccc(N)cc2)cc1",  # benzidine
+    "S=C(N)N",  # thiocarbonyl
+    "C1CCCCCC1",  # cycloheptane
+    "c1ccc2ccccc2c1",  # polycyclic aromatic
+    "CC(=O)Cl",  # acid halide
+    "[O-][N+](=O)c1ccccc1",  # nitro
+    "C1CO1",  # epoxide
+]
 
-    from rdkit import RDConfig
 
-    from molpred.chem import filters
+def _reference_filters(mols, names, max_violations=1):
+    """Every FilterCatalog entry and plain descriptor calls: the definition the fast path must meet."""
+    from rdkit.Chem import Crippen, Descriptors, rdMolDescriptors
 
-    path = os.path.join(RDConfig.RDDataDir, "Pains", "test_data", "wehi_mols.csv")
-    with open(path) as fh:
-        smiles = [row[0] for _, row in zip(range(1200), csv.reader(fh))]
-    catalogue = filters._catalog("pains")
-    assert filters._screened("pains") is not None and len(filters._pains_smarts()) == 480
-    n_hits = 0
-    for s in smiles:
-        mol = Chem.MolFromSmiles(s)
-        if mol is None:
-            continue
-        expected = sorted({e.GetDescription() for e in catalogue.GetMatches(mol)})
-        assert filters._alerts(mol, "pains") == expected, s
-        n_hits += bool(expected)
-    assert n_hits >= 20  # the comparison covered real alerts, not only clean molecules
+    from molpred.chem.alerts import catalog
+
+    rows = []
+    for mol in mols:
+        reasons = []
+        for name in names:
+            found = sorted({e.GetDescription() for e in catalog(name).GetMatches(mol)})
+            reasons += [f"{name.upper()}:{d}" for d in found]
+        props = {
+            "mw": Descriptors.MolWt(mol), "clogp": Crippen.MolLogP(mol),
+            "hbd": rdMolDescriptors.CalcNumHBD(mol), "hba": rdMolDescriptors.CalcNumHBA(mol),
+        }
+        broken = (props["mw"] > 500) + (props["clogp"] > 5) + (props["hbd"] > 5) + (props["hba"] > 10)
+        if broken > max_violations:
+            reasons.append("lipinski")
+        rows.append((not reasons, ";".join(reasons), props))
+    return rows
+
+
+@pytest.fixture(scope="module")
+def real_and_alert_mols(data_dir):
+    import pandas as pd
+
+    hiv = pd.read_csv(data_dir / "moleculenet" / "HIV.csv").smiles.sample(300, random_state=0)
+    lipo = pd.read_csv(data_dir / "moleculenet" / "Lipophilicity.csv").smiles.sample(150, random_state=0)
+    parsed = [Chem.MolFromSmiles(s) for s in [*hiv, *lipo, *HAND_PICKED_ALERTS]]
+    return [m for m in parsed if m is not None]
+
+
+@pytest.mark.parametrize("max_violations", [0, 1])
+def test_fast_filters_equal_the_reference(real_and_alert_mols, max_violations):
+    """Pre-screened alerts and the lazy cLogP give exactly the reference rows."""
+    mols = real_and_alert_mols
+    spec = f"pains,brenk,lipinski:{max_violations}"
+    expected = _reference_filters(mols, ("pains", "brenk"), max_violations)
+    full = apply_filters(mols, spec)
+    lean = apply_filters(mols, spec, columns=["hbd"], report_needed=False)
+    assert list(lean.columns) == ["passes", "filter_reasons", "hbd"]
+    for out in (full, lean):
+        assert out["passes"].tolist() == [e[0] for e in expected]
+        assert out["filter_reasons"].tolist() == [e[1] for e in expected]
+    for prop in ("mw", "clogp", "hbd", "hba"):
+        assert full[prop].tolist() == [e[2][prop] for e in expected]  # exact, not approximate
+    assert lean["hbd"].tolist() == full["hbd"].tolist()
+    reasons = " ".join(e[1] for e in expected)
+    # the comparison covered real alerts and rule failures, not only clean molecules
+    assert reasons.count("PAINS:") >= 5 and reasons.count("BRENK:") >= 50 and "lipinski" in reasons
