@@ -138,6 +138,13 @@ def test_screening_table_equals_the_results_it_cites():
         if int(r.n) in chem_cpu and pd.notna(r.mol_per_cpu_s):
             want = r.mol_per_cpu_s / chem_cpu[int(r.n)]
             assert float(row["x Chemprop (CPU)"].rstrip("x")) == pytest.approx(want, abs=0.006)
+        if "peak_tree_pss_mib" in ok and ok["peak_tree_pss_mib"].notna().any():
+            pss, rss = re.fullmatch(r"([\d,]+) \(([\d,]+)\)", row["peak memory, PSS (RSS) MiB"]).groups()
+            assert float(pss.replace(",", "")) == pytest.approx(r.peak_tree_pss_mib, abs=0.5)
+            assert float(rss.replace(",", "")) == pytest.approx(r.peak_tree_rss_mib, abs=0.5)
+        if "x_of_limit" in ok and ok["x_of_limit"].notna().any():
+            limit = row["of this machine's limit"]
+            assert limit == ("" if pd.isna(r.x_of_limit) else f"{r.x_of_limit:.0%}")
 
 
 def test_speed_table_equals_the_results_it_cites():
