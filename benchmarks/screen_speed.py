@@ -100,7 +100,7 @@ def _main_cpu_seconds() -> float:
     return me.ru_utime + me.ru_stime
 
 
-def _child_screen(model: str, library: str, out: str, workers: int | None, chunk_size: int,
+def _child_screen(model: str, library: str, out: str, workers: int | None, chunk_size: int | None,
                   precision: str, filters: str = "") -> dict:
     from molpred.screen import screen
 
@@ -163,7 +163,8 @@ def _child(argv: list[str]) -> None:
         res = _child_model(rest[0], *rest[1:2], *[int(e) for e in rest[2:3]])
     elif kind == "screen":
         workers = None if rest[3] == "auto" else int(rest[3])
-        res = _child_screen(rest[0], rest[1], rest[2], workers, int(rest[4]), rest[5], *rest[6:7])
+        chunk = None if rest[4] == "None" else int(rest[4])
+        res = _child_screen(rest[0], rest[1], rest[2], workers, chunk, rest[5], *rest[6:7])
     elif kind == "chemprop":
         res = _child_chemprop(rest[0])
     elif kind == "rdkit":
@@ -299,7 +300,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", default=os.environ.get("MOLPRED_BENCH_DIR", "/tmp/molpred-screen-bench"))
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
     parser.add_argument("--workers", default="auto")
-    parser.add_argument("--chunk-size", type=int, default=5000)
+    parser.add_argument("--chunk-size", type=int, default=None, help="rows per chunk (default: the screen's)")
     parser.add_argument("--no-chemprop", action="store_true")
     parser.add_argument("--precision", nargs="+", choices=["auto", "fp32", "bf16"], default=["auto"],
                         help="screen's network arithmetic; each one is run at every size (default: auto)")
@@ -487,6 +488,7 @@ def _write(out: Path, rows: list[dict], prof: dict, started, wall: float, argv, 
             speed.append(f"`{step}` on {small} molecules: {filtered:.0f}/s, {plain / filtered:.2f}x the time of the "
                          f"unfiltered screen in this run ({plain:.0f}/s; goal: at most 1.5x).")
     from benchmarks.screen_profile import profile_text
+    from molpred.screen.api import CHUNK_SIZE
 
     profile = profile_text(prof, frame, machine["n_cores"])
     text = "\n".join([
@@ -499,6 +501,7 @@ def _write(out: Path, rows: list[dict], prof: dict, started, wall: float, argv, 
         ("Library: the 35,633 unique compounds of the 30 bundled MoleculeACE sets, shuffled (seed 0), first n. "
          if args.library == "moleculeace" else f"Library: `{args.library}`, first n lines. " if args.library else
          "Library: `benchmarks.library_gen` (BRICS recombination of real molecules, seed 0), `.smi`, first n lines. ") +
+        f"Chunks of {args.chunk_size or CHUNK_SIZE:,} rows. " +
         "Model: D-MPNN hidden 300, depth 3, FFN 300 x 2, fitted on Lipophilicity "
         f"({_model_note((models_info or {}).get('lipophilicity'))}), with applicability domain and conformal "
         "intervals as `MolPropertyRegressor` fits them by default (so the screen also computes fingerprints and "

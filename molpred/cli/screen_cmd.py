@@ -53,7 +53,9 @@ def register(sub) -> argparse.ArgumentParser:
     p.add_argument("--overwrite", action="store_true", help="delete earlier results in --out first")
     p.add_argument("--engine", choices=["local", "ray"], default="local")
     p.add_argument("--workers", type=int, default=None, help="worker processes or Ray actors (default: CPUs)")
-    p.add_argument("--chunk-size", type=int, default=5000, help="rows per chunk and shard (the first chunk is at most 500 rows, so work is saved early)")
+    p.add_argument("--chunk-size", type=int, default=None,
+                   help="rows per chunk and shard (default 2000, or the resumed screen's; the first chunk is at "
+                        "most 500 rows, so work is saved early)")
     p.add_argument("--ray-address", default=None, help="existing Ray cluster (with --engine ray)")
     p.add_argument("--smiles-col", default=None, help="SMILES column of CSV/TSV/Parquet libraries")
     p.add_argument("--id-col", default=None, help="identifier column to carry into the results")

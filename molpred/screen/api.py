@@ -21,6 +21,11 @@ from molpred.screen.worker import FILTERED
 
 __all__ = ["screen", "ScreenSummary", "STATUSES"]
 
+CHUNK_SIZE = 2000
+"""Default rows per chunk and shard. Peak memory grows with the rows in flight (each worker's
+chunk and the finished ones waiting to be written): 2,000 kept a 2-worker screen ~50 MB
+below 5,000 at the same speed (``benchmarks/results/screen_speed.md``)."""
+
 FIRST_CHUNK = 500
 """Rows of a screen's first chunk (when ``chunk_size`` is larger): its shard is on disk within
 seconds, so an interrupt early in a long screen loses little and ``--resume`` has a start."""
@@ -145,7 +150,7 @@ def screen(
     overwrite: bool = False,
     engine: str = "local",
     workers: int | None = None,
-    chunk_size: int = 5000,
+    chunk_size: int | None = None,
     ray_address: str | None = None,
     smiles_col: str | None = None,
     id_col: str | None = None,
@@ -191,10 +196,11 @@ def screen(
     workers : int, optional
         Worker processes (local) or Ray actors; default: the CPUs available. ``0`` runs the
         local pipeline in this process.
-    chunk_size : int
+    chunk_size : int, optional
         Rows per chunk and shard (the first chunk has at most :data:`FIRST_CHUNK` rows, so
-        work is saved early). Peak memory grows with it (about 60 MB per 5,000 drug-like
-        molecules in flight), not with the library.
+        work is saved early); default :data:`CHUNK_SIZE`, or, with ``resume``, the chunk
+        size the screen in ``out`` was started with. Peak memory grows with it (about 60 MB
+        per 5,000 drug-like molecules in flight), not with the library.
     ray_address : str, optional
         Existing Ray cluster to use with ``engine="ray"``.
     smiles_col, id_col : str, optional
@@ -256,6 +262,9 @@ def screen(
         raise ValueError(f"top_k must be >= 0, got {top_k}")
     if diversity is not None and not 0.0 < float(diversity) <= 1.0:
         raise ValueError(f"diversity is a Tanimoto threshold in (0, 1], got {diversity}")
+    if chunk_size is None:
+        chunk_size = _resumed_chunk_size(out) if resume else None
+        chunk_size = CHUNK_SIZE if chunk_size is None else chunk_size
     if chunk_size < 1:
         raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
     if rank not in RANKS:
@@ -411,3 +420,14 @@ def _diverse_hits(results: ResultsDir, pool: TopPool, k: int, threshold: float) 
             pool.add(results.read_shard(index))
         hits = select_hits(pool.result(), k, threshold)
     return hits
+
+
+def _resumed_chunk_size(out) -> int | None:
+    """The chunk size stored in the manifest of the screen in ``out`` (None if there is none),
+    so a screen started with another default resumes with its own chunks."""
+    try:
+        manifest = ResultsDir(out).read_manifest()
+    except Exception:  # noqa: BLE001 - an unreadable manifest is reported by prepare()
+        return None
+    size = (manifest or {}).get("settings", {}).get("chunk_size")
+    return int(size) if isinstance(size, int) and size >= 1 else None

@@ -342,18 +342,28 @@ def test_kill_and_resume_gives_identical_results(models, tmp_path):
         _run(models[0], lib, tmp_path / "killed", **kw)
     with pytest.raises(ScreenResumeError, match="chunk_size"):
         _run(models[0], lib, tmp_path / "killed", resume=True, **dict(kw, chunk_size=21))
-    resumed = _run(models[0], lib, tmp_path / "killed", resume=True, **kw)
+    # no chunk size given: the resumed screen keeps the one it was started with (not CHUNK_SIZE)
+    resumed = _run(models[0], lib, tmp_path / "killed", resume=True, **dict(kw, chunk_size=None))
     full = _run(models[0], lib, tmp_path / "full", **kw)
     assert resumed.n_chunks_resumed >= 3 and full.n_chunks_resumed == 0
     a, b = load_results(tmp_path / "killed"), load_results(tmp_path / "full")
     assert len(a) == len(smiles) and a["row"].tolist() == list(range(len(smiles)))
     pd.testing.assert_frame_equal(a, b, check_exact=True)
+    assert json.loads((tmp_path / "killed" / "manifest.json").read_text())["settings"]["chunk_size"] == 20
     pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "killed" / "top_hits.csv"),
                                   pd.read_csv(tmp_path / "full" / "top_hits.csv"), check_exact=True)
     assert resumed.counts == full.counts
     assert not list(shards.glob("*.tmp-*"))
     again = _run(models[0], lib, tmp_path / "killed", resume=True, **kw)  # finished: nothing to redo
     assert again.n_chunks_resumed == n_chunks
+
+
+def test_default_chunk_size_is_the_documented_one(models, tmp_path):
+    from molpred.screen.api import CHUNK_SIZE
+
+    lib = _write(tmp_path / "lib.smi", pd.read_csv(ACE)["smiles"].iloc[:30].tolist())
+    _run(models[0], lib, tmp_path / "out", top_k=3, image=False, chunk_size=None)
+    assert json.loads((tmp_path / "out" / "manifest.json").read_text())["settings"]["chunk_size"] == CHUNK_SIZE == 2000
 
 
 def _children(pid: int) -> set[int]:
