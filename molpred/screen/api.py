@@ -16,15 +16,16 @@ from molpred.screen.models import BASE_COLUMNS, ModelSet, domain_columns, load_m
 from molpred.screen.ranking import RANKS, TopPool, draw_top_hits, in_domain_mask, select_hits, write_top_hits
 from molpred.screen.reader import open_library
 from molpred.screen.scoring import parse_score
-from molpred.screen.shards import ResultsDir, arrow_schema, frame_to_parquet_bytes
+from molpred.screen.shards import ResultsDir, ScreenResumeError, arrow_schema, frame_to_parquet_bytes
 from molpred.screen.worker import FILTERED
 
 __all__ = ["screen", "ScreenSummary", "STATUSES"]
 
 CHUNK_SIZE = 2000
 """Default rows per chunk and shard. Peak memory grows with the rows in flight (each worker's
-chunk and the finished ones waiting to be written): 2,000 kept a 2-worker screen ~50 MB
-below 5,000 at the same speed (``benchmarks/results/screen_speed.md``)."""
+chunk and the finished ones waiting to be written): 2,000 kept a 2-worker screen ~50 MB below
+5,000, and was no slower (``benchmarks/results/screen_speed.md``; the 5,000-row run of the same
+benchmark is in git history)."""
 
 FIRST_CHUNK = 500
 """Rows of a screen's first chunk (when ``chunk_size`` is larger): its shard is on disk within
@@ -427,7 +428,7 @@ def _resumed_chunk_size(out) -> int | None:
     so a screen started with another default resumes with its own chunks."""
     try:
         manifest = ResultsDir(out).read_manifest()
-    except Exception:  # noqa: BLE001 - an unreadable manifest is reported by prepare()
+    except ScreenResumeError:  # an unreadable manifest: prepare() reports it
         return None
     size = (manifest or {}).get("settings", {}).get("chunk_size")
     return int(size) if isinstance(size, int) and size >= 1 else None
