@@ -9,7 +9,8 @@ and is rebuilt entirely: no number inside it is typed by hand. Sources:
 * ``moleculeace``: ``moleculeace_summary.md`` (mean over tasks; seed spread) for the table;
   ``moleculeace_results.csv`` for the comparison on the targets a partial run finished;
   ``predictions/moleculeace/`` for the effect of scoring on the molecules molpred kept;
-* ``moleculenet``: ``moleculenet_summary.md`` (per-task tables, mean over seeds);
+* ``moleculenet``: ``moleculenet_summary.md`` (per-task tables, mean over seeds) and
+  ``moleculenet_results.csv`` (seeds per cell);
 * ``screening``: ``screen_speed.csv``;
 * ``speed``: ``speed_results.csv``.
 
@@ -27,7 +28,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-__all__ = ["parse_tables", "render_blocks", "update_readme", "main", "ACE_LABELS", "NET_LABELS", "kept_molecule_shift"]
+__all__ = ["parse_tables", "render_blocks", "update_readme", "main", "ACE_LABELS", "NET_LABELS", "NET_SEEDS",
+           "net_seed_counts", "kept_molecule_shift"]
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
@@ -195,29 +197,66 @@ def _ace_block(results: Path) -> str:
 
 
 # ---------------------------------------------------------------------------- MoleculeNet
+NET_SEEDS = 3
+
+
+def net_seed_counts(results: Path = RESULTS) -> dict[tuple[str, str], int]:
+    """``(task, model) -> number of seeds`` with an ``ok`` row in ``moleculenet_results.csv``.
+
+    Task names without the ``moleculenet/`` prefix, as in the summary's per-task tables.
+    """
+    path = results / "moleculenet_results.csv"
+    if not path.is_file():
+        return {}
+    frame = pd.read_csv(path)
+    frame = frame[frame["status"] == "ok"]
+    counts = frame.groupby(["task", "model"])["seed"].nunique()
+    return {(task.split("/")[-1], model): int(n) for (task, model), n in counts.items()}
+
+
 def _net_block(results: Path) -> str:
-    text = (results / "moleculenet_summary.md").read_text(encoding="utf-8")
+    summary = results / "moleculenet_summary.md"
+    text = summary.read_text(encoding="utf-8") if summary.is_file() else ""
     cells: dict[tuple[str, str], str] = {}
     for title in ("Per task (rmse", "Per task (roc_auc"):
         for r in _table_in(text, title):
             for model, v in r.items():
                 if model != "task" and v:
                     cells[r["task"], model] = v.split(" +- ")[0]
+    seeds = net_seed_counts(results)
     models = [m for m in NET_LABELS if any(k[1] == m for k in cells)]
     lines = ["| data set (metric) | " + " | ".join(NET_LABELS[m] for m in models) + " |",
              "|---|" + "---|" * len(models)]
+    n_partial = 0
     for task, label in NET_SETS.items():
         row = [cells.get((task, m), "") for m in models]
-        if not any(row):
-            continue
-        nums = [float(v) if v else np.nan for v in row]
-        best = np.nanargmin(nums) if "RMSE" in label else np.nanargmax(nums)
-        row = [f"**{v}**" if i == best else (v or "not run") for i, v in enumerate(row)]
-        lines.append(f"| {label} | " + " | ".join(row) + " |")
-    return "\n".join(["**MoleculeNet, balanced scaffold split 80/10/10, 3 seeds** "
-                      "(`benchmarks/results/moleculenet_summary.md`, mean over seeds; best in bold; the Chemprop "
-                      "column is the mean-aggregation ablation: its CLI-defaults rows have not been run on "
-                      "MoleculeNet):", "", *lines, ""])
+        full = [bool(v) and seeds.get((task, m), 0) >= NET_SEEDS for v, m in zip(row, models)]
+        nums = [float(v) if ok else np.nan for v, ok in zip(row, full)]
+        best = -1
+        if not np.all(np.isnan(nums)):
+            best = int(np.nanargmin(nums) if "RMSE" in label else np.nanargmax(nums))
+        shown = []
+        for i, (v, m) in enumerate(zip(row, models)):
+            if not v:
+                shown.append("not run")
+            elif full[i]:
+                shown.append(f"**{v}**" if i == best else v)
+            else:
+                n_partial += 1
+                n = seeds.get((task, m), 0)
+                shown.append(f"{v} ({n} of {NET_SEEDS} seeds)")
+        lines.append(f"| {label} | " + " | ".join(shown) + " |")
+    head = ("**MoleculeNet, balanced scaffold split 80/10/10 over stereo-free scaffolds of distinct standardised "
+            f"molecules, graph featurizer `molgraph` version 2, {NET_SEEDS} seeds** "
+            "(`benchmarks/results/moleculenet_summary.md`, mean over seeds; best in bold among cells with "
+            f"all {NET_SEEDS} seeds")
+    if n_partial:
+        head += "; a cell with fewer seeds says how many: the re-run on these splits is in progress"
+    head += ("). The same table on the splits before 2026-12-02 (isomeric scaffolds, duplicates not merged; "
+             "featurizer version 1): `benchmarks/results/moleculenet_v1/moleculenet_summary.md`.")
+    if not models:
+        return "\n".join([head, "", "No row has been recorded on these splits yet.", ""])
+    return "\n".join([head, "", *lines, ""])
 
 
 # ---------------------------------------------------------------------------- speed
