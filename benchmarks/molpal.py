@@ -200,7 +200,9 @@ def method_configs(method: str, dmpnn_epochs: int, fp_ensemble: int):
     kind, acq = method.rsplit("-", 1)
     if kind == "molpal-nn":  # MolPAL's NN: no dropout for greedy, MC dropout 0.2 x 10 otherwise
         sur = SurrogateConfig("molpal-nn", dropout=None if acq == "greedy" else 0.2)
-    elif kind in ("molpal-rf", "molpal-mpn", "nn-ensemble", "gp"):
+    elif kind == "molpal-mpn":  # MolPAL's MPN: MSE for greedy (its default MPNModel), variance head otherwise
+        sur = SurrogateConfig("molpal-mpn", mve=acq != "greedy")
+    elif kind in ("molpal-rf", "nn-ensemble", "gp"):
         sur = SurrogateConfig(kind)
     elif kind == "fp":
         sur = SurrogateConfig("fingerprint", ensemble=fp_ensemble)
@@ -218,13 +220,16 @@ before this field existed used the estimator's validation-calibrated std."""
 
 
 def _label(method: str, surrogate: dict) -> str:
-    """Method name, with the epochs for graph ensembles run with non-default epochs, and the
-    kind of std for graph-ensemble UCB runs made with the earlier, calibrated std."""
+    """Method name, with the epochs for graph ensembles run with non-default epochs, the
+    kind of std for graph-ensemble UCB runs made with the earlier, calibrated std, and the
+    head of greedy MPN runs made with the mean-variance head."""
     label = method
     if method.startswith("dmpnn") and surrogate.get("epochs") not in (None, 30):
         label = f"{label} ({surrogate['epochs']} epochs)"
     if method == "dmpnn-ucb" and surrogate.get("std") != GRAPH_STD:
         label = f"{label} (calibrated std)"
+    if method == "molpal-mpn-greedy" and surrogate.get("mve") is not False:
+        label = f"{label} (mve head)"  # runs made before greedy trained MolPAL's MSE MPNModel
     if method.startswith("gp-") and surrogate.get("features") not in (None, GP_FEATURES):
         label = f"{label} ({surrogate['features']})"  # runs of the feature screen
     return label

@@ -10,13 +10,14 @@ members directly.
   ``coleygroup/molpal``, ``molpal/models/mpnmodels.py``): one D-MPNN, hidden 300, depth 3, mean
   readout, 2-layer FFN of 300, no dropout, batch 50, at most 50 epochs, learning rate warmed up
   from 1e-4 to 1e-3 over 2 epochs then decayed exponentially to 1e-4 (Noam),
-  mean-variance output (Gaussian likelihood; std = the predicted one), targets standardised,
-  20% random validation split with early stopping after 10 epochs without improvement.
-  Differences left: molpred restores the best validated weights (PyTorch Lightning's
-  ``EarlyStopping`` in MolPAL keeps the last ones) and uses molpred's atom/bond features
-  (molgraph v2) instead of Chemprop v1's; and the mean-variance head is used for greedy too
-  (MolPAL's code trains its greedy MPN, ``MPNModel``, with MSE and no variance output; its
-  UCB MPN, ``MPNTwoOutputModel``, is this one).
+  mean-variance output (Gaussian likelihood; std = the predicted one; MolPAL's
+  ``MPNTwoOutputModel``, ``--conf-method mve``) or, with ``SurrogateConfig(mve=False)``, MSE and
+  no variance output (std 0; MolPAL's default ``MPNModel``, which its greedy runs train),
+  targets standardised, 20% random validation split with early stopping after 10 epochs
+  without improvement. Differences left: molpred restores the best validated weights
+  (PyTorch Lightning's ``EarlyStopping`` in MolPAL keeps the last ones) and monitors its
+  validation RMSE (MolPAL's ``val_loss`` is the mean absolute error), and uses molpred's
+  atom/bond features (molgraph v2) instead of Chemprop v1's.
 """
 
 from __future__ import annotations
@@ -109,18 +110,21 @@ class GraphEnsembleSurrogate:
         std = np.full(len(idx), np.nan)
         if have.any():
             m, s = member_outputs(est, data.take(sel[have]), calibrated=False)
-            mean[have], std[have] = m[:, 0], s[:, 0]
+            mean[have] = m[:, 0]
+            std[have] = 0.0 if s is None else s[:, 0]  # no uncertainty method: one network, std 0
         return mean, std
 
 
 class MolpalMPNSurrogate(GraphEnsembleSurrogate):
-    """MolPAL's MPN: one D-MPNN with a mean-variance output (see the module docstring).
+    """MolPAL's MPN: one D-MPNN with a mean-variance output, or trained with MSE (see the module docstring).
 
     Parameters
     ----------
     config : SurrogateConfig
-        ``kind="molpal-mpn"``; uses ``epochs`` (50) and ``hidden`` (300). ``ensemble``
-        networks (default 1) are averaged, their variances combined by the law of total variance.
+        ``kind="molpal-mpn"``; uses ``epochs`` (50), ``hidden`` (300) and ``mve`` (default
+        ``True``). ``ensemble`` networks (default 1) are averaged; with the variance head their
+        variances are combined by the law of total variance, without it the std is their
+        spread (0 for one network).
     seed : int
     """
 
@@ -129,6 +133,11 @@ class MolpalMPNSurrogate(GraphEnsembleSurrogate):
     lr = 1e-3  # Noam peak; molpred warms up from lr / 10 and decays to lr / 10 as MolPAL does
     val_fraction = 0.2
     patience = 10
+
+    def _uncertainty(self) -> str | None:
+        if self.config.mve is not False:
+            return "mve"
+        return "ensemble" if int(self.config.ensemble) > 1 else None
 
     def _estimator(self, epochs: int):
         from molpred.estimators import MolPropertyRegressor
@@ -141,7 +150,7 @@ class MolpalMPNSurrogate(GraphEnsembleSurrogate):
             ffn_layers=2,
             dropout=0.0,
             ensemble=int(self.config.ensemble),
-            uncertainty="mve",
+            uncertainty=self._uncertainty(),
             epochs=epochs,
             batch_size=self.batch_size,
             lr=self.lr,

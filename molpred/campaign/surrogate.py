@@ -91,6 +91,11 @@ class SurrogateConfig:
         ``molpal-nn`` only: dropout after each hidden layer, kept on at prediction (MC
         dropout, ``ensemble`` passes give the std). ``None``/0: no dropout, std = 0 (MolPAL's
         NN for greedy); 0.2 is MolPAL's setting for UCB and other uncertainty-based acquisitions.
+    mve : bool or None
+        ``molpal-mpn`` only. ``None``/``True``: a mean-variance head trained with the Gaussian
+        likelihood, std = the predicted one (MolPAL's ``--conf-method mve``,
+        ``MPNTwoOutputModel``); ``False``: MSE loss and no variance output, std = 0 (MolPAL's
+        default ``--conf-method none``, ``MPNModel``, which its greedy runs use).
     """
 
     kind: str = "fingerprint"
@@ -100,6 +105,7 @@ class SurrogateConfig:
     hidden: int | None = None
     features: str | None = None
     dropout: float | None = None
+    mve: bool | None = None
 
     def __post_init__(self) -> None:
         key = str(self.kind).strip().lower().replace("_", "-")
@@ -121,6 +127,10 @@ class SurrogateConfig:
         if len(parts) > 1 and key != "gp":
             raise ValueError(f"combined features ({self.features!r}) are for the gp surrogate; "
                              f"{key} takes one of {', '.join(POOL_FEATURES)}")
+        if self.mve is not None and key != "molpal-mpn":
+            raise ValueError(f"mve is a setting of the molpal-mpn surrogate, not of {key}")
+        if self.mve is not None and not isinstance(self.mve, bool | np.bool_):
+            raise ValueError(f"mve must be True, False or None, got {self.mve!r}")
         if self.dropout is not None and not 0 <= self.dropout < 1:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
         least = 1 if key in _OWN_STD else 2

@@ -24,6 +24,9 @@ def _add_settings(p: argparse.ArgumentParser) -> None:
                         "molpal-nn / molpal-rf / molpal-mpn: MolPAL's atom-pair NN / random forest / D-MPNN")
     p.add_argument("--dropout", type=float, default=None,
                    help="molpal-nn: MC dropout rate (MolPAL uses 0.2 for UCB; default none, std 0)")
+    p.add_argument("--no-mve", dest="mve", action="store_false", default=None,
+                   help="molpal-mpn: MSE loss, no variance head, std 0 (MolPAL's default, its greedy runs); "
+                        "default: mean-variance head (MolPAL's --conf-method mve)")
     p.add_argument("--model", default="dmpnn", help="graph-ensemble architecture (molpred list models)")
     p.add_argument("--features", default=None,
                    help="pool fingerprint: morgan, atompair (path length 1-3, MolPAL's), atompair-full "
@@ -100,7 +103,7 @@ def _settings(args, objective: str, batch_size: int):
         objective=objective,
         direction=args.direction,
         surrogate=SurrogateConfig(args.surrogate, model=args.model, ensemble=ensemble, epochs=args.epochs,
-                                  dropout=args.dropout, features=args.features),
+                                  dropout=args.dropout, features=args.features, mve=args.mve),
         acquisition=AcquisitionConfig(args.acquisition, beta=args.beta, xi=args.xi),
         batch=BatchConfig(batch_size, None if args.diversity == "none" else args.diversity, args.threshold,
                           args.n_clusters),

@@ -40,6 +40,11 @@ def test_config_defaults_and_validation():
         SurrogateConfig("nn-ensemble", features="atompair+morgan")
     with pytest.raises(ValueError, match="did you mean 'morgan'"):
         SurrogateConfig("gp", features="atompair+morgen")
+    assert mpn.mve is None and SurrogateConfig.from_dict(SurrogateConfig("molpal-mpn", mve=False).to_dict()).mve is False
+    with pytest.raises(ValueError, match="mve is a setting of the molpal-mpn surrogate"):
+        SurrogateConfig("gp", mve=False)
+    with pytest.raises(ValueError, match="mve must be True, False or None"):
+        SurrogateConfig("molpal-mpn", mve="no")
 
 
 def test_full_range_atom_pairs_are_rdkits_default_atom_pairs(pool_and_scores):
@@ -133,3 +138,32 @@ def test_cli_simulate_and_init_take_the_new_surrogates(tmp_path, capsys):
     with Campaign.open(store) as c:
         s = c.settings.surrogate
     assert (s.kind, s.ensemble, s.features) == ("nn-ensemble", 2, "morgan")
+
+
+def test_molpal_mpn_without_variance_head_trains_with_mse_and_gives_std_zero(pool_and_scores):
+    """MolPAL's greedy MPN (``MPNModel``): MSE loss, one network, no variance output."""
+    pool, scores = pool_and_scores
+    train, test = np.arange(1, 201), np.arange(201, len(pool))
+    mse = make_surrogate(SurrogateConfig("molpal-mpn", epochs=4, mve=False), seed=0)
+    mse.fit(pool, train, scores[train])
+    assert mse.estimator_.uncertainty is None and mse.estimator_.loss == "mse"
+    mean, std = mse.predict(pool, np.arange(len(pool)))
+    assert np.isnan(mean[0]) and np.isnan(std[0])
+    assert np.isfinite(mean[1:]).all() and (std[1:] == 0).all()
+    assert spearmanr(mean[test], scores[test]).statistic > 0.1
+    mve = make_surrogate(SurrogateConfig("molpal-mpn", epochs=4), seed=0)
+    mve.fit(pool, train, scores[train])
+    assert mve.estimator_.uncertainty == "mve"
+    assert not np.allclose(mve.predict(pool, test)[0], mean[test])  # a different loss, a different fit
+
+
+def test_benchmark_greedy_mpn_is_molpals_mse_model_and_older_runs_are_labelled():
+    from benchmarks.molpal import _label, _surrogate_record, method_configs
+
+    greedy, _ = method_configs("molpal-mpn-greedy", 30, 5)
+    ucb, _ = method_configs("molpal-mpn-ucb", 30, 5)
+    assert (greedy.mve, ucb.mve) == (False, True)
+    assert _label("molpal-mpn-greedy", _surrogate_record(greedy)) == "molpal-mpn-greedy"
+    old = {"kind": "molpal-mpn", "ensemble": 1, "hidden": 300}  # a record written before the mve field
+    assert _label("molpal-mpn-greedy", old) == "molpal-mpn-greedy (mve head)"
+    assert _label("molpal-mpn-ucb", _surrogate_record(ucb)) == "molpal-mpn-ucb"
