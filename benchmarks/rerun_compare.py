@@ -1,0 +1,92 @@
+"""Before/after table of a suite re-run: each (task, model) cell's mean over the seeds both runs finished.
+
+The MoleculeNet and ADMET results measured on the splits before 2026-12-02 (isomeric scaffolds,
+duplicates not merged; graph featurizer version 1) live in ``benchmarks/results/<suite>_v1/``;
+the re-run on the current splits in ``benchmarks/results/``. Example::
+
+    python -m benchmarks.rerun_compare moleculenet --out benchmarks/results/moleculenet_rerun.md
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pandas as pd
+
+from benchmarks.environment import command_line
+
+__all__ = ["compare", "main"]
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def _headline(frame: pd.DataFrame) -> pd.Series:
+    """Each row's headline metric value (``headline_metric`` names the column)."""
+    return pd.Series([r[r["headline_metric"]] for _, r in frame.iterrows()], index=frame.index, dtype=float)
+
+
+def compare(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
+    """One row per (task, model) that has ``ok`` rows in both frames, on the seeds both have.
+
+    Parameters
+    ----------
+    before, after : pandas.DataFrame
+        ``<suite>_results.csv`` tables written by the runner.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``task``, ``model``, ``metric``, ``seeds`` (those both runs finished, e.g.
+        ``"0 1 2"``), ``before``, ``after`` (means over those seeds) and ``change``
+        (``after - before``).
+    """
+    frames = []
+    for frame in (before, after):
+        ok = frame[frame["status"] == "ok"].drop_duplicates(["task", "model", "seed"], keep="last").copy()
+        ok["value"] = _headline(ok)
+        frames.append(ok[["task", "model", "seed", "headline_metric", "value"]])
+    both = frames[0].merge(frames[1], on=["task", "model", "seed"], suffixes=("_before", "_after"))
+    rows = []
+    for (task, model), part in both.groupby(["task", "model"], sort=True):
+        rows.append({"task": task.split("/")[-1], "model": model, "metric": part["headline_metric_after"].iloc[0],
+                     "seeds": " ".join(str(int(s)) for s in sorted(part["seed"])),
+                     "before": part["value_before"].mean(), "after": part["value_after"].mean()})
+    out = pd.DataFrame(rows, columns=["task", "model", "metric", "seeds", "before", "after"])
+    out["change"] = out["after"] - out["before"]
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.rerun_compare", description=__doc__.split("\n")[0])
+    parser.add_argument("suite", help="moleculenet or admet")
+    parser.add_argument("--results", default=str(RESULTS))
+    parser.add_argument("--out", default=None, help="write the Markdown table here (default: print it)")
+    args = parser.parse_args(argv)
+    root = Path(args.results)
+    before = pd.read_csv(root / f"{args.suite}_v1" / f"{args.suite}_results.csv")
+    after = pd.read_csv(root / f"{args.suite}_results.csv")
+    table = compare(before, after)
+    text = "\n".join([
+        f"# {args.suite}: results before and after the split and featurizer changes",
+        "",
+        f"Command: `{command_line(argv, module='benchmarks.rerun_compare')}`.",
+        f"Before: `{args.suite}_v1/{args.suite}_results.csv` (isomeric Bemis-Murcko scaffolds over the rows, "
+        "duplicates after standardisation not merged, graph featurizer `molgraph` version 1). After: "
+        f"`{args.suite}_results.csv` (stereo-free scaffolds over distinct standardised molecules, duplicates merged, "
+        "`molgraph` version 2). Test sets differ between the two (`split_changes.md`), so a change mixes the "
+        "new split with the new features; only the graph networks' rows see the featurizer change. Means over "
+        "the seeds both runs finished (column `seeds`); RMSE: lower is better, ROC-AUC: higher.",
+        "",
+        table.to_markdown(index=False, floatfmt=".3f") if len(table) else "No (task, model) has rows in both yet.",
+        "",
+    ])
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+    else:
+        print(text)
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
