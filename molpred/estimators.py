@@ -52,6 +52,10 @@ class _MolEstimator(BaseEstimator):
         the settings and scaling are saved with the model. For ``mlp``, ``["rdkit2d"]`` appends
         the descriptors to its fingerprint. See :mod:`molpred.featurize.molecule_features`.
     epochs, batch_size, lr, patience : training settings (see :class:`molpred.train.TrainConfig`).
+    warmup_epochs : float
+        Epochs of linear learning-rate warm-up from ``lr / 10`` to ``lr`` (default 2, Chemprop's),
+        followed by exponential decay to ``lr / 10`` at the last epoch. A value above
+        ``epochs`` leaves the rate rising for the whole run (MolPAL's MPN trains that way).
     val_fraction : float
         Fraction of the training data held out (seeded, random) for early stopping when
         ``fit`` gets no ``X_val``.
@@ -163,6 +167,7 @@ class _MolEstimator(BaseEstimator):
         epochs: int = 50,
         batch_size: int = 64,
         lr: float = 1e-3,
+        warmup_epochs: float = 2.0,
         patience: int = 15,
         val_fraction: float = 0.1,
         calibration_fraction: float = 0.1,
@@ -210,6 +215,7 @@ class _MolEstimator(BaseEstimator):
         self.epochs = epochs
         self.batch_size = batch_size
         self.lr = lr
+        self.warmup_epochs = warmup_epochs
         self.patience = patience
         self.val_fraction = val_fraction
         self.calibration_fraction = calibration_fraction

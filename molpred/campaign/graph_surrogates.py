@@ -8,8 +8,12 @@ members directly.
   (``uncertainty="ensemble"``), std = the members' spread.
 - ``"molpal-mpn"`` (:class:`MolpalMPNSurrogate`): MolPAL's MPN (Graff et al., Chem. Sci. 2021;
   ``coleygroup/molpal``, ``molpal/models/mpnmodels.py``): one D-MPNN, hidden 300, depth 3, mean
-  readout, 2-layer FFN of 300, no dropout, batch 50, at most 50 epochs, learning rate warmed up
-  from 1e-4 to 1e-3 over 2 epochs then decayed exponentially to 1e-4 (Noam),
+  readout, 2-layer FFN of 300, no dropout, batch 50, at most 50 epochs, the learning-rate
+  schedule MolPAL's code actually runs: its Noam schedule (1e-4 -> 1e-3 over 2 warm-up epochs,
+  then down to 1e-4) is given the run's total number of steps as ``steps_per_epoch``
+  (``LitMPNN.num_training_steps``), so the warm-up spans 100 epochs of steps and the rate
+  rises linearly from 1e-4 to 5.5e-4 at epoch 50, never decaying (``warmup_epochs = 2 x
+  epochs`` here),
   mean-variance output (Gaussian likelihood; std = the predicted one; MolPAL's
   ``MPNTwoOutputModel``, ``--conf-method mve``) or, with ``SurrogateConfig(mve=False)``, MSE and
   no variance output (std 0; MolPAL's default ``MPNModel``, which its greedy runs train),
@@ -130,7 +134,7 @@ class MolpalMPNSurrogate(GraphEnsembleSurrogate):
 
     default_epochs = 50
     batch_size = 50
-    lr = 1e-3  # Noam peak; molpred warms up from lr / 10 and decays to lr / 10 as MolPAL does
+    lr = 1e-3  # Noam peak, never reached: the warm-up lasts twice the run (see the module docstring)
     val_fraction = 0.2
     patience = 10
 
@@ -154,6 +158,7 @@ class MolpalMPNSurrogate(GraphEnsembleSurrogate):
             epochs=epochs,
             batch_size=self.batch_size,
             lr=self.lr,
+            warmup_epochs=2.0 * epochs,
             patience=self.patience,
             val_fraction=self.val_fraction,
             seed=self.seed,

@@ -32,7 +32,9 @@ class TrainConfig:
     lr : float
         Peak learning rate; warm-up from ``lr / 10`` over ``warmup_epochs``, then exponential
         decay to ``lr / 10`` at the last epoch (Chemprop's Noam-like schedule).
-    warmup_epochs : int
+    warmup_epochs : float
+        Epochs of linear warm-up; more than ``epochs`` keeps the rate rising to the end
+        (``lr / 10 + 0.9 lr * step / warm-up steps``).
     weight_decay : float
     patience : int
         Stop after this many epochs without validation improvement (0 disables).
@@ -54,7 +56,7 @@ class TrainConfig:
     epochs: int = 50
     batch_size: int = 64
     lr: float = 1e-3
-    warmup_epochs: int = 2
+    warmup_epochs: float = 2
     weight_decay: float = 0.0
     patience: int = 15
     grad_clip: float = 10.0
@@ -129,7 +131,7 @@ def _epoch_order(n: int, generator: torch.Generator) -> np.ndarray:
 
 
 def _lr_lambda(config: TrainConfig, steps_per_epoch: int):
-    warm = max(1, config.warmup_epochs * steps_per_epoch)
+    warm = max(1, round(config.warmup_epochs * steps_per_epoch))
     total = max(warm + 1, config.epochs * steps_per_epoch)
     decay = math.log(0.1) / (total - warm)
 

@@ -164,6 +164,15 @@ def test_benchmark_greedy_mpn_is_molpals_mse_model_and_older_runs_are_labelled()
     ucb, _ = method_configs("molpal-mpn-ucb", 30, 5)
     assert (greedy.mve, ucb.mve) == (False, True)
     assert _label("molpal-mpn-greedy", _surrogate_record(greedy)) == "molpal-mpn-greedy"
-    old = {"kind": "molpal-mpn", "ensemble": 1, "hidden": 300}  # a record written before the mve field
-    assert _label("molpal-mpn-greedy", old) == "molpal-mpn-greedy (mve head)"
+    old = {"kind": "molpal-mpn", "ensemble": 1, "hidden": 300}  # written before the mve and schedule fields
+    assert _label("molpal-mpn-greedy", old) == "molpal-mpn-greedy (mve head, 2-epoch warm-up)"
+    assert _label("molpal-mpn-greedy", {**old, "mve": False}) == "molpal-mpn-greedy (2-epoch warm-up)"
     assert _label("molpal-mpn-ucb", _surrogate_record(ucb)) == "molpal-mpn-ucb"
+
+
+def test_molpal_mpn_runs_molpals_effective_learning_rate_schedule(pool_and_scores):
+    """MolPAL's NoamLR gets the total step count as steps per epoch: the warm-up outlasts the run."""
+    pool, scores = pool_and_scores
+    mpn = make_surrogate(SurrogateConfig("molpal-mpn", epochs=3, mve=False), seed=0)
+    mpn.fit(pool, np.arange(1, 101), scores[1:101])
+    assert mpn.estimator_.warmup_epochs == 6 and mpn.estimator_.lr == 1e-3

@@ -198,3 +198,30 @@ def test_flag_mapping_passes_only_given_controls():
     assert training_controls(args) == {"kernel": "minmax", "patience": 0, "fractions": (0.6, 0.2, 0.2)}
     with pytest.raises(ValueError, match="disagree"):
         training_controls(build_parser().parse_args(base + ["--split-fractions", "0.6,0.2,0.2", "--val-fraction", "0.1"]))
+
+
+# ---------------------------------------------------------------- learning-rate schedule
+def test_warmup_longer_than_the_run_keeps_the_rate_rising():
+    from molpred.train.loop import TrainConfig, _lr_lambda
+
+    default = _lr_lambda(TrainConfig(epochs=50, warmup_epochs=2), steps_per_epoch=10)
+    assert default(0) == pytest.approx(0.1) and default(20) == pytest.approx(1.0)
+    assert default(499) == pytest.approx(0.1, rel=0.01)  # decayed to lr / 10 at the last step
+    molpal = _lr_lambda(TrainConfig(epochs=50, warmup_epochs=100), steps_per_epoch=10)
+    rates = [molpal(s) for s in range(500)]
+    assert np.all(np.diff(rates) > 0)  # no peak, no decay within the run
+    assert rates[250] == pytest.approx(0.1 + 0.9 * 250 / 1000) and rates[-1] < 0.55
+
+
+def test_warmup_epochs_reach_training_and_are_validated(ace, monkeypatch):
+    import molpred.train.fitting as fitting
+
+    seen = []
+    real = fitting.fit_network
+    monkeypatch.setattr(fitting, "fit_network", lambda *a, **k: seen.append(a[4].warmup_epochs) or real(*a, **k))
+    smiles, y = ace
+    MolPropertyRegressor(model="dmpnn", epochs=1, warmup_epochs=7.5, hidden_size=32, device="cpu",
+                         calibration_fraction=0.0, applicability_domain=False).fit(smiles[:60], y[:60])
+    assert seen == [7.5]
+    with pytest.raises(ValueError, match="warmup_epochs must be a number >= 0"):
+        MolPropertyRegressor(warmup_epochs=-1).fit(smiles[:60], y[:60])
