@@ -22,13 +22,13 @@ _spec.loader.exec_module(make_reference)
 NUMERIC = ("y", "y_std", "y_lo", "y_hi", "max_sim_train", "mean_sim_knn")
 
 
-def _compare(got: pd.DataFrame, expected: pd.DataFrame) -> None:
+def _compare(got: pd.DataFrame, expected: pd.DataFrame, atol: float = 1e-5, rtol: float = 0.0) -> None:
     assert list(got.columns) == list(expected.columns)
     assert list(got["status"]) == list(expected["status"])
     for col in NUMERIC:
         if col in expected:
             np.testing.assert_allclose(got[col].to_numpy(float), expected[col].to_numpy(float),
-                                       rtol=0, atol=1e-5, err_msg=col)
+                                       rtol=rtol, atol=atol, err_msg=col)
     if "y_set" in expected:
         assert got["y_set"].fillna("").tolist() == expected["y_set"].fillna("").tolist()
 
@@ -45,4 +45,8 @@ def test_same_seed_trains_the_same_model_as_before(name):
     expected = pd.read_csv(REF / f"{name}.csv", keep_default_na=False, na_values=[""])
     smiles, y, query = make_reference.reference_data()
     kind, params = make_reference.CONFIGS[name]
-    _compare(make_reference.fit(kind, params, smiles, y).predict_frame(query), expected)
+    # Retraining on another CPU: float32 rounding differences grow over the epochs (GINE
+    # references between two Intel Xeon machines: up to 0.004 in y, 0.7% in the MC-dropout
+    # y_std; within 1e-5 on the machine that wrote them). Saved models are still compared at
+    # 1e-5 (test_saved_model_predicts_as_before).
+    _compare(make_reference.fit(kind, params, smiles, y).predict_frame(query), expected, atol=1e-2, rtol=2e-2)

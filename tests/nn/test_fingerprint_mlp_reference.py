@@ -1,7 +1,9 @@
 """The fingerprint MLP on uint8 records trains and predicts exactly as on float32 log1p records.
 
 References: ``predict_frame`` tables written at edb979a (records were float32 ``log1p`` counts
-then) by ``tests/data/mlp_reference/make_reference.py``; the comparison is exact.
+then) by ``tests/data/mlp_reference/make_reference.py``; compared to 1e-5 (absolute): on the
+same machine the numbers are identical, but float32 matrix kernels round differently on other
+CPUs (up to 2e-6 measured between two Intel Xeon machines).
 """
 
 from __future__ import annotations
@@ -30,7 +32,8 @@ def _assert_identical(got: pd.DataFrame, expected: pd.DataFrame) -> None:
     assert list(got["status"]) == list(expected["status"])
     for col in expected.columns:
         if expected[col].dtype.kind == "f":
-            np.testing.assert_array_equal(got[col].to_numpy(float), expected[col].to_numpy(float), err_msg=col)
+            np.testing.assert_allclose(got[col].to_numpy(float), expected[col].to_numpy(float),
+                                       rtol=0, atol=1e-5, err_msg=col)
 
 
 @pytest.mark.parametrize("name", list(make_reference.CONFIGS))

@@ -226,7 +226,9 @@ def test_mlp_screen_predictions_equal_predict_frame(models, library_smiles, tmp_
     ok = (res["status"] == "ok").to_numpy()
     assert ok.sum() > 25
     for c in [c for c in ref.columns if c.startswith("logs")]:
-        np.testing.assert_array_equal(res.loc[ok, c].to_numpy(float), ref.loc[ok, c].to_numpy(float), err_msg=c)
+        # the screen batches other molecules together than predict_frame: float32 rounding only
+        np.testing.assert_allclose(res.loc[ok, c].to_numpy(float), ref.loc[ok, c].to_numpy(float),
+                                   rtol=0, atol=1e-6, err_msg=c)
 
 
 def test_bf16_precision_stays_close_to_float32_and_is_part_of_the_settings(models, library_smiles, tmp_path):
