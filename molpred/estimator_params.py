@@ -88,9 +88,8 @@ def check_params(est) -> None:
         raise ValueError(f"coverage must be in (0, 1), got {est.coverage}")
     if est.ensemble < 1 or est.epochs < 1 or est.batch_size < 1:
         raise ValueError("ensemble, epochs and batch_size must be positive")
-    warmup = getattr(est, "warmup_epochs", 2.0)
-    if not (isinstance(warmup, int | float) and warmup >= 0):
-        raise ValueError(f"warmup_epochs must be a number >= 0, got {warmup!r}")
+    if not (isinstance(est.warmup_epochs, int | float) and est.warmup_epochs >= 0):
+        raise ValueError(f"warmup_epochs must be a number >= 0, got {est.warmup_epochs!r}")
     if not 0.0 <= est.val_fraction < 1.0:
         raise ValueError(f"val_fraction must be in [0, 1), got {est.val_fraction}")
     if not 0.0 <= est.calibration_fraction < 0.5:

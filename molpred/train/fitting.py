@@ -211,7 +211,7 @@ def fit_estimator(est, smiles: list, y: np.ndarray, names: list[str] | None, val
     for m in range(est.ensemble):
         config = TrainConfig(
             task=task, epochs=est.epochs, batch_size=est.batch_size, lr=est.lr,
-            warmup_epochs=getattr(est, "warmup_epochs", 2.0),
+            warmup_epochs=est.warmup_epochs,
             patience=est.patience, seed=est.seed + m, progress=est.progress, loss=getattr(est, "loss", "mse"),
             encoder_lr_ratio=finetune.encoder_lr_ratio(est), freeze_encoder_epochs=finetune.freeze_epochs(est),
         )

@@ -27,7 +27,7 @@ def _read(name: str) -> pd.DataFrame:
     return pd.read_csv(REF / f"{name}.csv", keep_default_na=False, na_values=[""], float_precision="round_trip")
 
 
-def _assert_identical(got: pd.DataFrame, expected: pd.DataFrame) -> None:
+def _assert_matches(got: pd.DataFrame, expected: pd.DataFrame) -> None:
     assert list(got.columns) == list(expected.columns)
     assert list(got["status"]) == list(expected["status"])
     for col in expected.columns:
@@ -40,9 +40,9 @@ def _assert_identical(got: pd.DataFrame, expected: pd.DataFrame) -> None:
 def test_mlp_trains_and_predicts_exactly_as_before(name):
     smiles, y, query = make_reference.reference_data()
     est = make_reference.fit(make_reference.CONFIGS[name], smiles, y)
-    _assert_identical(est.predict_frame(query), _read(name))
+    _assert_matches(est.predict_frame(query), _read(name))
 
 
 def test_a_saved_mlp_loads_and_predicts_exactly_as_before():
     est = molpred.load(make_reference.SAVED)
-    _assert_identical(est.predict_frame(make_reference.saved_query()), _read("saved_mlp"))
+    _assert_matches(est.predict_frame(make_reference.saved_query()), _read("saved_mlp"))
