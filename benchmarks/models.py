@@ -24,7 +24,8 @@ molpred-dmpnn ...  ``molpred.MolPropertyRegressor``/``Classifier(model=...)`` wi
 molpred-dmpnn-feat D-MPNN with ``features=["morgan_count", "rdkit2d"]`` (molecule-level vectors
                    at the readout); ``molpred-mlp-feat``: the MLP with ``features=["rdkit2d"]``
 molpred-svr ...    the same estimators with molpred's kernel/tree learners (``svr``, ``gp``, ``rf``);
-                   ``molpred-svr-minmax``/``-gp-minmax``: MinMax kernel on ECFP4 counts
+                   ``molpred-svr-minmax``/``-gp-minmax``: MinMax kernel on ECFP4 counts;
+                   ``-multi``: mean MinMax kernel of ECFP4, atom-pair and torsion counts
 molpred-dmpnn-     D-MPNN fine-tuned from the shipped ``molpred-base`` encoder (``-frozen``:
 base               encoder frozen)
 molpred-dmpnn-mt   D-MPNN fine-tuned from a multi-task D-MPNN trained on all 30 MoleculeACE
@@ -267,6 +268,9 @@ MODELS: dict[str, ModelEntry] = {
     # kernel learners with the MinMax kernel on ECFP4 counts instead of Tanimoto on bits
     **{f"molpred-{a}-minmax": ModelEntry(f"molpred-{a}-minmax", "molpred", _molpred_builder(a, kernel="minmax"),
                                          lambda: _module_available("molpred")) for a in ("svr", "gp")},
+    # kernel learners with the mean MinMax kernel of ECFP4, atom-pair and torsion counts
+    **{f"molpred-{a}-multi": ModelEntry(f"molpred-{a}-multi", "molpred", _molpred_builder(a, kernel="multi"),
+                                        lambda: _module_available("molpred")) for a in ("svr", "gp")},
     # model="auto" (issue 18 item 4): CV stack of gp-minmax, svr-minmax and the fingerprint MLP
     "molpred-auto": ModelEntry("molpred-auto", "molpred", _molpred_builder("auto"),
                                lambda: _module_available("molpred")),

@@ -107,9 +107,10 @@ class _MolEstimator(BaseEstimator):
         ``"keep"`` keeps every row, ``"error"`` refuses the data. The counts and label
         conflicts are in ``train_summary_["duplicates"]``. Whatever the policy, the
         validation hold-out never shares a molecule with training.
-    kernel : {"tanimoto", "minmax"}
-        Similarity of ``svr`` and ``gp``: Tanimoto on ECFP4 bits (the MoleculeACE SVM) or
-        MinMax on ECFP4 counts.
+    kernel : {"tanimoto", "minmax", "multi"}
+        Similarity of ``svr`` and ``gp``: Tanimoto on ECFP4 bits (the MoleculeACE SVM),
+        MinMax on ECFP4 counts, or the mean of the MinMax kernels of ECFP4, atom-pair and
+        topological-torsion counts (2,048 each).
     C, epsilon : float, optional
         ``svr`` only: fixed SVR settings (``None``: chosen by 5-fold CV on a grid).
     alpha : float, optional

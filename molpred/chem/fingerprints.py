@@ -8,7 +8,8 @@ import numpy as np
 from rdkit import Chem, DataStructs
 from rdkit.Chem import rdFingerprintGenerator
 
-__all__ = ["morgan_fingerprints", "morgan_bitvects", "tanimoto_matrix", "bulk_tanimoto_max"]
+__all__ = ["morgan_fingerprints", "morgan_bitvects", "count_fingerprints", "COUNT_FINGERPRINTS", "tanimoto_matrix",
+           "bulk_tanimoto_max"]
 
 _GENERATORS: dict[tuple[int, int], object] = {}
 
@@ -52,6 +53,48 @@ def morgan_fingerprints(
     for i, m in enumerate(mols):
         fp = gen.GetCountFingerprintAsNumPy(m) if counts else gen.GetFingerprintAsNumPy(m)
         out[i] = np.minimum(fp, 255)
+    return out
+
+
+COUNT_FINGERPRINTS = ("ecfp4", "atompair", "torsion")
+"""Kinds of :func:`count_fingerprints`: Morgan radius 2, RDKit atom pairs (distances 1-30, its
+default), RDKit topological torsions (paths of 4 atoms)."""
+
+_COUNT_GENERATORS: dict[tuple[str, int], object] = {}
+
+
+def _count_generator(kind: str, n_bits: int):
+    key = (kind, n_bits)
+    if key not in _COUNT_GENERATORS:
+        make = {"ecfp4": lambda: rdFingerprintGenerator.GetMorganGenerator(radius=2, fpSize=n_bits),
+                "atompair": lambda: rdFingerprintGenerator.GetAtomPairGenerator(fpSize=n_bits),
+                "torsion": lambda: rdFingerprintGenerator.GetTopologicalTorsionGenerator(fpSize=n_bits)}
+        if kind not in make:
+            raise ValueError(f"unknown count fingerprint {kind!r} (known: {', '.join(COUNT_FINGERPRINTS)})")
+        _COUNT_GENERATORS[key] = make[kind]()
+    return _COUNT_GENERATORS[key]
+
+
+def count_fingerprints(mols: Sequence[Chem.Mol], kind: str, n_bits: int = 2048) -> np.ndarray:
+    """Folded count fingerprints of one kind (:data:`COUNT_FINGERPRINTS`), capped at 255.
+
+    Parameters
+    ----------
+    mols : sequence of rdkit.Chem.Mol
+        Valid molecules.
+    kind : {"ecfp4", "atompair", "torsion"}
+    n_bits : int
+        Folded length.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``n_mols x n_bits``, ``uint8``.
+    """
+    gen = _count_generator(kind, n_bits)
+    out = np.zeros((len(mols), n_bits), dtype=np.uint8)
+    for i, m in enumerate(mols):
+        out[i] = np.minimum(gen.GetCountFingerprintAsNumPy(m), 255)
     return out
 
 

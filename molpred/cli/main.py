@@ -75,8 +75,9 @@ def _add_train(sub) -> None:
     g.add_argument("--weight-col", default=None, help="column of non-negative sample weights")
     g.add_argument("--class-weight", choices=["balanced"], default=None,
                    help="classification: weight classes inversely to their frequency")
-    g.add_argument("--kernel", choices=["tanimoto", "minmax"], default="tanimoto",
-                   help="svr/gp similarity: Tanimoto on ECFP4 bits or MinMax on ECFP4 counts")
+    g.add_argument("--kernel", choices=["tanimoto", "minmax", "multi"], default="tanimoto",
+                   help="svr/gp similarity: Tanimoto on ECFP4 bits, MinMax on ECFP4 counts, or the mean "
+                        "MinMax of ECFP4, atom-pair and torsion counts (multi)")
     g.add_argument("--members", default=None, metavar="NAME,NAME",
                    help="--model auto: stack candidates (default gp-minmax,svr-minmax,mlp; also svr, gp, rf, gine...)")
     g.add_argument("--cv-folds", type=int, default=None, help="--model auto: stacking folds (default 5)")

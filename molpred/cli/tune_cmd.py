@@ -29,7 +29,7 @@ def register(sub) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--epochs", type=int, default=50, help="maximum epochs of every network fit")
     p.add_argument("--patience", type=int, default=15, help="early-stopping patience of every network fit")
-    p.add_argument("--kernel", choices=["tanimoto", "minmax"], default=None,
+    p.add_argument("--kernel", choices=["tanimoto", "minmax", "multi"], default=None,
                    help="svr/gp: fix the similarity instead of searching it")
     p.add_argument("--device", default="auto", help="auto | cpu | cuda")
     p.add_argument("--quiet", action="store_true", help="no line per trial")

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 import numpy as np
 from rdkit import Chem
 
-from molpred.chem.fingerprints import morgan_fingerprints
+from molpred.chem.fingerprints import COUNT_FINGERPRINTS, count_fingerprints, morgan_fingerprints
 
-__all__ = ["FingerprintFeaturizer", "FingerprintBitsFeaturizer", "FingerprintCountsFeaturizer", "FingerprintRecord",
+__all__ = ["FingerprintFeaturizer", "FingerprintBitsFeaturizer", "FingerprintCountsFeaturizer",
+           "MultiCountsFeaturizer", "FingerprintRecord",
            "LOG1P_COUNTS", "log1p_counts"]
 
 LOG1P_COUNTS = np.log1p(np.arange(256, dtype=np.float32))
@@ -149,3 +150,28 @@ class FingerprintCountsFeaturizer(FingerprintBitsFeaturizer):
 
     def __call__(self, mol: Chem.Mol) -> FingerprintRecord:
         return _counts(mol, self.radius, self.n_bits)
+
+
+@dataclass(frozen=True)
+class MultiCountsFeaturizer(_MorganFeaturizer):
+    """ECFP4, atom-pair and topological-torsion counts side by side: the ``kernel="multi"`` input.
+
+    Records hold ``3 * n_bits`` uint8 counts (capped at 255), one block of ``n_bits`` per kind
+    in the order of :data:`molpred.chem.fingerprints.COUNT_FINGERPRINTS`; the kernel averages
+    the MinMax similarities of the three blocks (:func:`molpred.learners.kernel.multi_kernel`).
+    ``radius`` is the Morgan block's (2, ECFP4) and is saved with the spec like the others'.
+    """
+
+    name: str = "multi_raw_counts"
+    version: int = 1
+    radius: int = 2
+    n_bits: int = 2048
+
+    @property
+    def d_atom(self) -> int:
+        return len(COUNT_FINGERPRINTS) * self.n_bits
+
+    def __call__(self, mol: Chem.Mol) -> FingerprintRecord:
+        _check_mol(mol)
+        return FingerprintRecord(np.concatenate([count_fingerprints([mol], kind, self.n_bits)[0]
+                                                 for kind in COUNT_FINGERPRINTS]))

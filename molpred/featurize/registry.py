@@ -10,12 +10,14 @@ from molpred.featurize.fingerprint import (
     FingerprintBitsFeaturizer,
     FingerprintCountsFeaturizer,
     FingerprintFeaturizer,
+    MultiCountsFeaturizer,
 )
 
 __all__ = ["FEATURIZERS", "get_featurizer", "featurizer_from_spec", "list_featurizers"]
 
 FEATURIZERS = {"molgraph": MolGraphFeaturizer, "morgan_counts": FingerprintFeaturizer,
-               "morgan_bits": FingerprintBitsFeaturizer, "morgan_raw_counts": FingerprintCountsFeaturizer}
+               "morgan_bits": FingerprintBitsFeaturizer, "morgan_raw_counts": FingerprintCountsFeaturizer,
+               "multi_raw_counts": MultiCountsFeaturizer}
 
 
 def list_featurizers() -> list[str]:

@@ -27,7 +27,7 @@ __all__ = ["FingerprintForest", "TanimotoGP", "TanimotoSVR", "LEARNERS", "LEARNE
 
 LEARNERS = {"svr": TanimotoSVR, "gp": TanimotoGP, "rf": FingerprintForest}
 LEARNER_FEATURIZER = "morgan_bits"
-KERNEL_FEATURIZERS = {"tanimoto": "morgan_bits", "minmax": "morgan_raw_counts"}
+KERNEL_FEATURIZERS = {"tanimoto": "morgan_bits", "minmax": "morgan_raw_counts", "multi": "multi_raw_counts"}
 # each learner's own estimator parameters (None on the estimator: the learner's default)
 LEARNER_PARAMS = {"svr": ("C", "epsilon"), "gp": ("alpha",), "rf": ("n_estimators", "max_depth", "max_features")}
 

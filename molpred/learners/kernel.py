@@ -16,10 +16,13 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["tanimoto_kernel", "minmax_kernel", "kernel_matrix", "KERNELS", "TanimotoSVR", "TanimotoGP", "SVR_GRID",
+__all__ = ["tanimoto_kernel", "minmax_kernel", "multi_kernel", "kernel_matrix", "self_similarity", "KERNELS", "MULTI_BLOCKS", "TanimotoSVR", "TanimotoGP", "SVR_GRID",
            "SVR_MAX_TRAIN", "GP_MAX_TRAIN"]
 
-KERNELS = ("tanimoto", "minmax")  # Tanimoto on bits; MinMax (Tanimoto generalised to counts) on counts
+# Tanimoto on ECFP4 bits; MinMax (Tanimoto generalised to counts) on ECFP4 counts; the mean of the
+# MinMax kernels of ECFP4, atom-pair and topological-torsion counts (featurizer multi_raw_counts)
+KERNELS = ("tanimoto", "minmax", "multi")
+MULTI_BLOCKS = 3  # count blocks of a multi_raw_counts record
 
 SVR_GRID = {"C": [1.0, 10.0, 100.0], "epsilon": [0.01, 0.1, 0.2]}  # the MoleculeACE SVM grid
 SVR_MAX_TRAIN = 15_000  # dense n x n kernel in float64 (1.8 GB at this size)
@@ -92,13 +95,51 @@ def minmax_kernel(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
 
 
+def multi_kernel(a: np.ndarray, b: np.ndarray, blocks: int = MULTI_BLOCKS) -> np.ndarray:
+    """Mean of the MinMax kernels of ``blocks`` equal column blocks (one per fingerprint kind).
+
+    A mean of kernels is a kernel; each kind sees the molecule differently (circular
+    neighbourhoods, atom pairs at every distance, 4-atom paths), and on MoleculeACE the mean
+    predicts better than ECFP4 counts alone (``benchmarks/results/learners_moleculeace.md``).
+
+    Parameters
+    ----------
+    a : numpy.ndarray
+        ``n_a x (blocks * n_bits)`` non-negative integer counts.
+    b : numpy.ndarray
+        ``n_b x (blocks * n_bits)``.
+    blocks : int
+
+    Returns
+    -------
+    numpy.ndarray
+        ``n_a x n_b`` float64 in [0, 1].
+    """
+    if a.shape[1] != b.shape[1] or a.shape[1] % blocks:
+        raise ValueError(f"multi kernel needs {blocks} equal blocks in both inputs, got widths {a.shape[1]} "
+                         f"and {b.shape[1]}")
+    w = a.shape[1] // blocks
+    return sum(minmax_kernel(a[:, i * w:(i + 1) * w], b[:, i * w:(i + 1) * w]) for i in range(blocks)) / blocks
+
+
 def kernel_matrix(kind: str, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """``n_a x n_b`` similarities with kernel ``kind`` (:data:`KERNELS`)."""
-    return tanimoto_kernel(a, b) if kind == "tanimoto" else minmax_kernel(a, b)
+    if kind == "tanimoto":
+        return tanimoto_kernel(a, b)
+    return multi_kernel(a, b) if kind == "multi" else minmax_kernel(a, b)
+
+
+def self_similarity(kind: str, X: np.ndarray) -> np.ndarray:
+    """Each row's kernel similarity with itself (``n`` float64): 1, or 0 for an empty fingerprint;
+    for ``multi`` the share of its blocks that are not empty (a 3-atom molecule has no torsions)."""
+    X = np.asarray(X)
+    if kind == "multi":
+        return (X.reshape(len(X), MULTI_BLOCKS, -1).sum(2) > 0).mean(1).astype(np.float64)
+    return (X.sum(1) > 0).astype(np.float64)
 
 
 def _encode(kind: str, X: np.ndarray) -> np.ndarray:
-    """Stored form: packed bits for ``tanimoto``, uint8 counts for ``minmax``."""
+    """Stored form: packed bits for ``tanimoto``, uint8 counts for ``minmax`` and ``multi``."""
     return np.packbits(X != 0, axis=1) if kind == "tanimoto" else np.ascontiguousarray(X, dtype=np.uint8)
 
 
@@ -140,7 +181,7 @@ class TanimotoSVR:
     ----------
     seed : int
         Seed of the cross-validation folds.
-    kernel : {"tanimoto", "minmax"}
+    kernel : {"tanimoto", "minmax", "multi"}
         Tanimoto on 0/1 bits (the MoleculeACE SVM) or MinMax on counts.
     C, epsilon : float, optional
         Fixed SVR settings; ``None`` chooses that setting from :data:`SVR_GRID` by 5-fold CV
@@ -273,7 +314,7 @@ class TanimotoGP:
     Parameters
     ----------
     seed : int
-    kernel : {"tanimoto", "minmax"}
+    kernel : {"tanimoto", "minmax", "multi"}
     alpha : float, optional
         Fixed noise variance of the standardised targets (as scikit-learn's ``alpha``);
         ``None`` chooses it with the signal variance by the log marginal likelihood.
@@ -349,7 +390,7 @@ class TanimotoGP:
         X = np.asarray(X, dtype=np.uint8)
         lam, U = self._eig()
         Kq = kernel_matrix(self.kernel, X, _decode(self.kernel, self.train_fps_, self.n_bits_))
-        self_sim = (X.sum(1) > 0).astype(np.float64)
+        self_sim = self_similarity(self.kernel, X)
         return self._posterior(Kq, self_sim, self.alpha_, lam, U)
 
     def predict_gram(self, Kq: np.ndarray, self_sim: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -369,7 +410,7 @@ class TanimotoGP:
             return mean, std
         K = kernel_matrix(self.kernel, X, X)
         s, noise = self.params_["signal"], self.params_["noise"]
-        self_sim = (X.sum(1) > 0).astype(np.float64)
+        self_sim = self_similarity(self.kernel, X)
         for tr, te in _folds(len(z), self.seed).split(X):
             lam, U = np.linalg.eigh(K[np.ix_(tr, tr)])
             lam = np.clip(lam, 0.0, None)

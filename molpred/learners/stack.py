@@ -27,8 +27,8 @@ A classifier stack recalibrates its stacked probability (Platt/isotonic) and fit
 prediction sets on the calibration set; its members stay uncalibrated
 (``probability_calibration=None``) so the weights see their raw probabilities.
 
-Candidate names: ``gp-minmax``, ``gp-tanimoto`` (``gp``), ``svr-minmax``, ``svr-tanimoto``
-(``svr``), ``rf``, ``mlp``, ``dmpnn``, ``gine``, ``attentivefp``. The default
+Candidate names: ``gp-minmax``, ``gp-tanimoto`` (``gp``), ``gp-multi``, ``svr-minmax``,
+``svr-tanimoto`` (``svr``), ``svr-multi``, ``rf``, ``mlp``, ``dmpnn``, ``gine``, ``attentivefp``. The default
 (:data:`DEFAULT_MEMBERS`) is the three cheapest strong ones; graph networks are left to
 ``members=`` because cross-validating one costs ``cv_folds + 1`` trainings. Classifiers can
 stack ``rf`` and the networks (default :data:`DEFAULT_CLASSIFIER_MEMBERS`).
@@ -49,7 +49,8 @@ STACK_ARCH = "auto"
 DEFAULT_MEMBERS = ("gp-minmax", "svr-minmax", "mlp")
 DEFAULT_CLASSIFIER_MEMBERS = ("rf", "mlp")
 NETWORK_MEMBERS = ("mlp", "dmpnn", "gine", "attentivefp")
-KNOWN_MEMBERS = ("gp-minmax", "gp-tanimoto", "svr-minmax", "svr-tanimoto", "rf", *NETWORK_MEMBERS)
+KNOWN_MEMBERS = ("gp-minmax", "gp-tanimoto", "gp-multi", "svr-minmax", "svr-tanimoto", "svr-multi", "rf",
+                 *NETWORK_MEMBERS)
 MAX_MEMBERS = 10  # the exact weight search visits 2^m - 1 subsets
 
 

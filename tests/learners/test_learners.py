@@ -214,6 +214,42 @@ def test_minmax_learners_store_counts_and_round_trip(name, ace, tmp_path, monkey
         MolPropertyRegressor(model="rf", kernel="minmax").fit(["CCO", "CCN"], [0.0, 1.0])
 
 
+def test_multi_kernel_is_the_mean_of_the_block_minmax_kernels():
+    from molpred.learners.kernel import minmax_kernel, multi_kernel, self_similarity
+
+    rng = np.random.default_rng(1)
+    a, b = rng.integers(0, 4, (7, 30)), rng.integers(0, 4, (5, 30))
+    a[0, 20:] = 0  # an empty third block (a molecule without torsions)
+    blocks = [slice(0, 10), slice(10, 20), slice(20, 30)]
+    ref = sum(minmax_kernel(a[:, k], b[:, k]) for k in blocks) / 3
+    np.testing.assert_allclose(multi_kernel(a, b), ref, rtol=1e-12)
+    np.testing.assert_allclose(self_similarity("multi", a), np.diag(multi_kernel(a, a)), rtol=1e-12)
+    assert self_similarity("multi", a)[0] == pytest.approx(2 / 3)
+    with pytest.raises(ValueError, match="3 equal blocks"):
+        multi_kernel(a[:, :29], b[:, :29])
+
+
+@pytest.mark.parametrize("name", ["svr", "gp"])
+def test_multi_kernel_learners_read_three_count_blocks_and_round_trip(name, ace, tmp_path, monkeypatch):
+    from molpred.chem.fingerprints import count_fingerprints
+    from molpred.chem.standardize import to_mol
+
+    train, test = ace
+    smiles = train["smiles"].tolist()
+    est = MolPropertyRegressor(model=name, kernel="multi").fit(smiles, train["y"].to_numpy())
+    assert est.featurizer_.name == "multi_raw_counts" and est.featurizer_.d_atom == 3 * 2048
+    record = est.featurizer_(to_mol(smiles[0]))  # ECFP4 | atom pairs | torsions, 2,048 counts each
+    np.testing.assert_array_equal(record.fp[2048:4096], count_fingerprints([to_mol(smiles[0])], "atompair")[0])
+    pred = est.predict(test["smiles"].tolist())
+    minmax = MolPropertyRegressor(model=name, kernel="minmax").fit(smiles, train["y"].to_numpy())
+    assert not np.allclose(pred, minmax.predict(test["smiles"].tolist()))  # the other kinds change the model
+    est.save(tmp_path / name)
+    cfg = json.loads((tmp_path / name / "model.json").read_text())
+    assert cfg["learners"][0]["kernel"] == "multi"
+    _no_pickle(monkeypatch)
+    np.testing.assert_array_equal(molpred.load(tmp_path / name).predict(test["smiles"].tolist()), pred)
+
+
 def test_rf_classifier_probabilities_go_through_the_calibrator_fitted_on_x_val(ace):
     """With X_val, calibration fits Platt scaling and conformal sets on calibrated probabilities;
     predict_proba must return those calibrated probabilities (it returned the raw forest's)."""

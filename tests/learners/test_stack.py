@@ -197,6 +197,7 @@ def test_parameters_clone_and_refusals():
     with pytest.raises(NotFittedError):
         twin.predict(["CCO"])
     assert parse_member("gp").name == "gp-tanimoto" and parse_member("SVR-minmax").name == "svr-minmax"
+    assert parse_member("gp-multi").featurizer == "multi_raw_counts"
     with pytest.raises(ValueError, match="did you mean 'gp-minmax'"):
         MolPropertyRegressor(model="auto", members=("gp-minmx",)).fit(["CCO"] * 12, np.arange(12.0))
     with pytest.raises(ValueError, match="do regression only"):
