@@ -52,6 +52,8 @@ ACE_LABELS = {
     "molpred-gp": "molpred Gaussian process, Tanimoto kernel on ECFP4 (`model=\"gp\"`)",
     "molpred-svr-minmax": "molpred SVR, MinMax kernel on ECFP4 counts",
     "molpred-gp-minmax": "molpred Gaussian process, MinMax kernel on ECFP4 counts (`model=\"gp\", kernel=\"minmax\"`)",
+    "molpred-svr-multi": "molpred SVR, mean MinMax kernel of ECFP4, atom-pair and torsion counts",
+    "molpred-gp-multi": "molpred Gaussian process, mean MinMax kernel of ECFP4, atom-pair and torsion counts (`model=\"gp\", kernel=\"multi\"`)",
     "chemprop": "Chemprop v2 D-MPNN, `chemprop train` CLI defaults",
     "chemprop-meanagg-nobn": "Chemprop v2 D-MPNN, mean aggregation, no batch norm (ablation, not its defaults)",
     "deepchem": "DeepChem MultitaskRegressor on ECFP4",

@@ -167,6 +167,10 @@ class MultiCountsFeaturizer(_MorganFeaturizer):
     radius: int = 2
     n_bits: int = 2048
 
+    def __post_init__(self):
+        if self.radius != 2:
+            raise ValueError(f"multi_raw_counts has a fixed ECFP4 block (radius 2), got radius={self.radius}")
+
     @property
     def d_atom(self) -> int:
         return len(COUNT_FINGERPRINTS) * self.n_bits
