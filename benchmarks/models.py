@@ -19,7 +19,8 @@ nobn               mean aggregation and no batch norm, mirroring molpred's D-MPN
 deepchem           DeepChem ``MultitaskRegressor``/``MultitaskClassifier`` on
                    ``CircularFingerprint`` (radius 2, 1024 bits), torch backend
 molpred-auto       ``model="auto"``: cross-validated stack of gp-minmax, svr-minmax and mlp
-                   (``-kernels``: ablation, the stack of the four kernel learners only)
+                   (``-kernels``: ablation, the stack of the four kernel learners only;
+                   ``-multi``: gp-multi, svr-multi and mlp)
 molpred-dmpnn ...  ``molpred.MolPropertyRegressor``/``Classifier(model=...)`` with its defaults
 molpred-dmpnn-feat D-MPNN with ``features=["morgan_count", "rdkit2d"]`` (molecule-level vectors
                    at the readout); ``molpred-mlp-feat``: the MLP with ``features=["rdkit2d"]``
@@ -279,6 +280,10 @@ MODELS: dict[str, ModelEntry] = {
         "molpred-auto-kernels", "molpred",
         _molpred_builder("auto", members=("gp-minmax", "svr-minmax", "gp-tanimoto", "svr-tanimoto")),
         lambda: _module_available("molpred")),
+    # the default stack with the multi-fingerprint kernel learners in place of the MinMax ones
+    "molpred-auto-multi": ModelEntry("molpred-auto-multi", "molpred",
+                                     _molpred_builder("auto", members=("gp-multi", "svr-multi", "mlp")),
+                                     lambda: _module_available("molpred")),
     # transfer learning (issue 17): D-MPNN fine-tuned from the shipped molpred-base encoder
     "molpred-dmpnn-base": ModelEntry("molpred-dmpnn-base", "molpred",
                                      _molpred_builder("dmpnn", pretrained="molpred-base"),
