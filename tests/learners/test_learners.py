@@ -227,6 +227,10 @@ def test_multi_kernel_is_the_mean_of_the_block_minmax_kernels():
     assert self_similarity("multi", a)[0] == pytest.approx(2 / 3)
     with pytest.raises(ValueError, match="3 equal blocks"):
         multi_kernel(a[:, :29], b[:, :29])
+    from molpred.featurize.fingerprint import MultiCountsFeaturizer
+
+    with pytest.raises(ValueError, match="radius 2"):  # its Morgan block is ECFP4 whatever a spec says
+        MultiCountsFeaturizer(radius=3)
 
 
 @pytest.mark.parametrize("name", ["svr", "gp"])
