@@ -235,9 +235,9 @@ def pretrain(
     import torch
 
     from molpred.chem.standardize import StandardizeConfig
+    from molpred.data.batching import GraphBatcher
     from molpred.featurize.registry import get_featurizer
     from molpred.nn.model import ARCHITECTURES, ModelSpec, build_model
-    from molpred.data.batching import GraphBatcher
     from molpred.pretrain.cache import build_descriptor_cache, shard_paths
     from molpred.pretrain.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
     from molpred.pretrain.descriptors import descriptor_names
@@ -414,7 +414,6 @@ def export_encoder(run_dir: PathType, out: PathType, note: str = "") -> Path:
     from molpred.pretrain.cache import cache_summary
     from molpred.pretrain.checkpoint import latest_checkpoint, load_checkpoint
     from molpred.pretrain.descriptors import descriptor_names
-    from molpred.pretrain.stream import ShardStream, visits
     from molpred.pretrain.scaling import DescriptorScaler
 
     run = Path(run_dir)
