@@ -10,7 +10,6 @@ the re-run on the current splits in ``benchmarks/results/``. Example::
 from __future__ import annotations
 
 import argparse
-import re
 from pathlib import Path
 
 import numpy as np
@@ -61,7 +60,9 @@ def compare(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
 
 def _prediction_file(folder: Path, suite: str, task: str, model: str, seed: str) -> Path:
     """The runner's prediction file of one regression cell (``runner._save_predictions``)."""
-    return folder / (re.sub(r"[^\w.-]+", "_", f"{suite}/{task}__{model}__s{seed}") + ".csv.gz")
+    from benchmarks.runner import _safe
+
+    return folder / f"{_safe(f'{suite}/{task}__{model}__s{seed}')}.csv.gz"
 
 
 def worst_molecule(table: pd.DataFrame, predictions: Path, suite: str, min_change: float = 0.05) -> pd.DataFrame:

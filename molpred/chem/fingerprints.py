@@ -48,7 +48,11 @@ def morgan_fingerprints(
     numpy.ndarray
         ``n_mols x n_bits``, ``uint8``.
     """
-    gen = _generator(radius, n_bits)
+    return _as_uint8(_generator(radius, n_bits), mols, n_bits, counts)
+
+
+def _as_uint8(gen, mols: Sequence[Chem.Mol], n_bits: int, counts: bool) -> np.ndarray:
+    """``n_mols x n_bits`` uint8 from an RDKit fingerprint generator (counts capped at 255)."""
     out = np.zeros((len(mols), n_bits), dtype=np.uint8)
     for i, m in enumerate(mols):
         fp = gen.GetCountFingerprintAsNumPy(m) if counts else gen.GetFingerprintAsNumPy(m)
@@ -66,7 +70,7 @@ _COUNT_GENERATORS: dict[tuple[str, int], object] = {}
 def _count_generator(kind: str, n_bits: int):
     key = (kind, n_bits)
     if key not in _COUNT_GENERATORS:
-        make = {"ecfp4": lambda: rdFingerprintGenerator.GetMorganGenerator(radius=2, fpSize=n_bits),
+        make = {"ecfp4": lambda: _generator(2, n_bits),
                 "atompair": lambda: rdFingerprintGenerator.GetAtomPairGenerator(fpSize=n_bits),
                 "torsion": lambda: rdFingerprintGenerator.GetTopologicalTorsionGenerator(fpSize=n_bits)}
         if kind not in make:
@@ -91,11 +95,7 @@ def count_fingerprints(mols: Sequence[Chem.Mol], kind: str, n_bits: int = 2048) 
     numpy.ndarray
         ``n_mols x n_bits``, ``uint8``.
     """
-    gen = _count_generator(kind, n_bits)
-    out = np.zeros((len(mols), n_bits), dtype=np.uint8)
-    for i, m in enumerate(mols):
-        out[i] = np.minimum(gen.GetCountFingerprintAsNumPy(m), 255)
-    return out
+    return _as_uint8(_count_generator(kind, n_bits), mols, n_bits, counts=True)
 
 
 def tanimoto_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
