@@ -288,6 +288,13 @@ MODELS: dict[str, ModelEntry] = {
     "molpred-dmpnn-base": ModelEntry("molpred-dmpnn-base", "molpred",
                                      _molpred_builder("dmpnn", pretrained="molpred-base"),
                                      lambda: _module_available("molpred")),
+    # activity-cliff triplet term (issue 18, item 6) on the fine-tuned D-MPNN, ACANet's two example weights
+    "molpred-dmpnn-base-cliff": ModelEntry("molpred-dmpnn-base-cliff", "molpred",
+                                           _molpred_builder("dmpnn", pretrained="molpred-base", cliff_weight=0.1),
+                                           lambda: _module_available("molpred")),
+    "molpred-dmpnn-base-cliff1": ModelEntry("molpred-dmpnn-base-cliff1", "molpred",
+                                            _molpred_builder("dmpnn", pretrained="molpred-base", cliff_weight=1.0),
+                                            lambda: _module_available("molpred")),
     # molecule-level features beside the graph (issue 18, item 1): count Morgan + RDKit 2D at the readout
     "molpred-dmpnn-feat": ModelEntry("molpred-dmpnn-feat", "molpred",
                                      _molpred_builder("dmpnn", features=["morgan_count", "rdkit2d"]),

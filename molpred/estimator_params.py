@@ -72,6 +72,7 @@ def check_params(est) -> None:
         raise ValueError("loss is a regression setting; classifiers use cross-entropy")
     if est.loss != "mse" and est.uncertainty == "mve":
         raise ValueError("uncertainty='mve' trains with its own Gaussian likelihood; use loss='mse'")
+    _check_cliff(est, is_learner(est.model))
     if est.class_weight not in (None, "balanced"):
         raise ValueError(f"class_weight must be None or 'balanced', got {est.class_weight!r}")
     if est.class_weight is not None and est._task != "classification":
@@ -109,3 +110,20 @@ def check_params(est) -> None:
         raise ValueError(f"conformal_difficulty={est.conformal_difficulty!r} needs applicability_domain=True")
     if est.probability_calibration is not None:
         check_choice(est.probability_calibration, CALIBRATION_METHODS, "probability_calibration")
+
+
+def _check_cliff(est, learner: bool) -> None:
+    """The activity-cliff term: a regression network setting with ``0 <= lower <= upper``."""
+    weight = getattr(est, "cliff_weight", 0.0)
+    if not isinstance(weight, int | float) or weight < 0:
+        raise ValueError(f"cliff_weight must be a number >= 0, got {weight!r}")
+    if not weight:
+        return
+    if est._task != "regression":
+        raise ValueError("cliff_weight is a regression setting (the triplets are built from label differences)")
+    if learner or est.model == "auto":
+        raise ValueError(f"model {est.model!r} does not take cliff_weight; it trains the graph and "
+                         "fingerprint networks (dmpnn, gine, attentivefp, mlp)")
+    lower, upper = est.cliff_lower, est.cliff_upper
+    if not (isinstance(lower, int | float) and isinstance(upper, int | float) and 0 <= lower <= upper):
+        raise ValueError(f"cliff_lower and cliff_upper need 0 <= cliff_lower <= cliff_upper, got {lower!r}, {upper!r}")

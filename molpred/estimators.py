@@ -122,6 +122,15 @@ class _MolEstimator(BaseEstimator):
         Regression loss (:mod:`molpred.train.losses`). ``"censored"`` also lets labels be
         qualified text such as ``">10 uM"`` or ``"<5"`` (:func:`molpred.inputs.parse_qualified`):
         a bound is only penalised when the prediction falls on its wrong side.
+    cliff_weight : float
+        Networks, regression: weight of an activity-cliff triplet term on the molecule
+        embeddings (after ACANet; :func:`molpred.train.losses.cliff_triplet_loss`) added to
+        ``loss``; 0 (default) trains without it. ACANet used 0.1 to 1.
+    cliff_lower, cliff_upper : float
+        Its label thresholds in target units: molecules within ``cliff_lower`` of each other
+        are pulled together in the embedding, molecules ``cliff_upper`` or more apart (an
+        activity cliff when they look alike) pushed apart. Defaults 0.2 and 1.0 (a 10-fold
+        potency step for pKi/pIC50 labels).
     class_weight : {None, "balanced"}
         Classification: weight each target's classes inversely to their frequency in the
         training rows (``n / (2 n_class)``), on top of any ``sample_weight``.
@@ -194,6 +203,9 @@ class _MolEstimator(BaseEstimator):
         max_depth: int | None = None,
         max_features: float | None = None,
         loss: str = "mse",
+        cliff_weight: float = 0.0,
+        cliff_lower: float = 0.2,
+        cliff_upper: float = 1.0,
         class_weight: str | None = None,
         seed: int = 0,
         device: str = "auto",
@@ -242,6 +254,9 @@ class _MolEstimator(BaseEstimator):
         self.max_depth = max_depth
         self.max_features = max_features
         self.loss = loss
+        self.cliff_weight = cliff_weight
+        self.cliff_lower = cliff_lower
+        self.cliff_upper = cliff_upper
         self.class_weight = class_weight
         self.seed = seed
         self.device = device

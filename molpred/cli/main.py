@@ -83,6 +83,12 @@ def _add_train(sub) -> None:
     g.add_argument("--cv-folds", type=int, default=None, help="--model auto: stacking folds (default 5)")
     g.add_argument("--loss", choices=["mse", "mae", "huber", "censored"], default="mse",
                    help="regression loss; 'censored' reads qualified labels such as '>10 uM' or '<5'")
+    g.add_argument("--cliff-weight", type=float, default=None, metavar="W",
+                   help="regression networks: weight of the activity-cliff triplet term (ACANet-style; default 0 = off)")
+    g.add_argument("--cliff-lower", type=float, default=None, metavar="DY",
+                   help="cliff term: label difference under which two molecules count as alike (default 0.2)")
+    g.add_argument("--cliff-upper", type=float, default=None, metavar="DY",
+                   help="cliff term: label difference from which two molecules count as a cliff (default 1.0)")
     g.add_argument("--features", nargs="+", default=None, metavar="NAME",
                    help="molecule-level features beside the graph, at the readout: morgan_count, rdkit2d "
                         "(molpred list features)")

@@ -14,7 +14,8 @@ def _print_metrics(title: str, metrics: dict) -> None:
 
 def training_controls(args) -> dict:
     """``train_table`` keywords from the training-control flags (only the ones given)."""
-    params = {k: getattr(args, k) for k in ("lr", "hidden_size", "depth", "dropout", "patience")
+    params = {k: getattr(args, k) for k in ("lr", "hidden_size", "depth", "dropout", "patience",
+                                            "cliff_weight", "cliff_lower", "cliff_upper")
               if getattr(args, k, None) is not None}
     fractions = None
     if getattr(args, "split_fractions", None):

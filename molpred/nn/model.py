@@ -161,7 +161,14 @@ class MoleculeModel(nn.Module):
 
     def forward(self, batch) -> Tensor:
         """``n_mols x n_tasks`` outputs (``n_mols x n_tasks x 2`` with a mean-variance head)."""
-        z = self.embed(batch)
+        return self.head_output(self.embed(batch), batch)
+
+    def head_output(self, z: Tensor, batch) -> Tensor:
+        """The head's outputs for embeddings ``z`` (``n_mols x d``) of ``batch``.
+
+        ``forward`` is ``head_output(embed(batch), batch)``; training with a loss on the
+        embeddings calls the two halves itself so the encoder runs once.
+        """
         if self.mol_features is not None:
             mol_x = getattr(batch, "mol_x", None)
             if mol_x is None:

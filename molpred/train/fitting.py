@@ -214,6 +214,7 @@ def fit_estimator(est, smiles: list, y: np.ndarray, names: list[str] | None, val
             warmup_epochs=est.warmup_epochs,
             patience=est.patience, seed=est.seed + m, progress=est.progress, loss=getattr(est, "loss", "mse"),
             encoder_lr_ratio=finetune.encoder_lr_ratio(est), freeze_encoder_epochs=finetune.freeze_epochs(est),
+            **_cliff_settings(est, scaler),
         )
         import torch
 
@@ -267,6 +268,16 @@ def fit_estimator(est, smiles: list, y: np.ndarray, names: list[str] | None, val
         calibrate(est, cal_data, cal_y, cal_mols, member_outputs)
     elif len(val_data):  # too little data for a separate calibration set (or calibration_fraction=0)
         calibrate(est, val_data, val_y, val_mols, member_outputs)
+
+
+def _cliff_settings(est, scaler) -> dict:
+    """``TrainConfig`` keywords of the cliff term, its thresholds in each target's scaled units."""
+    weight = float(getattr(est, "cliff_weight", 0.0) or 0.0)
+    if not weight:
+        return {}
+    scale = np.asarray(scaler.std, dtype=float).reshape(-1)
+    return {"cliff_weight": weight, "cliff_lower": tuple(float(est.cliff_lower / s) for s in scale),
+            "cliff_upper": tuple(float(est.cliff_upper / s) for s in scale)}
 
 
 def _feature_statistics(featurizer, train_data) -> dict | None:

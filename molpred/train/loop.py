@@ -13,7 +13,7 @@ import torch
 
 from molpred.inference.device import autocast
 from molpred.inference.forward import as_batches, predict_network, to_device
-from molpred.train.losses import masked_loss
+from molpred.train.losses import cliff_triplet_loss, masked_loss
 from molpred.train.metrics import METRIC_DIRECTIONS, task_metrics
 
 __all__ = ["TrainConfig", "TrainResult", "fit_network", "attach_targets", "seed_everything"]
@@ -50,6 +50,12 @@ class TrainConfig:
         a pretrained encoder, so the head adapts faster than the representation.
     freeze_encoder_epochs : int
         Number of first epochs during which the encoder and readout get no updates.
+    cliff_weight : float
+        Weight of the activity-cliff triplet term on the molecule embeddings
+        (:func:`molpred.train.losses.cliff_triplet_loss`) added to the regression loss; 0 = off.
+    cliff_lower, cliff_upper : float or tuple of float
+        Its label thresholds in the units of the training targets, one for all tasks or one
+        per task (the estimators divide theirs by each target's scale).
     """
 
     task: str = "regression"
@@ -65,6 +71,9 @@ class TrainConfig:
     loss: str = "mse"
     encoder_lr_ratio: float = 1.0
     freeze_encoder_epochs: int = 0
+    cliff_weight: float = 0.0
+    cliff_lower: float | tuple[float, ...] = 0.2
+    cliff_upper: float | tuple[float, ...] = 1.0
 
 
 @dataclass
@@ -274,9 +283,16 @@ def fit_network(
             batch = to_device(batcher.batch(idx), device)
             opt.zero_grad(set_to_none=True)
             with autocast(device):
-                out = model(batch)
+                if config.cliff_weight:
+                    z = model.embed(batch)
+                    out = model.head_output(z, batch)
+                else:
+                    out = model(batch)
             loss = masked_loss(config.task, out.float(), batch.y, batch.mask, getattr(batch, "weight", None),
                                config.loss, getattr(batch, "qual", None))
+            if config.cliff_weight:
+                loss = loss + config.cliff_weight * cliff_triplet_loss(
+                    z.float(), batch.y, batch.mask, config.cliff_lower, config.cliff_upper)
             grad_scaler.scale(loss).backward()
             if config.grad_clip > 0:
                 grad_scaler.unscale_(opt)

@@ -8,15 +8,22 @@ Regression losses (``loss=``):
 * ``"censored"``: squared error for exact labels; for a qualified label (``>``: the true
   value is at least the label, ``<``: at most) only a prediction on the wrong side of the
   bound is penalised, by its squared distance to the bound.
+
+:func:`cliff_triplet_loss` is the optional activity-cliff term added to a regression loss
+(``cliff_weight`` on the estimators): a triplet loss in the embedding space, after ACANet's
+activity-cliff-awareness loss (Shen et al., "Online triplet contrastive learning enables
+efficient cliff awareness in regression tasks of molecular property prediction", 2023).
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import torch
 from torch import Tensor
 from torch.nn import functional as F
 
-__all__ = ["masked_loss", "LOSSES"]
+__all__ = ["masked_loss", "cliff_triplet_loss", "LOSSES"]
 
 LOSSES = ("mse", "mae", "huber", "censored")
 
@@ -66,3 +73,58 @@ def masked_loss(task: str, out: Tensor, y: Tensor, mask: Tensor, weight: Tensor 
     if weight is not None:
         w = w * weight.to(per.dtype)
     return (per * w).sum() / w.sum().clamp(min=1e-12)
+
+
+def cliff_triplet_loss(z: Tensor, y: Tensor, mask: Tensor, lower: float | Sequence[float],
+                       upper: float | Sequence[float]) -> Tensor:
+    """Triplet loss with a label-set soft margin over the triplets of one batch.
+
+    For each task, every labelled molecule is an anchor ``a``; a positive ``p`` is another
+    molecule whose label is within ``lower`` of the anchor's, a negative ``n`` one whose label
+    differs by at least ``upper`` (an activity cliff when the two are also alike in structure).
+    A triplet costs ``max(0, |z_a - z_p| - |z_a - z_n| + |y_a - y_n| - |y_a - y_p|)``: the
+    negative must sit further from the anchor than the positive, by the difference of their
+    label gaps. The result is the mean over the triplets that cost something (0 when none do),
+    summed over tasks.
+
+    Parameters
+    ----------
+    z : Tensor
+        ``n x d`` molecule embeddings (before the head).
+    y : Tensor
+        ``n x n_tasks`` targets in the units the thresholds are in.
+    mask : Tensor
+        ``n x n_tasks`` bool, True where labelled.
+    lower, upper : float or sequence of float
+        Positive pairs differ by at most ``lower``, negative pairs by at least ``upper``
+        (``lower <= upper``); one value for every task or one per task.
+
+    Returns
+    -------
+    Tensor
+        A scalar, differentiable in ``z``.
+    """
+    n_tasks = y.shape[1]
+    lower = [lower] * n_tasks if isinstance(lower, int | float) else list(lower)
+    upper = [upper] * n_tasks if isinstance(upper, int | float) else list(upper)
+    total = z.new_zeros(())
+    for t in range(n_tasks):
+        keep = mask[:, t]
+        if int(keep.sum()) < 3:
+            continue
+        zt, yt = z[keep], y[keep, t]
+        # Euclidean distances; the epsilon keeps the gradient finite on the zero diagonal
+        dist = torch.sqrt(((zt[:, None, :] - zt[None, :, :]) ** 2).sum(-1) + 1e-12)
+        gap = (yt[:, None] - yt[None, :]).abs()
+        pos = gap <= lower[t]
+        pos.fill_diagonal_(False)
+        neg = gap >= upper[t]
+        valid = pos[:, :, None] & neg[:, None, :]  # [a, p, n]
+        if not bool(valid.any()):
+            continue
+        cost = dist[:, :, None] - dist[:, None, :] + gap[:, None, :] - gap[:, :, None]
+        cost = F.relu(cost)[valid]
+        active = cost > 0
+        if bool(active.any()):
+            total = total + cost[active].mean()
+    return total
