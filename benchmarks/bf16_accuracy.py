@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     started = datetime.now(timezone.utc)
     df = molpred.datasets.load_moleculeace(args.target)
     train, test = df[df["split"] == "train"], df[df["split"] == "test"]
-    est = molpred.MolPropertyRegressor(model="dmpnn", epochs=args.epochs, seed=0, device="cpu",
+    est = molpred.MolPropertyRegressor(model="dmpnn", epochs=args.epochs, seed=0, device="cpu", pretrained=None,
                                        applicability_domain=False)
     est.fit(train["smiles"].tolist(), train["y"].to_numpy())
     other = screening_library(args.target)["smiles"].sample(n=args.n_other, random_state=0).tolist()

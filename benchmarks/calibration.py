@@ -138,7 +138,7 @@ def run_target(target: str, params: dict, seed: int = 0) -> dict:
     train = load_moleculeace(target, split="train")
     test = load_moleculeace(target, split="test")
     start = time.perf_counter()
-    est = MolPropertyRegressor(seed=seed, device="cpu", **params)
+    est = MolPropertyRegressor(seed=seed, device="cpu", pretrained=None, **params)
     est.fit(train["smiles"].tolist(), train["y"].to_numpy(dtype=float))
     fit_s = time.perf_counter() - start
     start = time.perf_counter()
@@ -210,7 +210,7 @@ def _write_markdown(rows, params: dict, seed: int, command: str, csv_path: Path,
         "# Uncertainty calibration on MoleculeACE (30 targets, shipped split)",
         "",
         f"Setup: `MolPropertyRegressor({', '.join(f'{k}={v!r}' for k, v in params.items())}, "
-        f"seed={seed}, device='cpu')`: {describe_setup(params)}. 10% of each training part (seeded, random) is held out as a calibration set "
+        f"seed={seed}, device='cpu', pretrained=None)`: {describe_setup(params)}. 10% of each training part (seeded, random) is held out as a calibration set "
         "(never trained or early-stopped on) for the robust median variance scaling and the "
         "normalised split-conformal intervals (difficulty std / median std + distance / median "
         "distance, distance = 1 - max_sim_train); 10% of the rest is the early-stopping set. "

@@ -85,7 +85,7 @@ def coverage_rows(data_dir: Path, epochs: int) -> tuple[list[dict], dict]:
     for label, kw in (("old rules (max_heavy_atoms=150, require_carbon=True)",
                        {"max_heavy_atoms": 150, "require_carbon": True}),
                       ("new defaults (no limit, inorganic allowed)", {})):
-        est = MolPropertyRegressor(model="dmpnn", epochs=epochs, seed=0, device="cpu", **kw)
+        est = MolPropertyRegressor(model="dmpnn", epochs=epochs, seed=0, device="cpu", pretrained=None, **kw)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             est.fit(esol["smiles"].tolist(), y)

@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     train, test = split.train, split.test
     rows = []
     for arch in ("dmpnn", "gine", "attentivefp", "mlp"):
-        est = MolPropertyRegressor(model=arch, uncertainty="dropout", epochs=args.epochs, seed=0, device="cpu",
+        est = MolPropertyRegressor(model=arch, uncertainty="dropout", epochs=args.epochs, seed=0, device="cpu", pretrained=None,
                                    applicability_domain=False)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

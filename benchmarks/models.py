@@ -80,8 +80,9 @@ class MolpredModel:
         # calibration_fraction=0: accuracy benchmarks score point predictions only, so a
         # calibration hold-out would only take 10% of the training data away (and break the
         # like-for-like comparison with the peers and with results made before it existed)
+        # pretrained=None: an entry starts from scratch unless it names its encoder (molpred-dmpnn-base)
         kwargs = {"model": self.arch, "seed": self.seed, "device": "cpu", "progress": False,
-                  "standardize": self.standardize, "calibration_fraction": 0.0, **self.params}
+                  "standardize": self.standardize, "calibration_fraction": 0.0, "pretrained": None, **self.params}
         if self.epochs is not None:
             kwargs["epochs"] = self.epochs
         self.estimator_ = cls(**kwargs)

@@ -123,7 +123,8 @@ def source_model(seed: int = 0, epochs: int | None = 30) -> Path:
             return out
         table, info = source_table(seed)
         targets = [c for c in table.columns if c != "smiles"]
-        kwargs = {"model": "dmpnn", "seed": seed, "device": "cpu", "progress": False, "calibration_fraction": 0.0}
+        kwargs = {"model": "dmpnn", "seed": seed, "device": "cpu", "progress": False, "calibration_fraction": 0.0,
+                  "pretrained": None}
         if epochs is not None:
             kwargs["epochs"] = epochs
         start = time.perf_counter()

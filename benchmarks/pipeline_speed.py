@@ -55,7 +55,7 @@ def clock(name, fn):
     out[name + "_cpu_s"], out[name + "_wall_s"] = time.process_time() - c, time.perf_counter() - w
     return r
 clock("featurize_train", lambda: featurize_smiles(list(train.smiles), MolGraphFeaturizer(), StandardizeConfig()))
-est = MolPropertyRegressor(model="dmpnn", epochs=epochs, dropout=0.1, uncertainty="dropout", mc_samples=mc,
+est = MolPropertyRegressor(model="dmpnn", epochs=epochs, dropout=0.1, uncertainty="dropout", mc_samples=mc, pretrained=None,
                            seed=0, device="cpu")
 clock("fit", lambda: est.fit(list(train.smiles), train.y.to_numpy(float)))
 out["epochs_run"] = int(est.training_[0]["epochs_run"])

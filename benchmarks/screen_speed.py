@@ -75,7 +75,7 @@ def _child_model(out: str, which: str = "lipophilicity", epochs: int = 3) -> dic
     else:
         frame = pd.read_csv(_data_file("Lipophilicity.csv", LIPO))
         smiles, y = frame["smiles"].tolist(), frame["exp"].rename("logd")
-    est = MolPropertyRegressor(model="dmpnn", epochs=epochs, seed=0, device="cpu")
+    est = MolPropertyRegressor(model="dmpnn", epochs=epochs, seed=0, device="cpu", pretrained=None)
     est.fit(smiles, y)
     if est.domain_ is None or est.conformal_ is None:
         raise RuntimeError("the screening model must have its applicability domain and conformal intervals")

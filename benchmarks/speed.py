@@ -98,7 +98,8 @@ def _molpred(arch: str, smiles: list[str], y: np.ndarray, epochs: int) -> tuple[
     torch.set_num_threads(1)
     clock.lap("startup")
     # the estimator's own defaults decide the network and the standardisation (what a user gets)
-    est = MolPropertyRegressor(model=arch, batch_size=BATCH, lr=LR, epochs=epochs, seed=0, device="cpu")
+    est = MolPropertyRegressor(model=arch, batch_size=BATCH, lr=LR, epochs=epochs, seed=0, device="cpu",
+                               pretrained=None)
     featurizer = get_featurizer(ARCHITECTURES[arch][0])
     std = est._standardize_config()
     clock.lap("setup")

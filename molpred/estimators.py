@@ -143,7 +143,11 @@ class _MolEstimator(BaseEstimator):
         Start the encoder from a pretrained bundle: a shipped name (``"molpred-base"``,
         ``molpred list pretrained``) or a directory written by ``molpred pretrain``. The
         architecture, sizes and featurizer must match (``ModelFileError`` otherwise);
-        ``hidden_size``/``depth`` left at ``None`` take the bundle's.
+        ``hidden_size``/``depth`` left at ``None`` take the bundle's. ``"auto"`` (default)
+        fine-tunes ``molpred-base`` for a ``dmpnn`` of its sizes on at most 5,000 training
+        molecules, where it was measured to help, and starts from scratch otherwise
+        (:func:`molpred.pretrain.finetune.choose_start`; the choice and its reason are in
+        ``train_summary_``); ``None`` always starts from scratch.
     freeze_encoder : bool or int
         ``True`` keeps the encoder fixed (only the head trains); an integer ``k`` freezes it for
         the first ``k`` epochs, then fine-tunes everything.
@@ -210,7 +214,7 @@ class _MolEstimator(BaseEstimator):
         seed: int = 0,
         device: str = "auto",
         progress: bool = False,
-        pretrained: str | None = None,
+        pretrained: str | None = "auto",
         freeze_encoder: bool | int = False,
         encoder_lr_ratio: float | None = None,
         init_from: str | None = None,

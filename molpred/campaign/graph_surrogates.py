@@ -66,6 +66,7 @@ class GraphEnsembleSurrogate:
             applicability_domain=False,
             # predict() uses the raw spread, so a calibration hold-out would only cost data
             calibration_fraction=0.0,
+            pretrained=None,  # a fresh network each round, as the campaign benchmarks were run
         )
 
     def fit(self, pool: CandidatePool, train_idx: np.ndarray, y: np.ndarray) -> dict:
@@ -165,6 +166,7 @@ class MolpalMPNSurrogate(GraphEnsembleSurrogate):
             device="cpu",
             applicability_domain=False,
             calibration_fraction=0.0,  # the MVE std is used as predicted, as in MolPAL
+            pretrained=None,  # MolPAL trains its MPN from scratch
         )
 
 

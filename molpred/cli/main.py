@@ -94,8 +94,10 @@ def _add_train(sub) -> None:
                         "(molpred list features)")
     p.add_argument("--progress", action="store_true",
                    help="progress bar with per-epoch losses even when stderr is not a terminal")
-    p.add_argument("--pretrained", default=None, metavar="NAME|DIR",
-                   help="start the encoder from a pretrained bundle (molpred list pretrained, or a molpred pretrain dir)")
+    p.add_argument("--pretrained", default="auto", metavar="NAME|DIR|auto|none",
+                   help="start the encoder from a pretrained bundle (molpred list pretrained, or a molpred pretrain dir); "
+                        "default auto: molpred-base for a dmpnn of its sizes on <= 5,000 training molecules; "
+                        "none: from scratch")
     p.add_argument("--freeze-encoder", nargs="?", const=-1, type=int, default=0, metavar="EPOCHS",
                    help="keep the encoder fixed (all epochs, or only the first EPOCHS) and train the head")
     p.add_argument("--init-from", default=None, metavar="MODEL_DIR",

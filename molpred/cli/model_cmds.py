@@ -68,7 +68,7 @@ def cmd_train(args) -> int:
         max_heavy_atoms=args.max_heavy_atoms, require_carbon=args.require_carbon,
         calibration_fraction=args.calibration_fraction, calibration_split=args.calibration_split,
         **training_controls(args),
-        pretrained=args.pretrained, init_from=args.init_from,
+        pretrained=None if str(args.pretrained).lower() == "none" else args.pretrained, init_from=args.init_from,
         freeze_encoder=True if args.freeze_encoder == -1 else args.freeze_encoder,
     )
     print(_split_line(args.split, outcome.labelled_sizes, outcome.split_sizes) + f"; trained in {outcome.seconds:.1f} s")

@@ -11,11 +11,67 @@ from pathlib import Path
 
 from molpred.exceptions import ModelFileError
 
-__all__ = ["encoder_defaults", "init_encoder", "freeze_epochs", "encoder_lr_ratio", "encoder_parameters"]
+__all__ = ["AUTO", "AUTO_BUNDLE", "AUTO_MAX_MOLECULES", "choose_start", "encoder_defaults", "init_encoder",
+           "freeze_epochs", "encoder_lr_ratio", "encoder_parameters"]
+
+AUTO = "auto"
+AUTO_BUNDLE = "molpred-base"
+# pretrained="auto" fine-tunes up to this many training molecules; measured to help at 100-3,360
+# (ESOL, FreeSolv, Lipophilicity, 30 MoleculeACE targets: benchmarks/results/pretrain_*.md)
+AUTO_MAX_MOLECULES = 5000
+
+
+def choose_start(est, featurizer, n_train: int) -> tuple[str | None, str]:
+    """The encoder ``est`` starts from this fit, and why.
+
+    ``pretrained="auto"`` (the default) fine-tunes the shipped ``molpred-base`` when it fits:
+    the same architecture and graph featurizer, ``hidden_size``/``depth``/``readout`` unset or
+    equal to the bundle's, no ``init_from``, and at most :data:`AUTO_MAX_MOLECULES` training
+    molecules (the small sets where pretraining was measured to help); otherwise the network
+    starts from scratch. Any other value is used as given.
+
+    Parameters
+    ----------
+    est : MolPropertyRegressor or MolPropertyClassifier
+    featurizer : graph featurizer of the network (without molecule features)
+    n_train : int
+        Training molecules (after de-duplication and hold-outs).
+
+    Returns
+    -------
+    tuple
+        ``(pretrained, reason)``: the bundle name or directory, or ``None`` for a fresh encoder.
+    """
+    pretrained = getattr(est, "pretrained", None)
+    if pretrained != AUTO:
+        return pretrained, "given" if pretrained is not None else "pretrained=None"
+    if getattr(est, "init_from", None) is not None:
+        return None, "init_from given"
+    if n_train > AUTO_MAX_MOLECULES:
+        return None, f"{n_train} training molecules (auto fine-tunes up to {AUTO_MAX_MOLECULES})"
+    from molpred.pretrain.bundle import read_encoder_json, resolve_pretrained
+
+    try:
+        config = read_encoder_json(resolve_pretrained(AUTO_BUNDLE))
+    except (ValueError, ModelFileError) as exc:
+        return None, f"{AUTO_BUNDLE} unavailable: {exc}"
+    enc = config["encoder_spec"]
+    if enc.get("arch") != est.model:
+        return None, f"no shipped encoder for model {est.model!r} ({AUTO_BUNDLE} is {enc.get('arch')!r})"
+    if config["featurizer"] != featurizer.spec():
+        return None, f"featurizer {featurizer.spec()} differs from {AUTO_BUNDLE}'s"
+    for name, key in (("hidden_size", "hidden"), ("depth", "depth"), ("readout", "readout")):
+        value = getattr(est, name, None)
+        if value is not None and value != enc.get(key):
+            return None, f"{name}={value!r} differs from {AUTO_BUNDLE}'s {enc.get(key)!r}"
+    return AUTO_BUNDLE, f"{n_train} training molecules (auto fine-tunes up to {AUTO_MAX_MOLECULES})"
 
 
 def _source(est) -> tuple[str, object] | None:
-    pretrained = getattr(est, "pretrained", None)
+    # a fitting estimator has resolved "auto" (choose_start) into pretrained_
+    pretrained = getattr(est, "pretrained_", getattr(est, "pretrained", None))
+    if pretrained == AUTO:
+        pretrained = None
     init_from = getattr(est, "init_from", None)
     if pretrained is not None and init_from is not None:
         raise ValueError("give either pretrained= or init_from=, not both")

@@ -205,6 +205,7 @@ def fit_estimator(est, smiles: list, y: np.ndarray, names: list[str] | None, val
     train_graphs = attach_targets(train_data, scaler.transform(train_y) if task == "regression" else train_y,
                                   weight=train_w, qual=train_q if getattr(est, "loss", "mse") == "censored" else None)
     device = resolve_device(est.device)
+    est.pretrained_, start_reason = finetune.choose_start(est, base_featurizer, len(train_data))
     spec = est._model_spec(featurizer, n_tasks)
     feature_stats = _feature_statistics(featurizer, train_data)  # training molecules only
     members, histories, start = [], [], None
@@ -258,6 +259,7 @@ def fit_estimator(est, smiles: list, y: np.ndarray, names: list[str] | None, val
         "label_std": np.nanstd(train_y, axis=0).tolist() if task == "regression" else None,
         "positive_rate": np.nanmean(train_y, axis=0).tolist() if task == "classification" else None,
         "encoder_start": start,
+        "encoder_start_reason": start_reason,
         "molecule_features": _feature_summary(featurizer, train_data, feature_stats),
     }
     if est.applicability_domain and task in ("regression", "classification"):

@@ -130,7 +130,8 @@ def space_for(estimator) -> tuple[Param, ...]:
     params = estimator.get_params(deep=False)
     space = SPACES[family_of(estimator.model)]
     fixed = set()
-    if params.get("pretrained") or params.get("init_from"):  # the encoder's sizes come from the bundle
+    # the encoder's sizes come from the bundle ("auto" searches them: other sizes start from scratch)
+    if params.get("pretrained") not in (None, "auto") or params.get("init_from"):
         fixed = {"hidden_size", "depth"}
     return tuple(p for p in space if p.name in params and p.name not in fixed)
 

@@ -118,3 +118,57 @@ def test_cli_train_with_pretrained_and_frozen_encoder(tiny_encoder, esol, tmp_pa
     assert params["pretrained"] == str(tiny_encoder) and params["freeze_encoder"] is True
     pred = molpred.load(tmp_path / "m").predict_frame(pd.Series(["CCO", "xx"]))
     assert pred["status"].tolist() == ["ok", "invalid_smiles"]
+
+
+# ---------------------------------------------------------------- pretrained="auto" (the default)
+def test_auto_fine_tunes_molpred_base_on_a_small_set(esol_small):
+    from molpred.pretrain.bundle import resolve_pretrained
+
+    # default pretrained="auto", model="dmpnn"; frozen, so the encoder must be the shipped one exactly
+    est = MolPropertyRegressor(freeze_encoder=True, **SMALL).fit(*esol_small)
+    assert est.train_summary_["encoder_start"]["pretrained"] == "molpred-base"
+    assert "auto fine-tunes up to 5000" in est.train_summary_["encoder_start_reason"]
+    shipped = load_file(str(resolve_pretrained("molpred-base") / "encoder.safetensors"))
+    state = _encoder_state(est)
+    assert shipped.keys() == state.keys()
+    for k, v in shipped.items():
+        assert torch.equal(state[k], v), k
+    scratch = MolPropertyRegressor(pretrained=None, **SMALL).fit(*esol_small)
+    assert scratch.train_summary_["encoder_start"] is None
+    assert scratch.train_summary_["encoder_start_reason"] == "pretrained=None"
+
+
+@pytest.mark.parametrize("kwargs, reason", [
+    (dict(hidden_size=32), "hidden_size=32 differs"),
+    (dict(model="gine"), "no shipped encoder for model 'gine'"),
+    (dict(model="mlp"), "no shipped encoder for model 'mlp'"),
+])
+def test_auto_starts_from_scratch_when_the_bundle_does_not_fit(esol_small, kwargs, reason):
+    est = MolPropertyRegressor(**{**SMALL, **kwargs}).fit(*esol_small)
+    assert est.train_summary_["encoder_start"] is None
+    assert reason in est.train_summary_["encoder_start_reason"]
+
+
+def test_auto_starts_from_scratch_on_a_large_set():
+    from molpred.featurize.registry import get_featurizer
+    from molpred.pretrain.finetune import AUTO_MAX_MOLECULES, choose_start
+
+    feat = get_featurizer("molgraph")
+    est = MolPropertyRegressor()
+    assert choose_start(est, feat, AUTO_MAX_MOLECULES)[0] == "molpred-base"
+    chosen, reason = choose_start(est, feat, AUTO_MAX_MOLECULES + 1)
+    assert chosen is None and f"{AUTO_MAX_MOLECULES + 1} training molecules" in reason
+    assert choose_start(MolPropertyRegressor(init_from="somewhere"), feat, 100) == (None, "init_from given")
+
+
+def test_cli_pretrained_none_trains_from_scratch(esol, tmp_path):
+    from molpred.cli.main import main
+
+    data = tmp_path / "esol.csv"
+    esol.iloc[:120][["smiles", ESOL_TARGET]].rename(columns={ESOL_TARGET: "logS"}).to_csv(data, index=False)
+    for flag, expected in (("none", None), ("auto", "molpred-base")):
+        out = tmp_path / flag
+        assert main(["train", "--data", str(data), "--target", "logS", "--split", "random", "--out", str(out),
+                     "--epochs", "1", "--pretrained", flag, "--no-domain"]) == 0
+        start = json.loads((out / "model.json").read_text())["train_summary"]["encoder_start"]
+        assert (start or {}).get("pretrained") == expected

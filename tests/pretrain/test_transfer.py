@@ -33,7 +33,7 @@ def _rmse(est, xs, ys) -> float:
 def test_molpred_base_beats_scratch_on_small_esol(esol, seed):
     assert "molpred-base" in list_pretrained()
     xs, ys, xt, yt = _split(esol)
-    scratch = MolPropertyRegressor(seed=seed, **SETTINGS).fit(xs, ys)
+    scratch = MolPropertyRegressor(seed=seed, pretrained=None, **SETTINGS).fit(xs, ys)
     tuned = MolPropertyRegressor(seed=seed, pretrained="molpred-base", **SETTINGS).fit(xs, ys)
     assert tuned.train_summary_["encoder_start"]["pretrained"] == "molpred-base"
     r_scratch, r_tuned = _rmse(scratch, xt, yt), _rmse(tuned, xt, yt)
