@@ -17,8 +17,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from molpred.chem.standardize import StandardizeConfig
 from molpred.estimator_params import check_params, list_models
 from molpred.exceptions import NotFittedError
-from molpred.inputs import as_smiles, as_targets, from_deepchem
-from molpred.learners import is_learner as is_learner_name
+from molpred.inputs import as_smiles
 
 __all__ = ["MolPropertyRegressor", "MolPropertyClassifier", "list_models"]
 
@@ -339,44 +338,11 @@ class _MolEstimator(BaseEstimator):
         ValueError
             Bad parameters, labels that are not numbers, or no usable molecule.
         """
-        from molpred.inputs import as_qualified_targets, as_weights, deepchem_weights
+        from molpred.inputs import fit_arguments
         from molpred.train.fitting import fit_estimator
 
         self._check_params()
-        names = None
-        qual = None
-        if type(X).__module__.startswith("deepchem"):
-            smiles, y_arr, names = from_deepchem(X)
-            if sample_weight is None:
-                sample_weight = deepchem_weights(X)
-        else:
-            if y is None:
-                raise ValueError("fit needs labels y (or a DeepChem dataset that carries them)")
-            smiles = as_smiles(X)
-            if self.loss == "censored":
-                y_arr, qual, names = as_qualified_targets(y, len(smiles))
-            else:
-                y_arr, names = as_targets(y, len(smiles))
-        weight = None if sample_weight is None else as_weights(sample_weight, y_arr.shape)
-        val = None
-        if X_val is not None:
-            if y_val is None:
-                raise ValueError("X_val given without y_val")
-            val_smiles = as_smiles(X_val)
-            if self.loss == "censored":  # bounds are not point values: they do not score validation
-                v, vq, _ = as_qualified_targets(y_val, len(val_smiles))
-                val = (val_smiles, np.where(vq != 0, np.nan, v))
-            else:
-                val = (val_smiles, as_targets(y_val, len(val_smiles))[0])
-        if self._task == "classification":
-            labels = y_arr[~np.isnan(y_arr)]
-            if not np.isin(labels, (0, 1)).all():
-                raise ValueError("classification labels must be 0 or 1 (NaN for missing)")
-        if is_learner_name(self.model) or self.model == "auto":
-            uniform = weight is None or bool(np.all(weight[~np.isnan(y_arr)] == 1.0))
-            if not uniform or (qual is not None and qual.any()):
-                raise ValueError(f"model {self.model!r} does not take sample weights or qualified labels")
-            weight = qual = None
+        smiles, y_arr, names, val, weight, qual = fit_arguments(self, X, y, X_val, y_val, sample_weight)
         fit_estimator(self, smiles, y_arr, names, val, weight=weight, qual=qual, on_epoch=on_epoch)
         return self
 

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["as_smiles", "as_targets", "as_qualified_targets", "parse_qualified", "as_weights", "from_deepchem",
-           "deepchem_weights"]
+           "deepchem_weights", "fit_arguments"]
 
 # molar factor of concentration units; a value with a unit is turned into -log10(molar)
 _UNITS = {"pm": 1e-12, "nm": 1e-9, "um": 1e-6, "µm": 1e-6, "μm": 1e-6, "mm": 1e-3, "m": 1.0}
@@ -207,3 +207,58 @@ def as_targets(y: object, n: int) -> tuple[np.ndarray, list[str] | None]:
     if np.isinf(arr).any():
         raise ValueError("targets contain infinite values")
     return arr, names
+
+
+def fit_arguments(est, X, y, X_val, y_val, sample_weight) -> tuple:
+    """The arrays ``fit`` trains on, from what the user passed (see the estimators' ``fit``).
+
+    Returns
+    -------
+    tuple
+        ``(smiles, y, names, val, weight, qual)``: ``n`` SMILES, ``n x n_tasks`` float labels
+        (NaN = missing), target names or None, ``(val_smiles, val_y)`` or None, ``n x n_tasks``
+        weights or None, ``n x n_tasks`` qualifiers (``loss="censored"``) or None.
+
+    Raises
+    ------
+    ValueError
+        Missing labels, ``X_val`` without ``y_val``, classification labels other than 0/1, or
+        weights/qualified labels for a model that cannot take them.
+    """
+    from molpred.learners import is_learner
+
+    names = qual = None
+    censored = getattr(est, "loss", "mse") == "censored"
+    if type(X).__module__.startswith("deepchem"):
+        smiles, y_arr, names = from_deepchem(X)
+        if sample_weight is None:
+            sample_weight = deepchem_weights(X)
+    else:
+        if y is None:
+            raise ValueError("fit needs labels y (or a DeepChem dataset that carries them)")
+        smiles = as_smiles(X)
+        if censored:
+            y_arr, qual, names = as_qualified_targets(y, len(smiles))
+        else:
+            y_arr, names = as_targets(y, len(smiles))
+    weight = None if sample_weight is None else as_weights(sample_weight, y_arr.shape)
+    val = None
+    if X_val is not None:
+        if y_val is None:
+            raise ValueError("X_val given without y_val")
+        val_smiles = as_smiles(X_val)
+        if censored:  # bounds are not point values: they do not score validation
+            v, vq, _ = as_qualified_targets(y_val, len(val_smiles))
+            val = (val_smiles, np.where(vq != 0, np.nan, v))
+        else:
+            val = (val_smiles, as_targets(y_val, len(val_smiles))[0])
+    if est._task == "classification":
+        labels = y_arr[~np.isnan(y_arr)]
+        if not np.isin(labels, (0, 1)).all():
+            raise ValueError("classification labels must be 0 or 1 (NaN for missing)")
+    if is_learner(est.model) or est.model == "auto":
+        uniform = weight is None or bool(np.all(weight[~np.isnan(y_arr)] == 1.0))
+        if not uniform or (qual is not None and qual.any()):
+            raise ValueError(f"model {est.model!r} does not take sample weights or qualified labels")
+        weight = qual = None
+    return smiles, y_arr, names, val, weight, qual
