@@ -42,7 +42,11 @@ ACE_LABELS = {
     "rf": "RF on ECFP4",
     "knn": "kNN (Tanimoto)",
     "molpred-mlp": "molpred fingerprint MLP, defaults",
-    "molpred-dmpnn": "molpred D-MPNN, defaults",
+    "molpred-dmpnn": "molpred D-MPNN from scratch (`pretrained=None`; the default before 2026-12-03)",
+    "molpred-dmpnn-base": "molpred D-MPNN, defaults: fine-tuned from `molpred-base` (`pretrained=\"auto\"`)",
+    "molpred-dmpnn-base-frozen": "molpred D-MPNN, `molpred-base` encoder frozen (`freeze_encoder=True`)",
+    "molpred-dmpnn-base-cliff": "molpred D-MPNN, defaults + activity-cliff triplet term (`cliff_weight=0.1`)",
+    "molpred-dmpnn-mt": "molpred D-MPNN fine-tuned from a multi-task model of the 30 targets (from `molpred-base`)",
     "molpred-gine": "molpred GINE, defaults",
     "molpred-attentivefp": "molpred AttentiveFP, defaults",
     "molpred-dmpnn-v1": "molpred D-MPNN, defaults, featurizer v1 (before 2026-12-01)",
@@ -59,7 +63,8 @@ ACE_LABELS = {
     "deepchem": "DeepChem MultitaskRegressor on ECFP4",
 }
 NET_LABELS = {
-    "molpred-dmpnn": "molpred D-MPNN", "molpred-gine": "molpred GINE", "molpred-attentivefp": "molpred AttentiveFP",
+    "molpred-dmpnn": "molpred D-MPNN (scratch)", "molpred-dmpnn-base": "molpred D-MPNN (fine-tuned, default)",
+    "molpred-gine": "molpred GINE", "molpred-attentivefp": "molpred AttentiveFP",
     "molpred-mlp": "molpred MLP", "chemprop": "Chemprop v2 (CLI defaults)",
     "chemprop-meanagg-nobn": "Chemprop v2, mean agg., no BN (ablation)", "rf": "RF on ECFP4", "svm": "SVM on ECFP4",
 }

@@ -133,7 +133,9 @@ def run_quickstart(out: PathType = "molpred-quickstart", target: str = "CHEMBL20
     used = est.train_summary_
     metrics.update(n_train=len(train), n_fit=int(used["n_train"]), n_val=int(used["n_val"]),
                    n_cal=int(used.get("n_calibration", 0)), n_test=len(test),
-                   model=model, epochs=epochs, target=target)
+                   model=model, epochs=epochs, target=target,
+                   encoder_start=(used.get("encoder_start") or {}).get("pretrained"),
+                   encoder_start_reason=used.get("encoder_start_reason"))
     out = Path(out)
     model_dir = save(est, out / "model", metrics={"test": metrics})
     preds.insert(1, "y_true", y)

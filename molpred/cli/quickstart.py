@@ -45,8 +45,10 @@ def cmd_quickstart(args) -> int:
                          screen=not args.no_screen, top_k=args.top, library_size=size, rank=args.rank)
     m = res.metrics
     other = m["n_train"] - m["n_fit"] - m["n_val"] - m["n_cal"]
+    start = (f"fine-tuned from the shipped {m['encoder_start']} encoder" if m.get("encoder_start")
+             else "from scratch")
     print(f"trained on {m['n_train']} molecules ({m['n_fit']} fitted, {m['n_val']} for early stopping, "
-          f"{m['n_cal']} for calibration, {other} merged duplicates or unusable), tested on {m['n_test']}: "
+          f"{m['n_cal']} for calibration, {other} merged duplicates or unusable), {start}, tested on {m['n_test']}: "
           f"{res.train_seconds:.0f} s")
     print(f"test RMSE {m['rmse']:.3f}  RMSE_cliff {m['rmse_cliff']:.3f}  R2 {m['r2']:.3f}  "
           f"Spearman {m['spearman']:.3f}  (units: -log10(Ki/nM), i.e. pKi - 9)")

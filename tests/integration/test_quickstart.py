@@ -60,7 +60,8 @@ def test_cli_quickstart_fast_ranks_in_domain_hits_first_and_writes_every_file(tm
     assert code == 0
     assert "dmpnn, 2 epochs" in out and "screen 600 bundled compounds" in out  # what it chose
     counts = re.search(r"trained on 2201 molecules \((\d+) fitted, (\d+) for early stopping, (\d+) for calibration, "
-                       r"(\d+) merged duplicates or unusable\), tested on 553", out)
+                       r"(\d+) merged duplicates or unusable\), fine-tuned from the shipped molpred-base encoder, "
+                       r"tested on 553", out)  # 2,201 molecules: the default pretrained="auto" fine-tunes
     assert counts is not None, out
     fit, val, cal, other = map(int, counts.groups())
     assert fit + val + cal + other == 2201 and cal > 0 and 0 <= other < 50
