@@ -16,8 +16,9 @@ __all__ = ["AUTO", "AUTO_BUNDLE", "AUTO_MAX_MOLECULES", "choose_start", "encoder
 
 AUTO = "auto"
 AUTO_BUNDLE = "molpred-base"
-# pretrained="auto" fine-tunes up to this many training molecules; measured to help at 100-3,360
-# (ESOL, FreeSolv, Lipophilicity, 30 MoleculeACE targets: benchmarks/results/pretrain_*.md)
+# pretrained="auto" fine-tunes up to this many training molecules: measured to help on sets of
+# 100-3,360 (ESOL, FreeSolv, Lipophilicity, 3 of 4 small TDC classification sets, the 30 MoleculeACE
+# targets: benchmarks/results/pretrain_moleculenet_admet.md, pretrain_moleculeace.md); not measured above
 AUTO_MAX_MOLECULES = 5000
 
 

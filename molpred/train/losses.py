@@ -77,7 +77,7 @@ def masked_loss(task: str, out: Tensor, y: Tensor, mask: Tensor, weight: Tensor 
 
 def cliff_triplet_loss(z: Tensor, y: Tensor, mask: Tensor, lower: float | Sequence[float],
                        upper: float | Sequence[float]) -> Tensor:
-    """Triplet loss with a label-set soft margin over the triplets of one batch.
+    """Triplet loss over the triplets of one batch, with a soft margin set by the labels.
 
     For each task, every labelled molecule is an anchor ``a``; a positive ``p`` is another
     molecule whose label is within ``lower`` of the anchor's, a negative ``n`` one whose label
