@@ -49,7 +49,7 @@ ACE_LABELS = {
     "molpred-dmpnn-mt": "molpred D-MPNN fine-tuned from a multi-task model of the 30 targets (from `molpred-base`)",
     "molpred-gine": "molpred GINE, defaults",
     "molpred-attentivefp": "molpred AttentiveFP, defaults",
-    "molpred-dmpnn-v1": "molpred D-MPNN, defaults, featurizer v1 (before 2026-12-01)",
+    "molpred-dmpnn-v1": "molpred D-MPNN from scratch, featurizer v1 (before 2026-12-01)",
     "molpred-gine-v1": "molpred GINE, defaults, featurizer v1 (before 2026-12-01)",
     "molpred-attentivefp-v1": "molpred AttentiveFP, defaults, featurizer v1 (before 2026-12-01)",
     "molpred-svr": "molpred SVR, Tanimoto kernel on ECFP4 (`model=\"svr\"`)",
