@@ -97,13 +97,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.summary:
         print(json.dumps(summary([json.loads(line) for line in open(args.summary, encoding="utf-8")]), indent=2))
         return 0
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    for target in args.targets:
-        rec = screen_target(target)
-        with out.open("a", encoding="utf-8") as fh:
-            fh.write(json.dumps(rec) + "\n")
-        print(target, flush=True)
+    from benchmarks.kernel_screen import append_screens
+
+    append_screens(args.targets, screen_target, Path(args.out))
     return 0
 
 

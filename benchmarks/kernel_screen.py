@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["COMBINATIONS", "screen_target", "main"]
+__all__ = ["COMBINATIONS", "screen_target", "append_screens", "main"]
 
 COMBINATIONS = {
     "ecfp4_1024": ["ecfp4_1024"], "ecfp4_2048": ["ecfp4_2048"], "ecfp6_2048": ["ecfp6_2048"],
@@ -74,14 +74,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("targets", nargs="+", help="MoleculeACE targets, e.g. CHEMBL2835_Ki")
     parser.add_argument("--out", default="benchmarks/results/kernel_screen.jsonl")
     args = parser.parse_args(argv)
-    out = Path(args.out)
+    append_screens(args.targets, screen_target, Path(args.out))
+    return 0
+
+
+def append_screens(targets: list[str], screen, out: Path) -> None:
+    """Screen each target with ``screen`` and append its record to ``out`` as one JSON line."""
     out.parent.mkdir(parents=True, exist_ok=True)
-    for target in args.targets:
-        rec = screen_target(target)
+    for target in targets:
+        rec = screen(target)
         with out.open("a", encoding="utf-8") as fh:
             fh.write(json.dumps(rec) + "\n")
-        print(json.dumps({k: v for k, v in rec.items() if k in ("task", "n_train")}), flush=True)
-    return 0
+        print(target, flush=True)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -3,24 +3,13 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 import torch
 
 from molpred import MolPropertyClassifier, MolPropertyRegressor
 from molpred.train.losses import cliff_triplet_loss
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def ace():
-    df = pd.read_csv(ROOT / "datasets" / "moleculeace" / "CHEMBL2835_Ki.csv")
-    train = df[df["split"] == "train"].iloc[:240]
-    return train["smiles"].tolist(), train["y"].to_numpy()
 
 
 def _col(values) -> torch.Tensor:

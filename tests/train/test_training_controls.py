@@ -4,7 +4,6 @@ weights, qualified labels, and the ``molpred train`` flags that set them."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -15,15 +14,6 @@ from molpred import MolPropertyClassifier, MolPropertyRegressor
 from molpred.inputs import as_qualified_targets, parse_qualified
 from molpred.train.fitting import class_balance_weights
 from molpred.train.losses import masked_loss
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def ace():
-    df = pd.read_csv(ROOT / "datasets" / "moleculeace" / "CHEMBL2835_Ki.csv")
-    train = df[df["split"] == "train"].iloc[:240]
-    return train["smiles"].tolist(), train["y"].to_numpy()
 
 
 # ---------------------------------------------------------------- losses
