@@ -76,15 +76,21 @@ def screen_target(target: str) -> dict:
 
 
 def summary(records: list[dict]) -> dict:
-    """Mean RMSE / RMSE_cliff: fingerprints only (w = 0) and ``(w, ls)`` chosen by marginal likelihood."""
+    """Mean RMSE / RMSE_cliff: fingerprints only (w = 0) and ``(w, ls)`` chosen by marginal likelihood.
+
+    ``targets_lower`` counts the targets where the likelihood's choice scores lower than ``w = 0``.
+    """
     def chosen(rec, allowed):
         return max((r for r in rec["res"] if allowed(r)), key=lambda r: r["lml"])
 
     out = {"targets": len(records)}
+    picks = {}
     for name, allowed in (("multi only (w=0)", lambda r: r["w"] == 0.0), ("w, ls by likelihood", lambda r: True)):
-        picks = [chosen(rec, allowed) for rec in records]
-        out[name] = {"rmse": round(float(np.mean([p["rmse"] for p in picks])), 4),
-                     "rmse_cliff": round(float(np.mean([p["cliff"] for p in picks])), 4)}
+        picks[name] = [chosen(rec, allowed) for rec in records]
+        out[name] = {"rmse": round(float(np.mean([p["rmse"] for p in picks[name]])), 4),
+                     "rmse_cliff": round(float(np.mean([p["cliff"] for p in picks[name]])), 4)}
+    pairs = list(zip(picks["multi only (w=0)"], picks["w, ls by likelihood"]))
+    out["targets_lower"] = {m: sum(b[m] < a[m] for a, b in pairs) for m in ("rmse", "cliff")}
     return out
 
 

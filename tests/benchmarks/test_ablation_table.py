@@ -25,6 +25,7 @@ def test_partial_runs_are_compared_on_their_own_targets():
     assert table.loc["part", "d_rmse"] == pytest.approx(-0.5)
     assert table.loc["part", "d_rmse_cliff"] == pytest.approx(-0.5)
     assert table.loc["part", "changes"] == "ref" and table.loc["part", "vs_changes_rmse"] == pytest.approx(-0.5)
+    assert table.loc["part", "lower_rmse"] == "1/1" and table.loc["part", "lower_rmse_cliff"] == "1/1"
     assert pd.isna(table.loc["ref", "changes"])
 
 

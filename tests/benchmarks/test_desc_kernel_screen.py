@@ -17,3 +17,4 @@ def test_summary_chooses_by_marginal_likelihood_not_by_test_rmse():
     assert out["targets"] == 2
     assert out["multi only (w=0)"] == {"rmse": 0.8, "rmse_cliff": 0.9}
     assert out["w, ls by likelihood"]["rmse"] == pytest.approx(0.7)
+    assert out["targets_lower"] == {"rmse": 2, "cliff": 2}
