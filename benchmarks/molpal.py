@@ -224,9 +224,11 @@ GP_FEATURES = "atompair-full+morgan"
 """The gp surrogate's default fingerprints; gp runs with others are labelled with theirs."""
 
 MPN_SCHEDULE = "molpal: warm-up over 2 x epochs"
-"""The MPN's learning-rate schedule (recorded with each run): MolPAL's effective one, a linear
-rise from 1e-4 that lasts the whole run. Runs recorded before this field existed warmed up over
-2 epochs and decayed (the schedule MolPAL's code was meant to run)."""
+"""The learning-rate schedule recorded with MPN runs of the ``"lightning"`` protocol (MolPAL's
+later code): a linear rise from 1e-4 that lasts the whole run. Runs recorded before this field
+existed warmed up over 2 epochs and decayed, with early stopping."""
+MPN_PAPER_SCHEDULE = "noam: 2 warm-up epochs, decay; 50 epochs, last weights"
+"""The schedule recorded with MPN runs of the ``"paper"`` protocol (the code of MolPAL's paper)."""
 
 GRAPH_STD = "member spread"
 """The graph ensemble's std given to the acquisition (recorded with each run). Runs recorded
@@ -236,20 +238,22 @@ before this field existed used the estimator's validation-calibrated std."""
 def _label(method: str, surrogate: dict) -> str:
     """Method name, with the epochs for graph ensembles run with non-default epochs, the
     kind of std for graph-ensemble UCB runs made with the earlier, calibrated std, and, for
-    MPN runs, the mean-variance head (greedy) and the 2-epoch warm-up of runs made before
-    each was changed to MolPAL's."""
+    MPN runs not made with the paper's protocol, the training code they followed (and the
+    mean-variance head of greedy runs made before greedy trained MolPAL's MSE model)."""
     label = method
     if method.startswith("dmpnn") and surrogate.get("epochs") not in (None, 30):
         label = f"{label} ({surrogate['epochs']} epochs)"
     if method == "dmpnn-ucb" and surrogate.get("std") != GRAPH_STD:
         label = f"{label} (calibrated std)"
-    if method.startswith("molpal-mpn"):
-        tags = []
+    if method.startswith("molpal-mpn") and surrogate.get("protocol") != "paper":
+        tags = []  # runs of MolPAL's later (Lightning) code, or made before either was followed
         if method == "molpal-mpn-greedy" and surrogate.get("mve") is not False:
             tags.append("mve head")  # runs made before greedy trained MolPAL's MSE MPNModel
-        if surrogate.get("lr_schedule") != MPN_SCHEDULE:
-            tags.append("2-epoch warm-up")  # runs made before the MPN ran MolPAL's effective schedule
-        label = f"{label} ({', '.join(tags)})" if tags else label
+        if surrogate.get("lr_schedule") == MPN_SCHEDULE:
+            tags.append("lightning code")
+        else:
+            tags.append("2-epoch warm-up")  # runs made before either schedule (with early stopping)
+        label = f"{label} ({', '.join(tags)})"
     if method.startswith("gp-") and surrogate.get("features") not in (None, GP_FEATURES):
         label = f"{label} ({surrogate['features']})"  # runs of the feature screen
     return label
@@ -260,7 +264,7 @@ def _surrogate_record(sur) -> dict:
     if record.get("kind") == "graph-ensemble":
         record["std"] = GRAPH_STD
     if record.get("kind") == "molpal-mpn":
-        record["lr_schedule"] = MPN_SCHEDULE
+        record["lr_schedule"] = MPN_PAPER_SCHEDULE if record.get("protocol") == "paper" else MPN_SCHEDULE
     return record
 
 

@@ -91,6 +91,8 @@ def check_params(est) -> None:
         raise ValueError("ensemble, epochs and batch_size must be positive")
     if not (isinstance(est.warmup_epochs, int | float) and est.warmup_epochs >= 0):
         raise ValueError(f"warmup_epochs must be a number >= 0, got {est.warmup_epochs!r}")
+    if not (isinstance(est.grad_clip, int | float) and est.grad_clip >= 0):
+        raise ValueError(f"grad_clip must be a number >= 0 (0 = no clipping), got {est.grad_clip!r}")
     if not 0.0 <= est.val_fraction < 1.0:
         raise ValueError(f"val_fraction must be in [0, 1), got {est.val_fraction}")
     if not 0.0 <= est.calibration_fraction < 0.5:

@@ -54,7 +54,10 @@ class _MolEstimator(BaseEstimator):
     warmup_epochs : float
         Epochs of linear learning-rate warm-up from ``lr / 10`` to ``lr`` (default 2, Chemprop's),
         followed by exponential decay to ``lr / 10`` at the last epoch. A value above
-        ``epochs`` leaves the rate rising for the whole run (MolPAL's MPN trains that way).
+        ``epochs`` leaves the rate rising for the whole run (MolPAL's later code trains its MPN
+        that way).
+    grad_clip : float
+        Gradient-norm clip of the networks (default 10; 0 = none, as MolPAL's MPN trains).
     val_fraction : float
         Fraction of the training data held out (seeded, random) for early stopping when
         ``fit`` gets no ``X_val``.
@@ -181,6 +184,7 @@ class _MolEstimator(BaseEstimator):
         batch_size: int = 64,
         lr: float = 1e-3,
         warmup_epochs: float = 2.0,
+        grad_clip: float = 10.0,
         patience: int = 15,
         val_fraction: float = 0.1,
         calibration_fraction: float = 0.1,
@@ -232,6 +236,7 @@ class _MolEstimator(BaseEstimator):
         self.batch_size = batch_size
         self.lr = lr
         self.warmup_epochs = warmup_epochs
+        self.grad_clip = grad_clip
         self.patience = patience
         self.val_fraction = val_fraction
         self.calibration_fraction = calibration_fraction

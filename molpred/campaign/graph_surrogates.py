@@ -8,20 +8,29 @@ members directly.
   (``uncertainty="ensemble"``), std = the members' spread.
 - ``"molpal-mpn"`` (:class:`MolpalMPNSurrogate`): MolPAL's MPN (Graff et al., Chem. Sci. 2021;
   ``coleygroup/molpal``, ``molpal/models/mpnmodels.py``): one D-MPNN, hidden 300, depth 3, mean
-  readout, 2-layer FFN of 300, no dropout, batch 50, at most 50 epochs, the learning-rate
-  schedule MolPAL's code actually runs: its Noam schedule (1e-4 -> 1e-3 over 2 warm-up epochs,
-  then down to 1e-4) is given the run's total number of steps as ``steps_per_epoch``
-  (``LitMPNN.num_training_steps``), so the warm-up spans 100 epochs of steps and the rate
-  rises linearly from 1e-4 to 5.5e-4 at epoch 50, never decaying (``warmup_epochs = 2 x
-  epochs`` here),
-  mean-variance output (Gaussian likelihood; std = the predicted one; MolPAL's
-  ``MPNTwoOutputModel``, ``--conf-method mve``) or, with ``SurrogateConfig(mve=False)``, MSE and
-  no variance output (std 0; MolPAL's default ``MPNModel``, which its greedy runs train),
-  targets standardised, 20% random validation split with early stopping after 10 epochs
-  without improvement. Differences left: molpred restores the best validated weights
-  (PyTorch Lightning's ``EarlyStopping`` in MolPAL keeps the last ones) and monitors its
-  validation RMSE (MolPAL's ``val_loss`` is the mean absolute error), and uses molpred's
-  atom/bond features (molgraph v2) instead of Chemprop v1's.
+  readout, 2-layer FFN of 300, no dropout, batch 50, 50 epochs, targets standardised on the
+  training part, MSE (MolPAL's default ``MPNModel``, which its greedy runs train; std 0) or,
+  by default, a mean-variance output (Gaussian likelihood, std = the predicted one; MolPAL's
+  ``MPNTwoOutputModel``, ``--conf-method mve``). Two training codes
+  (``SurrogateConfig(protocol=...)``):
+
+  - ``"paper"`` (default): the code of the paper's results (2020-08 to 2021-03, e.g. commit
+    ``a78bc21``). A random 20% of the molecules is split off as validation and never trained
+    on; the Noam schedule warms up from 1e-4 to 1e-3 over 2 epochs and decays to 1e-4; no
+    gradient clipping; all 50 epochs run and the *last* weights are kept. (Its loop means to
+    keep the best validated weights, but it keeps ``model.state_dict()``, whose tensors are the
+    live parameters, and tests ``val_rmse > best``: the final reload is a no-op.)
+  - ``"lightning"``: the PyTorch Lightning code that replaced it (2021-10 on). Its ``NoamLR``
+    is given the run's total number of steps as ``steps_per_epoch``
+    (``LitMPNN.num_training_steps``), so the warm-up spans 100 epochs of steps and the rate
+    rises linearly from 1e-4 to 5.5e-4 at epoch 50, never decaying (``warmup_epochs = 2 x
+    epochs`` here); early stopping after 10 epochs without improvement on the 20% validation
+    split (molpred restores the best validated weights and monitors RMSE; MolPAL keeps the last
+    ones and monitors MAE: no effect in a check on two seeds).
+
+  Differences left in both: molpred's atom/bond features (molgraph v2) instead of Chemprop
+  v1's, standardised SMILES, and a fresh shuffle of the training molecules every epoch
+  (MolPAL's paper code kept one order).
 """
 
 from __future__ import annotations
@@ -52,6 +61,11 @@ class GraphEnsembleSurrogate:
         self.seed = seed
 
     default_epochs = 30
+    validation_kind = "held-out fraction (early stopping)"
+
+    def _training_rows(self, train_idx: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The rows the estimator is fitted on (all of them; see :class:`MolpalMPNSurrogate`)."""
+        return train_idx, y
 
     def _estimator(self, epochs: int):
         from molpred.estimators import MolPropertyRegressor
@@ -76,7 +90,9 @@ class GraphEnsembleSurrogate:
         t0 = time.perf_counter()
         epochs = self.config.epochs or self.default_epochs
         self.estimator_ = self._estimator(epochs)
-        smiles = [pool.smiles[i] for i in np.asarray(train_idx, dtype=np.int64)]
+        n_given = len(y)
+        train_idx, y = self._training_rows(np.asarray(train_idx, dtype=np.int64), np.asarray(y, dtype=np.float64))
+        smiles = [pool.smiles[i] for i in train_idx]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             self.estimator_.fit(smiles, np.asarray(y, dtype=np.float64))
@@ -84,9 +100,9 @@ class GraphEnsembleSurrogate:
         return {
             "surrogate": self.config.to_dict() | {"epochs": epochs},
             "seed": self.seed,
-            "n_train": int(len(y)),
+            "n_train": int(n_given),
             # the same flat keys (n, rmse, r2, spearman) as the fingerprint surrogate's
-            "validation": {"kind": "held-out fraction (early stopping)", **_validation_summary(est)},
+            "validation": {"kind": self.validation_kind, **_validation_summary(est)},
             "training": [
                 {k: v for k, v in h.items() if k != "history"} for h in getattr(est, "training_", [])
             ],
@@ -135,9 +151,9 @@ class MolpalMPNSurrogate(GraphEnsembleSurrogate):
 
     default_epochs = 50
     batch_size = 50
-    lr = 1e-3  # Noam peak, never reached: the warm-up lasts twice the run (see the module docstring)
+    lr = 1e-3  # Noam peak ("lightning": never reached, the warm-up lasts twice the run)
     val_fraction = 0.2
-    patience = 10
+    patience = 10  # "lightning" only: the paper's code trains all epochs
 
     def _uncertainty(self) -> str | None:
         if self.config.mve is not False:
@@ -147,6 +163,7 @@ class MolpalMPNSurrogate(GraphEnsembleSurrogate):
     def _estimator(self, epochs: int):
         from molpred.estimators import MolPropertyRegressor
 
+        paper = self.config.protocol == "paper"
         return MolPropertyRegressor(
             model="dmpnn",
             hidden_size=int(self.config.hidden),
@@ -159,15 +176,31 @@ class MolpalMPNSurrogate(GraphEnsembleSurrogate):
             epochs=epochs,
             batch_size=self.batch_size,
             lr=self.lr,
-            warmup_epochs=2.0 * epochs,
-            patience=self.patience,
-            val_fraction=self.val_fraction,
+            warmup_epochs=2.0 if paper else 2.0 * epochs,
+            grad_clip=0.0 if paper else 10.0,
+            # paper: fit() gets the 80% part only, so nothing is held out and the last weights stay
+            patience=0 if paper else self.patience,
+            val_fraction=0.0 if paper else self.val_fraction,
             seed=self.seed,
             device="cpu",
             applicability_domain=False,
             calibration_fraction=0.0,  # the MVE std is used as predicted, as in MolPAL
             pretrained=None,  # MolPAL trains its MPN from scratch
         )
+
+    @property
+    def validation_kind(self) -> str:
+        if self.config.protocol == "paper":
+            return "none: a random 20% left out, the last weights kept (MolPAL's paper code)"
+        return GraphEnsembleSurrogate.validation_kind
+
+    def _training_rows(self, train_idx: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The paper's code trains on a random 80% (its validation 20% only scores epochs)."""
+        if self.config.protocol != "paper" or len(y) < 2:
+            return train_idx, y
+        rng = np.random.default_rng(self.seed)
+        keep = np.sort(rng.permutation(len(y))[: max(1, int(round((1 - self.val_fraction) * len(y))))])
+        return train_idx[keep], y[keep]
 
 
 def _validation_summary(est) -> dict:

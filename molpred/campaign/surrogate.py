@@ -59,6 +59,9 @@ _DEFAULTS = {
 _OWN_STD = ("molpal-mpn", "gp")
 """Kinds whose std does not come from members (a mean-variance head, a GP posterior)."""
 
+MPN_PROTOCOLS = ("paper", "lightning")
+"""MolPAL training codes the ``molpal-mpn`` surrogate can follow (:class:`SurrogateConfig`)."""
+
 
 @dataclass(frozen=True)
 class SurrogateConfig:
@@ -96,6 +99,14 @@ class SurrogateConfig:
         likelihood, std = the predicted one (MolPAL's ``--conf-method mve``,
         ``MPNTwoOutputModel``); ``False``: MSE loss and no variance output, std = 0 (MolPAL's
         default ``--conf-method none``, ``MPNModel``, which its greedy runs use).
+    protocol : {"paper", "lightning"} or None
+        ``molpal-mpn`` only: which of MolPAL's training codes to follow (``None``: ``"paper"``).
+        ``"paper"``: the code its paper's results came from (``coleygroup/molpal`` 2020-08 to
+        2021-03, e.g. commit ``a78bc21``): Noam schedule (2 warm-up epochs, decay), all 50
+        epochs, the last weights, trained on a random 80%, no gradient clipping.
+        ``"lightning"``: its later PyTorch Lightning code (2021-10 on): the rate rises for the
+        whole run, early stopping on the 20% validation split.
+        See :mod:`molpred.campaign.graph_surrogates`.
     """
 
     kind: str = "fingerprint"
@@ -106,6 +117,7 @@ class SurrogateConfig:
     features: str | None = None
     dropout: float | None = None
     mve: bool | None = None
+    protocol: str | None = None
 
     def __post_init__(self) -> None:
         key = str(self.kind).strip().lower().replace("_", "-")
@@ -131,6 +143,13 @@ class SurrogateConfig:
             raise ValueError(f"mve is a setting of the molpal-mpn surrogate, not of {key}")
         if self.mve is not None and not isinstance(self.mve, bool | np.bool_):
             raise ValueError(f"mve must be True, False or None, got {self.mve!r}")
+        if self.protocol is not None and key != "molpal-mpn":
+            raise ValueError(f"protocol is a setting of the molpal-mpn surrogate, not of {key}")
+        if key == "molpal-mpn":
+            protocol = "paper" if self.protocol is None else self.protocol
+            if protocol not in MPN_PROTOCOLS:
+                raise ValueError(f"protocol must be one of {', '.join(MPN_PROTOCOLS)}, got {self.protocol!r}")
+            object.__setattr__(self, "protocol", protocol)
         if self.dropout is not None and not 0 <= self.dropout < 1:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
         least = 1 if key in _OWN_STD else 2
@@ -147,6 +166,9 @@ class SurrogateConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> SurrogateConfig:
+        d = dict(d)
+        if str(d.get("kind", "")).replace("_", "-") == "molpal-mpn" and "protocol" not in d:
+            d["protocol"] = "lightning"  # saved before the field existed: the MPN then trained that way
         return cls(**{k: d[k] for k in cls.__dataclass_fields__ if k in d})
 
 

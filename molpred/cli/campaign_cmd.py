@@ -27,6 +27,9 @@ def _add_settings(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-mve", dest="mve", action="store_false", default=None,
                    help="molpal-mpn: MSE loss, no variance head, std 0 (MolPAL's default, its greedy runs); "
                         "default: mean-variance head (MolPAL's --conf-method mve)")
+    p.add_argument("--mpn-protocol", choices=["paper", "lightning"], default=None,
+                   help="molpal-mpn: follow the training code of MolPAL's paper (default: Noam schedule, "
+                        "all 50 epochs, last weights) or its later Lightning code (rising rate, early stopping)")
     p.add_argument("--model", default="dmpnn", help="graph-ensemble architecture (molpred list models)")
     p.add_argument("--features", default=None,
                    help="pool fingerprint: morgan, atompair (path length 1-3, MolPAL's), atompair-full "
@@ -103,7 +106,8 @@ def _settings(args, objective: str, batch_size: int):
         objective=objective,
         direction=args.direction,
         surrogate=SurrogateConfig(args.surrogate, model=args.model, ensemble=ensemble, epochs=args.epochs,
-                                  dropout=args.dropout, features=args.features, mve=args.mve),
+                                  dropout=args.dropout, features=args.features, mve=args.mve,
+                                  protocol=args.mpn_protocol),
         acquisition=AcquisitionConfig(args.acquisition, beta=args.beta, xi=args.xi),
         batch=BatchConfig(batch_size, None if args.diversity == "none" else args.diversity, args.threshold,
                           args.n_clusters),

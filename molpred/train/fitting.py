@@ -212,7 +212,7 @@ def fit_estimator(est, smiles: list, y: np.ndarray, names: list[str] | None, val
     for m in range(est.ensemble):
         config = TrainConfig(
             task=task, epochs=est.epochs, batch_size=est.batch_size, lr=est.lr,
-            warmup_epochs=est.warmup_epochs,
+            warmup_epochs=est.warmup_epochs, grad_clip=float(est.grad_clip),
             patience=est.patience, seed=est.seed + m, progress=est.progress, loss=getattr(est, "loss", "mse"),
             encoder_lr_ratio=finetune.encoder_lr_ratio(est), freeze_encoder_epochs=finetune.freeze_epochs(est),
             **_cliff_settings(est, scaler),

@@ -45,6 +45,14 @@ def test_config_defaults_and_validation():
         SurrogateConfig("gp", mve=False)
     with pytest.raises(ValueError, match="mve must be True, False or None"):
         SurrogateConfig("molpal-mpn", mve="no")
+    assert mpn.protocol == "paper" and SurrogateConfig.from_dict(mpn.to_dict()) == mpn
+    legacy = SurrogateConfig.from_dict({"kind": "molpal-mpn", "mve": False})  # a state saved before protocol
+    assert legacy.protocol == "lightning"  # resumes the way it was trained
+    assert gp.protocol is None
+    with pytest.raises(ValueError, match="protocol is a setting of the molpal-mpn surrogate"):
+        SurrogateConfig("gp", protocol="paper")
+    with pytest.raises(ValueError, match="protocol must be one of paper, lightning"):
+        SurrogateConfig("molpal-mpn", protocol="2021")
 
 
 def test_full_range_atom_pairs_are_rdkits_default_atom_pairs(pool_and_scores):
@@ -138,6 +146,13 @@ def test_cli_simulate_and_init_take_the_new_surrogates(tmp_path, capsys):
     with Campaign.open(store) as c:
         s = c.settings.surrogate
     assert (s.kind, s.ensemble, s.features) == ("nn-ensemble", 2, "morgan")
+    mpn_store = tmp_path / "mpn.sqlite"
+    assert main(["campaign", "init", str(mpn_store), "--library", str(lib), "--smiles-col", "SMILES", "--objective",
+                 "dock", "--batch-size", "5", "--surrogate", "molpal-mpn", "--no-mve", "--mpn-protocol",
+                 "lightning"]) == 0
+    with Campaign.open(mpn_store) as c:
+        s = c.settings.surrogate
+    assert (s.kind, s.mve, s.protocol) == ("molpal-mpn", False, "lightning")
 
 
 def test_molpal_mpn_without_variance_head_trains_with_mse_and_gives_std_zero(pool_and_scores):
@@ -163,16 +178,43 @@ def test_benchmark_greedy_mpn_is_molpals_mse_model_and_older_runs_are_labelled()
     greedy, _ = method_configs("molpal-mpn-greedy", 30, 5)
     ucb, _ = method_configs("molpal-mpn-ucb", 30, 5)
     assert (greedy.mve, ucb.mve) == (False, True)
+    assert greedy.protocol == ucb.protocol == "paper"
     assert _label("molpal-mpn-greedy", _surrogate_record(greedy)) == "molpal-mpn-greedy"
     old = {"kind": "molpal-mpn", "ensemble": 1, "hidden": 300}  # written before the mve and schedule fields
     assert _label("molpal-mpn-greedy", old) == "molpal-mpn-greedy (mve head, 2-epoch warm-up)"
     assert _label("molpal-mpn-greedy", {**old, "mve": False}) == "molpal-mpn-greedy (2-epoch warm-up)"
+    lightning = _surrogate_record(SurrogateConfig("molpal-mpn", mve=False, protocol="lightning"))
+    assert _label("molpal-mpn-greedy", lightning) == "molpal-mpn-greedy (lightning code)"
+    assert _label("molpal-mpn-greedy", {k: v for k, v in lightning.items() if k != "protocol"}) == \
+        "molpal-mpn-greedy (lightning code)"  # runs recorded before the field
     assert _label("molpal-mpn-ucb", _surrogate_record(ucb)) == "molpal-mpn-ucb"
 
 
-def test_molpal_mpn_runs_molpals_effective_learning_rate_schedule(pool_and_scores):
-    """MolPAL's NoamLR gets the total step count as steps per epoch: the warm-up outlasts the run."""
+def test_molpal_mpn_lightning_protocol_runs_molpals_effective_learning_rate_schedule(pool_and_scores):
+    """MolPAL's later NoamLR gets the total step count as steps per epoch: the warm-up outlasts the run."""
     pool, scores = pool_and_scores
+    mpn = make_surrogate(SurrogateConfig("molpal-mpn", epochs=3, mve=False, protocol="lightning"), seed=0)
+    info = mpn.fit(pool, np.arange(1, 101), scores[1:101])
+    est = mpn.estimator_
+    assert est.warmup_epochs == 6 and est.lr == 1e-3 and est.grad_clip == 10
+    assert (est.val_fraction, est.patience) == (0.2, 10) and info["validation"]["n"] == 20
+
+
+def test_molpal_mpn_paper_protocol_trains_all_epochs_on_80_percent_and_keeps_the_last_weights(pool_and_scores):
+    """The code of MolPAL's paper: Noam (2 warm-up epochs), no clipping, 50 epochs, last weights."""
+    pool, scores = pool_and_scores
+    train = np.arange(1, 101)
     mpn = make_surrogate(SurrogateConfig("molpal-mpn", epochs=3, mve=False), seed=0)
-    mpn.fit(pool, np.arange(1, 101), scores[1:101])
-    assert mpn.estimator_.warmup_epochs == 6 and mpn.estimator_.lr == 1e-3
+    info = mpn.fit(pool, train, scores[train])
+    est = mpn.estimator_
+    assert (est.warmup_epochs, est.grad_clip, est.val_fraction, est.patience) == (2.0, 0.0, 0.0, 0)
+    assert info["n_train"] == 100  # 20% left out, as MolPAL's split_data does; nothing held out inside
+    assert (est.train_summary_["n_input"], est.train_summary_["n_val"]) == (80, 0)
+    history = est.training_[0]
+    assert history["best_epoch"] == 2 and history["epochs_run"] == 3  # every epoch run, the last kept
+    assert "last weights" in info["validation"]["kind"]
+    kept, _ = mpn._training_rows(train, scores[train])
+    again, _ = make_surrogate(SurrogateConfig("molpal-mpn", mve=False), seed=0)._training_rows(train, scores[train])
+    np.testing.assert_array_equal(kept, again)  # the same seed leaves out the same molecules
+    other, _ = make_surrogate(SurrogateConfig("molpal-mpn", mve=False), seed=1)._training_rows(train, scores[train])
+    assert not np.array_equal(kept, other)
