@@ -9,6 +9,7 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy.special import expit
 import torch
 
 from molpred.inference.device import autocast
@@ -176,7 +177,7 @@ def _val_score(model, val_data, val_y, config: TrainConfig, device, scaler) -> f
         pred = scaler.inverse_transform(out) if scaler is not None else out
         m = task_metrics("regression", val_y, pred, [str(i) for i in range(pred.shape[1])])
         return METRIC_DIRECTIONS["rmse"] * m["mean"]["rmse"]
-    proba = 1.0 / (1.0 + np.exp(-out))
+    proba = expit(out)  # no overflow warning for large negative logits
     m = task_metrics("classification", val_y, proba, [str(i) for i in range(proba.shape[1])])
     auc = m["mean"]["roc_auc"]
     if auc is None:  # a validation set with one class: fall back to negative log loss

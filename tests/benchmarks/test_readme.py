@@ -14,7 +14,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from benchmarks.readme import ACE_LABELS, NET_LABELS, NET_SEEDS, NET_SETS, README, RESULTS, parse_tables, update_readme
+from benchmarks.readme import (
+    ACE_LABELS,
+    MOLPAL_ROWS,
+    NET_LABELS,
+    NET_SEEDS,
+    NET_SETS,
+    README,
+    RESULTS,
+    parse_tables,
+    update_readme,
+)
 
 TEXT = README.read_text(encoding="utf-8")
 
@@ -178,3 +188,19 @@ def test_speed_table_equals_the_results_it_cites():
         for col, step in (("featurise", "featurize"), ("train (epochs only)", "train"), ("predict", "predict")):
             want = rate[row["model"], step] / rate[row["peer"], step]
             assert float(row[col].rstrip("x")) == pytest.approx(want, abs=0.006), (row["model"], step)
+
+
+def test_molpal_table_equals_the_results_it_cites():
+    body = _block("molpal")
+    assert "`benchmarks/results/molpal.md`" in body and "*scores*" in body  # names the metric it quotes
+    frame = pd.read_csv(RESULTS / "molpal.csv").set_index(["library", "method"])
+    rows = parse_tables(body)[0]
+    labels = dict(MOLPAL_ROWS)
+    methods = {label: method for method, label in labels.items()}
+    assert {r["strategy"] for r in rows} >= {labels["molpal-nn-greedy"], labels["gp-ucb"]}
+    for row in rows:
+        r = frame.loc[(row["library, k"].split(",")[0], methods[row["strategy"]])]
+        assert row["seeds"] == str(r["n_seeds"])
+        assert float(row["% top-k scores"].split(" ± ")[0]) == pytest.approx(r["scores_pct_mean"], abs=0.05)
+        if pd.notna(r["molpal_scores_pct"]):
+            assert float(row["MolPAL, scores"]) == r["molpal_scores_pct"]
