@@ -420,6 +420,22 @@ def _scaling_block(results: Path) -> str:
         "assumed (not measured) GPU rate:", "", *lines, ""])
 
 
+def _domain_block(results: Path) -> str:
+    frame = pd.read_csv(results / "domain_speed.csv")
+    md = (results / "domain_speed.md").read_text(encoding="utf-8")
+    command = re.search(r"command: `([^`]+)`", md).group(1)
+    load = re.search(r"Load average at the end: ([0-9.]+)", md).group(1)
+    cells = ", ".join(f"{r.n_train:,}: {r.us_per_query_cpu:,.0f} us (RDKit's BulkTanimotoSimilarity "
+                      f"{r.rdkit_us_per_query_cpu:,.0f}; before {r.before_us_per_query_cpu:,.0f})"
+                      for r in frame.itertuples())
+    same = "identical" if frame["max_sim_identical_to_rdkit"].all() and frame["identical_to_before"].all() else \
+        "NOT identical"
+    return (f"**Applicability-domain scoring** (`benchmarks/results/domain_speed.md`, `{command}`): CPU time per "
+            f"query molecule by number of training molecules, one thread: {cells}. Similarities are {same} to "
+            f"RDKit's and to the kernel before (one `chunk x n_train` temporary per word, as up to issue 20); "
+            f"load average {load} on the 2 cores at the end of the run.\n")
+
+
 MOLPAL_ROWS = (("random", "random"), ("molpal-rf-greedy", "MolPAL's RF (`molpal-rf`), greedy"),
                ("molpal-nn-greedy", "MolPAL's NN (`molpal-nn`), greedy"),
                ("molpal-mpn-greedy", "MolPAL's MPN (`molpal-mpn`), greedy"),
@@ -469,7 +485,7 @@ def _molpal_block(results: Path) -> str:
 
 RENDERERS = {"moleculeace": _ace_block, "moleculenet": _net_block, "speed": _speed_block, "screening": _screen_block,
              "scaling": _scaling_block,
-             "molpal": _molpal_block}
+             "molpal": _molpal_block, "domain": _domain_block}
 
 
 def render_blocks(results: Path = RESULTS) -> dict[str, str]:

@@ -204,3 +204,11 @@ def test_molpal_table_equals_the_results_it_cites():
         assert float(row["% top-k scores"].split(" ± ")[0]) == pytest.approx(r["scores_pct_mean"], abs=0.05)
         if pd.notna(r["molpal_scores_pct"]):
             assert float(row["MolPAL, scores"]) == r["molpal_scores_pct"]
+
+
+def test_domain_sentence_equals_the_results_it_cites():
+    body = _block("domain")
+    frame = pd.read_csv(RESULTS / "domain_speed.csv")
+    for r in frame.itertuples():
+        assert f"{r.n_train:,}: {r.us_per_query_cpu:,.0f} us" in body
+    assert ("NOT identical" in body) != bool(frame["max_sim_identical_to_rdkit"].all())
