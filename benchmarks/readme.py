@@ -432,7 +432,7 @@ def _domain_block(results: Path) -> str:
         "NOT identical"
     return (f"**Applicability-domain scoring** (`benchmarks/results/domain_speed.md`, `{command}`): CPU time per "
             f"query molecule by number of training molecules, one thread: {cells}. Similarities are {same} to "
-            f"RDKit's and to the kernel before (one `chunk x n_train` temporary per word, as up to issue 20); "
+            f"RDKit's and to the untiled kernel it replaced (`before`: one `chunk x n_train` temporary per word); "
             f"load average {load} on the 2 cores at the end of the run.\n")
 
 
