@@ -22,10 +22,9 @@ import numpy as np
 from rdkit import Chem
 
 import molpred.train.fitting as fitting
+from benchmarks.environment import command_line
 from molpred.featurize.atom_bond import _edges
 from molpred.featurize.graph import MolGraph
-
-from benchmarks.environment import command_line
 
 OUT = Path(__file__).resolve().parent / "results" / "molpal_mpn_features_check.jsonl"
 
@@ -77,10 +76,11 @@ class ChempropV1:
 
 
 def main(argv: list[str]) -> int:
+    import torch
+
     from benchmarks.molpal import load_library, method_configs
     from molpred.campaign.proposal import BatchConfig
     from molpred.campaign.simulate import simulate
-    import torch
 
     fitting.get_featurizer = lambda name, **kw: ChempropV1()  # this process only
     torch.set_num_threads(1)
@@ -91,7 +91,7 @@ def main(argv: list[str]) -> int:
     for seed in seeds:
         t0 = time.perf_counter()
 
-        def write(rec, seed=seed):
+        def write(rec, seed=seed, t0=t0):
             rec = {"library": library, "method": "molpal-mpn-greedy", "features": "chemprop v1 atom/bond",
                    "command": command_line(module="benchmarks.molpal_features_check"),
                    "seed": seed, "surrogate": sur.to_dict(), "elapsed": round(time.perf_counter() - t0, 1),

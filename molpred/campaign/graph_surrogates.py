@@ -42,7 +42,7 @@ import numpy as np
 
 if TYPE_CHECKING:  # annotations only: surrogate.py imports this module
     from molpred.campaign.pool import CandidatePool
-    from molpred.campaign.surrogate import SurrogateConfig
+    from molpred.campaign.surrogate_config import SurrogateConfig
 
 __all__ = ["GraphEnsembleSurrogate", "MolpalMPNSurrogate"]
 
@@ -95,7 +95,7 @@ class GraphEnsembleSurrogate:
         smiles = [pool.smiles[i] for i in train_idx]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            self.estimator_.fit(smiles, np.asarray(y, dtype=np.float64))
+            self.estimator_.fit(smiles, y)
         est = self.estimator_
         return {
             "surrogate": self.config.to_dict() | {"epochs": epochs},

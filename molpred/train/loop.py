@@ -9,8 +9,8 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.special import expit
 import torch
+from scipy.special import expit
 
 from molpred.inference.device import autocast
 from molpred.inference.forward import as_batches, predict_network, to_device
