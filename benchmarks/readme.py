@@ -484,8 +484,7 @@ def _molpal_block(results: Path) -> str:
 
 
 RENDERERS = {"moleculeace": _ace_block, "moleculenet": _net_block, "speed": _speed_block, "screening": _screen_block,
-             "scaling": _scaling_block,
-             "molpal": _molpal_block, "domain": _domain_block}
+             "scaling": _scaling_block, "molpal": _molpal_block, "domain": _domain_block}
 
 
 def render_blocks(results: Path = RESULTS) -> dict[str, str]:
