@@ -1,8 +1,9 @@
 """Cost of applicability-domain scoring per query molecule, by training-set size.
 
 ``ApplicabilityDomain.score`` compares every query with every training fingerprint (ECFP4,
-2,048 bits, packed into 32 uint64 words, popcount by ``numpy.bitwise_count``, query chunks
-sized to ~32 MB of temporaries). This measures its cost per query at 100, 2,000 and 20,000
+2,048 bits): by an int8 matrix product of the unpacked bits where ``torch._int_mm`` runs,
+else by popcount over packed 64-bit words (``numpy.bitwise_count``); the popcount kernel alone
+is timed in the same run as ``before``. This measures its cost per query at 100, 2,000 and 20,000
 training molecules (HIV compounds from MoleculeNet; 1,000 other HIV compounds as queries),
 from packed fingerprints (fingerprinting is a separate, per-query constant), and checks the
 similarities against RDKit's ``BulkTanimotoSimilarity`` (C++), which is also timed as the
@@ -84,15 +85,22 @@ def main(argv: list[str] | None = None) -> int:
 
     from molpred.uncertainty import tanimoto
 
-    tiles = (tanimoto._TILE_PAIRS, tanimoto._TILE_TRAIN)
     rows = []
     for n in args.sizes:
         ad = ApplicabilityDomain().fit(packed[:n])
-        # before: one tile per query chunk (chunk x n_train temporaries), as up to issue 20
-        tanimoto._TILE_PAIRS, tanimoto._TILE_TRAIN = 2**62, 2**62
-        old_cpu, old_wall = _timed(lambda ad=ad: ad.score(queries), args.repeats)
-        old = ad.score(queries)
-        tanimoto._TILE_PAIRS, tanimoto._TILE_TRAIN = tiles
+        # before: the popcount kernel over 64-bit words alone (as up to commit 4e6f238)
+        works = tanimoto._int8_matmul_works
+        tanimoto._int8_matmul_works = lambda: False
+        try:
+            old_cpu, old_wall = _timed(lambda ad=ad: ad.score(queries), args.repeats)
+            old = ad.score(queries)
+        finally:
+            tanimoto._int8_matmul_works = works
+        kernel = "int8 product" if ad._training_fingerprints().use_matmul(len(queries)) else "popcount"
+        c0 = time.process_time()
+        if kernel == "int8 product":
+            ad._training_fingerprints().bits()  # the unpacked copy, made once per model and process
+        prepare_ms = 1e3 * (time.process_time() - c0)
         cpu, wall = _timed(lambda ad=ad: ad.score(queries), args.repeats)
         new = ad.score(queries)
         same_old = all(np.array_equal(old[k], new[k]) for k in new)
@@ -106,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
         ref = rdkit_max().astype(np.float32)
         same = bool(np.array_equal(ours[: len(ref)], ref))
         rows.append({
-            "n_train": n, "n_queries": len(queries),
+            "n_train": n, "n_queries": len(queries), "kernel": kernel, "prepare_ms_cpu": prepare_ms,
             "before_us_per_query_cpu": 1e6 * old_cpu / len(queries),
             "before_us_per_query_wall": 1e6 * old_wall / len(queries),
             "us_per_query_cpu": 1e6 * cpu / len(queries), "us_per_query_wall": 1e6 * wall / len(queries),
@@ -133,18 +141,20 @@ def main(argv: list[str] | None = None) -> int:
         f"{args.rdkit_queries} queries, one run. `max_sim_identical_to_rdkit`: molpred's "
         "`max_sim_train` equals RDKit's similarity cast to float32, bit for bit.",
         "",
-        "`before`: the same kernel without cache tiles (one `chunk x n_train` temporary per "
-        "word, as up to issue 20), timed in the same run; `identical_to_before`: every score "
-        "array equal bit for bit.",
+        "`before`: the popcount kernel over 64-bit words in cache tiles (the only kernel up to "
+        "commit 4e6f238), timed in the same run; `after`: the kernel `ApplicabilityDomain` picks "
+        "(`kernel`; the int8 matrix product of unpacked bits where `torch._int_mm` runs). "
+        "`prepare`: unpacking the training bits for the int8 product, once per model and process "
+        "(not in the per-query cost). `identical_to_before`: every score array equal bit for bit.",
         "",
-        "| n_train | before us/query (CPU) | after us/query (CPU) | before (wall) | after (wall) | "
-        "RDKit us/query (CPU) | RDKit (wall) | identical to before | identical to RDKit |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| n_train | kernel | before us/query (CPU) | after us/query (CPU) | before (wall) | after (wall) | "
+        "prepare ms (CPU) | RDKit us/query (CPU) | RDKit (wall) | identical to before | identical to RDKit |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
-        lines.append(f"| {r['n_train']:,} | {r['before_us_per_query_cpu']:.0f} | {r['us_per_query_cpu']:.0f} | "
+        lines.append(f"| {r['n_train']:,} | {r['kernel']} | {r['before_us_per_query_cpu']:.0f} | {r['us_per_query_cpu']:.0f} | "
                      f"{r['before_us_per_query_wall']:.0f} | {r['us_per_query_wall']:.0f} | "
-                     f"{r['rdkit_us_per_query_cpu']:.0f} | {r['rdkit_us_per_query_wall']:.0f} | "
+                     f"{r['prepare_ms_cpu']:.1f} | {r['rdkit_us_per_query_cpu']:.0f} | {r['rdkit_us_per_query_wall']:.0f} | "
                      f"{r['identical_to_before']} | {r['max_sim_identical_to_rdkit']} |")
     lines += [
         "",

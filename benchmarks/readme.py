@@ -430,10 +430,11 @@ def _domain_block(results: Path) -> str:
                       for r in frame.itertuples())
     same = "identical" if frame["max_sim_identical_to_rdkit"].all() and frame["identical_to_before"].all() else \
         "NOT identical"
+    kernels = " / ".join(dict.fromkeys(frame["kernel"]))
     return (f"**Applicability-domain scoring** (`benchmarks/results/domain_speed.md`, `{command}`): CPU time per "
-            f"query molecule by number of training molecules, one thread: {cells}. Similarities are {same} to "
-            f"RDKit's and to the untiled kernel it replaced (`before`: one `chunk x n_train` temporary per word); "
-            f"load average {load} on the 2 cores at the end of the run.\n")
+            f"query molecule by number of training molecules, one thread ({kernels}): {cells}. Similarities are "
+            f"{same} to RDKit's and to the popcount kernel it replaced (`before`); load average {load} on the 2 "
+            "cores at the end of the run.\n")
 
 
 MOLPAL_ROWS = (("random", "random"), ("molpal-rf-greedy", "MolPAL's RF (`molpal-rf`), greedy"),

@@ -1,9 +1,10 @@
 """Applicability domain: is a query molecule similar enough to the training set to trust?
 
 Training molecules are kept as packed ECFP bits (``np.packbits``: 256 bytes per molecule
-for 2,048 bits), and Tanimoto similarity is computed on the packed words with a popcount,
-query chunk by query chunk (:mod:`molpred.uncertainty.tanimoto`), so 10^5 queries against
-10^4 training molecules need only a few tens of MB at any time.
+for 2,048 bits). Tanimoto similarity is computed query chunk by query chunk with exact integer
+kernels (an int8 matrix product, or a popcount on the packed words;
+:mod:`molpred.uncertainty.tanimoto`), so 10^5 queries against 10^4 training molecules need only
+a few tens of MB of temporaries at any time.
 
 The state is one ``uint8`` array (:meth:`ApplicabilityDomain.state_arrays`, for safetensors)
 plus a JSON dict (:meth:`ApplicabilityDomain.config_dict`): nothing is pickled.
@@ -23,7 +24,7 @@ import numpy as np
 
 from molpred.exceptions import ModelFileError, NotFittedError
 from molpred.uncertainty._arrays import check_choice, check_state
-from molpred.uncertainty.tanimoto import packed_tanimoto, tanimoto_chunks
+from molpred.uncertainty.tanimoto import TrainingFingerprints, packed_tanimoto, tanimoto_chunks
 
 __all__ = ["ApplicabilityDomain", "packed_tanimoto", "DOMAIN_SCORES"]
 
@@ -172,13 +173,20 @@ class ApplicabilityDomain:
         knn = np.full(n, np.nan, dtype=np.float32)
         nearest = np.full(n, -1, dtype=np.int64)
         idx = np.flatnonzero(valid)
-        for start, sims in tanimoto_chunks(packed[idx], self.train_packed_, self.chunk_size):
+        for start, sims in tanimoto_chunks(packed[idx], self._training_fingerprints(), self.chunk_size):
             rows = idx[start : start + sims.shape[0]]
             nearest[rows] = sims.argmax(axis=1)
             max_sim[rows] = sims[np.arange(sims.shape[0]), nearest[rows]]
             top = np.partition(sims, n_train - k, axis=1)[:, n_train - k :]
             knn[rows] = top.mean(axis=1)
         return {"max_sim_train": max_sim, "mean_sim_knn": knn, "nearest_train_index": nearest}
+
+    def _training_fingerprints(self) -> TrainingFingerprints:
+        """``train_packed_`` prepared for queries, kept between calls (rebuilt after a refit)."""
+        prepared = self.__dict__.get("_prepared")
+        if prepared is None or prepared.packed is not self.train_packed_:
+            prepared = self._prepared = TrainingFingerprints(self.train_packed_)
+        return prepared
 
     def fit_threshold(
         self,

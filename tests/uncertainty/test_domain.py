@@ -201,18 +201,32 @@ def test_errors():
         ApplicabilityDomain.from_state({}, cfg)
 
 
-def test_tiled_kernel_is_bit_identical_to_rdkit_across_tile_boundaries(monkeypatch):
-    """The popcount loop runs in cache-sized tiles; tiles must not change a single bit."""
-    from rdkit import DataStructs
-
+def _force_kernel(monkeypatch, kernel: str) -> None:
+    """Make :mod:`molpred.uncertainty.tanimoto` use one kernel, in small tiles."""
     from molpred.uncertainty import tanimoto
+
+    if kernel == "popcount":
+        monkeypatch.setattr(tanimoto, "_int8_matmul_works", lambda: False)
+        monkeypatch.setattr(tanimoto, "_TILE_TRAIN", 256)  # 700 = 256 + 256 + 188 training columns
+        monkeypatch.setattr(tanimoto, "_TILE_PAIRS", 256 * 16)  # 16 queries per tile: 50 = 16 * 3 + 2
+    else:
+        if not tanimoto._int8_matmul_works():
+            pytest.skip("torch._int_mm has no kernel here")
+        monkeypatch.setattr(tanimoto, "_MATMUL_MIN_QUERIES", 1)
+        monkeypatch.setattr(tanimoto, "_MATMUL_TILE_TRAIN", 256)
+
+
+@pytest.mark.parametrize("kernel", ["popcount", "matmul"])
+def test_kernels_are_bit_identical_to_rdkit_across_tile_boundaries(monkeypatch, kernel):
+    """Both kernels run in tiles; neither the kernel nor the tiles may change a single bit."""
+    from rdkit import DataStructs
 
     rng = np.random.default_rng(3)
     train = (rng.random((700, 2048)) < 0.03).astype(np.uint8)
     query = (rng.random((50, 2048)) < 0.03).astype(np.uint8)
     query[0] = 0  # an empty fingerprint scores 0
-    monkeypatch.setattr(tanimoto, "_TILE_TRAIN", 256)  # 700 = 256 + 256 + 188 training columns
-    monkeypatch.setattr(tanimoto, "_TILE_PAIRS", 256 * 16)  # 16 queries per tile: 50 = 16 * 3 + 2
+    train[5] = 0
+    _force_kernel(monkeypatch, kernel)
     got = packed_tanimoto(np.packbits(query, axis=1), np.packbits(train, axis=1))
 
     def bitvect(row):
@@ -225,3 +239,26 @@ def test_tiled_kernel_is_bit_identical_to_rdkit_across_tile_boundaries(monkeypat
     want = np.array([DataStructs.BulkTanimotoSimilarity(bitvect(q), t_bv) for q in query[1:]], dtype=np.float32)
     np.testing.assert_array_equal(got[1:], want)
     assert not got[0].any()
+
+
+def test_domain_scores_equal_with_either_kernel_and_after_pickling(monkeypatch):
+    """The unpacked training copy of the int8 kernel is a cache: never pickled, never stale."""
+    import pickle
+
+    from molpred.uncertainty import tanimoto
+
+    rng = np.random.default_rng(4)
+    train = (rng.random((400, 1024)) < 0.05).astype(np.uint8)
+    query = (rng.random((80, 1024)) < 0.05).astype(np.uint8)
+    ad = ApplicabilityDomain(n_bits=1024, k=3).fit(train)
+    _force_kernel(monkeypatch, "matmul")
+    fast = ad.score(query)
+    assert ad._prepared._bits is not None  # unpacked once, kept for the next batch
+    clone = pickle.loads(pickle.dumps(ad))
+    assert clone._prepared._bits is None
+    monkeypatch.setattr(tanimoto, "_int8_matmul_works", lambda: False)
+    for scores in (clone.score(query), ad.score(query)):
+        for key in fast:
+            np.testing.assert_array_equal(scores[key], fast[key])
+    ad.fit(train[:200])  # a refit drops the prepared copy of the old training set
+    assert len(ad._training_fingerprints()) == 200
