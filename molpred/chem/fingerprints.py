@@ -53,10 +53,12 @@ def morgan_fingerprints(
 
 def _as_uint8(gen, mols: Sequence[Chem.Mol], n_bits: int, counts: bool) -> np.ndarray:
     """``n_mols x n_bits`` uint8 from an RDKit fingerprint generator (counts capped at 255)."""
-    out = np.zeros((len(mols), n_bits), dtype=np.uint8)
+    out = np.empty((len(mols), n_bits), dtype=np.uint8)
     for i, m in enumerate(mols):
-        fp = gen.GetCountFingerprintAsNumPy(m) if counts else gen.GetFingerprintAsNumPy(m)
-        out[i] = np.minimum(fp, 255)
+        if counts:
+            out[i] = np.minimum(gen.GetCountFingerprintAsNumPy(m), 255)
+        else:
+            out[i] = gen.GetFingerprintAsNumPy(m)  # uint8 0/1 already
     return out
 
 
