@@ -6,7 +6,7 @@ package is callable so that the documented function and the subpackage share one
 Modules, in data-flow order: ``descriptors`` (the fixed descriptor list), ``exclusion``
 (benchmark molecules kept out), ``cache`` (streaming descriptor pass to Parquet shards),
 ``scaling`` (robust standardisation), ``checkpoint``, ``trainer``, ``bundle`` (encoder files,
-shipped names), ``report`` (loss curve).
+shipped names), ``export`` (a bundle from a run's latest checkpoint), ``report`` (loss curve).
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from __future__ import annotations
 import sys
 import types
 
-from molpred.pretrain.trainer import PretrainConfig, export_encoder, pretrain
+from molpred.pretrain.export import export_encoder
+from molpred.pretrain.trainer import PretrainConfig, pretrain
 
 __all__ = ["pretrain", "export_encoder", "PretrainConfig"]
 
