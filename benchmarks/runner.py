@@ -2,7 +2,8 @@
 
 ``python -m benchmarks TASK_OR_SUITE [--models ...] [--seeds ...] [--quick] [--out DIR]``
 
-Each finished (task, model, seed) appends one row to ``<out>/<label>_results.csv`` at once,
+Each finished (task, model, seed) appends one row to ``<out>/<label>_results.csv`` at once
+(``<label>``: the suite, also for named tasks of one suite; ``_quick`` added in quick mode),
 so an interrupted run keeps its progress, and a rerun skips rows already there (same task,
 model, seed and epochs setting). Test-set predictions of regression tasks go to
 ``<out>/predictions/`` for parity plots; ``<label>_runs.jsonl`` records every invocation
@@ -45,7 +46,13 @@ def _safe(text: str) -> str:
 
 
 def _label(suite_or_task: str, quick: bool) -> str:
-    base = suite_or_task if suite_or_task in SUITES or suite_or_task == "speed" else _safe(suite_or_task)
+    """File label of a run: its suite, also when it names tasks of one suite (their rows join the
+    suite's table); tasks from several suites get a label of their own."""
+    if suite_or_task in SUITES or suite_or_task == "speed":
+        base = suite_or_task
+    else:
+        suites = {task.suite for task in resolve(suite_or_task)}
+        base = suites.pop() if len(suites) == 1 and next(iter(suites)) in SUITES else _safe(suite_or_task)
     return f"{base}_quick" if quick else base
 
 

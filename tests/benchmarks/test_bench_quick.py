@@ -114,3 +114,21 @@ def test_a_row_another_process_is_computing_is_skipped_not_repeated(tmp_path, mo
     assert computed == ["rf"]
     run(task, quick=True, out_dir=tmp_path, models=["svm", "rf"], report=False)  # the claim is released
     assert computed == ["rf", "svm"]
+
+
+def test_named_tasks_of_one_suite_join_its_table(tmp_path, monkeypatch):
+    """A run of named tasks writes to its suite's results file, not one of its own."""
+    import benchmarks.runner as runner
+
+    monkeypatch.setattr(runner, "_run_one", lambda data, name, seed, epochs: (
+        {"rmse": 1.0, "rmse_cliff": 1.0, "train_time_s": 0.0}, None))
+    monkeypatch.setattr(runner, "_save_predictions", lambda *a: None)
+    from benchmarks.tasks import SUITES
+
+    names = SUITES["moleculeace"][:3]
+    run(",".join(names[:2]), quick=True, out_dir=tmp_path, models=["svm"], report=False)
+    run(names[2], quick=True, out_dir=tmp_path, models=["svm"], report=False)
+    assert sorted(p.name for p in tmp_path.glob("*_results.csv")) == ["moleculeace_quick_results.csv"]
+    assert sorted(pd.read_csv(tmp_path / "moleculeace_quick_results.csv")["task"]) == sorted(names)
+    assert runner._label("moleculeace/CHEMBL204_Ki,moleculenet/esol", quick=False) == \
+        "moleculeace_CHEMBL204_Ki_moleculenet_esol"
