@@ -89,13 +89,13 @@ def main(argv: list[str] | None = None) -> int:
     for n in args.sizes:
         ad = ApplicabilityDomain().fit(packed[:n])
         # before: the popcount kernel over 64-bit words alone (as up to commit 4e6f238)
-        works = tanimoto._int8_matmul_works
-        tanimoto._int8_matmul_works = lambda: False
+        pays = tanimoto._int8_matmul_pays
+        tanimoto._int8_matmul_pays = lambda: False
         try:
             old_cpu, old_wall = _timed(lambda ad=ad: ad.score(queries), args.repeats)
             old = ad.score(queries)
         finally:
-            tanimoto._int8_matmul_works = works
+            tanimoto._int8_matmul_pays = pays
         kernel = "int8 product" if ad._training_fingerprints().use_matmul(len(queries)) else "popcount"
         c0 = time.process_time()
         if kernel == "int8 product":

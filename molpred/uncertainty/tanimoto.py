@@ -7,8 +7,8 @@ from one of two exact kernels:
   VNNI/AMX instructions on current x86 CPUs): about 4x less CPU per query than the popcount
   at 2,000-20,000 training molecules (``benchmarks/results/domain_speed.md``). The training
   bits are unpacked once (1 byte per bit) by :class:`TrainingFingerprints` and reused across
-  calls; used when that copy stays under ``_MATMUL_MAX_BYTES`` and a chunk has enough queries
-  to amortise it;
+  calls; used when that copy stays under ``_MATMUL_MAX_BYTES``, a chunk has enough queries to
+  amortise it, and a one-off timing in the process finds it faster than the popcount here;
 - otherwise, a popcount over 64-bit words, tile by tile (``_TILE_PAIRS``) so its word-by-word
   temporaries stay in the CPU cache.
 
@@ -79,6 +79,37 @@ def _int8_matmul_works() -> bool:
         return False
 
 
+@functools.cache
+def _int8_matmul_pays() -> bool:
+    """True when the int8 product counts faster than the popcount on this CPU (timed once).
+
+    Both kernels count one ``64 x 2,048``-query by ``2,048``-training block of 2,048-bit
+    fingerprints, best of 3; CPUs without int8 dot-product instructions (or a build whose
+    ``_int_mm`` falls back to a plain loop) keep the popcount.
+    """
+    if not _int8_matmul_works():
+        return False
+    import time
+
+    rng = np.random.default_rng(0)
+    q = np.packbits(rng.random((64, 2048)) < 0.03, axis=1)
+    train = TrainingFingerprints(np.packbits(rng.random((2048, 2048)) < 0.03, axis=1))
+    train.bits()
+    counts = _popcount_rows(_as_words(q))
+
+    def best(fn) -> float:
+        times = []
+        for _ in range(3):
+            t0 = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - t0)
+        return min(times)
+
+    product = best(lambda: _matmul_sims(q, counts, train))
+    popcount = best(lambda: list(_popcount_chunks(_as_words(q), counts, train, 64)))
+    return product < popcount
+
+
 class TrainingFingerprints:
     """Packed training fingerprints, prepared once for repeated Tanimoto queries.
 
@@ -118,7 +149,7 @@ class TrainingFingerprints:
         """Whether the int8 product should score ``n_queries`` queries."""
         n_bytes = len(self) * self.packed.shape[1] * 8
         worth = self._bits is not None or n_queries >= _MATMUL_MIN_QUERIES
-        return worth and n_bytes <= _MATMUL_MAX_BYTES and _int8_matmul_works()
+        return worth and n_bytes <= _MATMUL_MAX_BYTES and _int8_matmul_pays()
 
     def __getstate__(self) -> dict:  # the unpacked copy is rebuilt on demand, never shipped
         return {**self.__dict__, "_bits": None}

@@ -206,12 +206,13 @@ def _force_kernel(monkeypatch, kernel: str) -> None:
     from molpred.uncertainty import tanimoto
 
     if kernel == "popcount":
-        monkeypatch.setattr(tanimoto, "_int8_matmul_works", lambda: False)
+        monkeypatch.setattr(tanimoto, "_int8_matmul_pays", lambda: False)
         monkeypatch.setattr(tanimoto, "_TILE_TRAIN", 256)  # 700 = 256 + 256 + 188 training columns
         monkeypatch.setattr(tanimoto, "_TILE_PAIRS", 256 * 16)  # 16 queries per tile: 50 = 16 * 3 + 2
     else:
         if not tanimoto._int8_matmul_works():
             pytest.skip("torch._int_mm has no kernel here")
+        monkeypatch.setattr(tanimoto, "_int8_matmul_pays", lambda: True)
         monkeypatch.setattr(tanimoto, "_MATMUL_MIN_QUERIES", 1)
         monkeypatch.setattr(tanimoto, "_MATMUL_TILE_TRAIN", 256)
 
@@ -256,9 +257,22 @@ def test_domain_scores_equal_with_either_kernel_and_after_pickling(monkeypatch):
     assert ad._prepared._bits is not None  # unpacked once, kept for the next batch
     clone = pickle.loads(pickle.dumps(ad))
     assert clone._prepared._bits is None
-    monkeypatch.setattr(tanimoto, "_int8_matmul_works", lambda: False)
+    monkeypatch.setattr(tanimoto, "_int8_matmul_pays", lambda: False)
     for scores in (clone.score(query), ad.score(query)):
         for key in fast:
             np.testing.assert_array_equal(scores[key], fast[key])
     ad.fit(train[:200])  # a refit drops the prepared copy of the old training set
     assert len(ad._training_fingerprints()) == 200
+
+
+def test_int8_kernel_is_chosen_only_where_it_runs_and_pays(monkeypatch):
+    from molpred.uncertainty import tanimoto
+
+    tanimoto._int8_matmul_pays.cache_clear()
+    monkeypatch.setattr(tanimoto, "_int8_matmul_works", lambda: False)  # e.g. torch without _int_mm
+    try:
+        assert tanimoto._int8_matmul_pays() is False
+        train = tanimoto.TrainingFingerprints(np.zeros((10, 256), np.uint8))
+        assert not train.use_matmul(1000)
+    finally:
+        tanimoto._int8_matmul_pays.cache_clear()  # the real answer is timed again on next use
