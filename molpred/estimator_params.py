@@ -45,7 +45,7 @@ def check_params(est) -> None:
     check_model_name(est.model)
     check_duplicate_policy(est.duplicates)
     if est.model == "auto":
-        from molpred.learners.stack import check_stack_params
+        from molpred.learners.stack_members import check_stack_params
 
         check_stack_params(est)
     from molpred.learners import build_learner, is_learner, learner_settings

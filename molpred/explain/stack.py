@@ -33,7 +33,7 @@ def stack_attributions(estimator, smiles: Sequence[str] | str, target: str | int
         A member is a kernel or tree learner (no gradients), or a bad ``target``/``method``.
     """
     from molpred.explain.attribution import atom_attributions, resolve_target
-    from molpred.learners.stack import parse_member
+    from molpred.learners.stack_members import parse_member
 
     learners = [n for n in estimator.stack_members_ if not parse_member(n).is_network]
     if learners:

@@ -61,7 +61,7 @@ def load_stack_members(est, d: Path, config: dict) -> list:
     """
     from molpred.featurize.registry import featurizer_from_spec
     from molpred.io import CONFIG_FILE, load, sha256_file
-    from molpred.learners.stack import parse_member
+    from molpred.learners.stack_members import parse_member
 
     where = f"{d}/{CONFIG_FILE}"
     stack = config.get("stack")

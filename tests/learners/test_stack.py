@@ -22,7 +22,7 @@ from sklearn.base import clone
 import molpred
 from molpred import MolPropertyClassifier, MolPropertyRegressor
 from molpred.exceptions import ModelFileError, NotFittedError
-from molpred.learners.stack import parse_member
+from molpred.learners.stack_members import parse_member
 from molpred.learners.stack_weights import simplex_least_squares
 
 ROOT = Path(__file__).resolve().parents[2]
