@@ -52,7 +52,8 @@ def _label(suite_or_task: str, quick: bool) -> str:
         base = suite_or_task
     else:
         suites = {task.suite for task in resolve(suite_or_task)}
-        base = suites.pop() if len(suites) == 1 and next(iter(suites)) in SUITES else _safe(suite_or_task)
+        only = next(iter(suites)) if len(suites) == 1 else None
+        base = only if only in SUITES else _safe(suite_or_task)
     return f"{base}_quick" if quick else base
 
 
