@@ -228,8 +228,8 @@ def method_configs(method: str, dmpnn_epochs: int, fp_ensemble: int):
     kind, acq = method.rsplit("-", 1)
     if kind == "molpal-nn":  # MolPAL's NN: no dropout for greedy, MC dropout 0.2 x 10 otherwise
         sur = SurrogateConfig("molpal-nn", dropout=None if acq == "greedy" else 0.2)
-    elif kind == "molpal-mpn":  # MolPAL's MPN: MSE for greedy (its default MPNModel), variance head otherwise
-        sur = SurrogateConfig("molpal-mpn", mve=acq != "greedy")
+    elif kind == "molpal-mpn":  # MolPAL's MPN with the variance head: its paper's experiment script passed
+        sur = SurrogateConfig("molpal-mpn", mve=True)  # --conf-method mve to every MPN run, greedy included
     elif kind in ("molpal-rf", "nn-ensemble", "gp"):
         sur = SurrogateConfig(kind)
     elif kind == "fp":
@@ -258,12 +258,15 @@ def _label(method: str, surrogate: dict) -> str:
     """Method name, with the epochs for graph ensembles run with non-default epochs, the
     kind of std for graph-ensemble UCB runs made with the earlier, calibrated std, and, for
     MPN runs not made with the paper's protocol, the training code they followed (and the
-    mean-variance head of greedy runs made before greedy trained MolPAL's MSE model)."""
+    mean-variance head of greedy runs made before greedy trained MolPAL's MSE model); greedy
+    MPN runs of the paper protocol trained with MSE are labelled ``(mse head)``."""
     label = method
     if method.startswith("dmpnn") and surrogate.get("epochs") not in (None, 30):
         label = f"{label} ({surrogate['epochs']} epochs)"
     if method == "dmpnn-ucb" and surrogate.get("std") != GRAPH_STD:
         label = f"{label} (calibrated std)"
+    if method == "molpal-mpn-greedy" and surrogate.get("protocol") == "paper" and surrogate.get("mve") is False:
+        label = f"{label} (mse head)"  # runs made before greedy trained the variance head, as MolPAL's did
     if method.startswith("molpal-mpn") and surrogate.get("protocol") != "paper":
         tags = []  # runs of MolPAL's later (Lightning) code, or made before either was followed
         if method == "molpal-mpn-greedy" and surrogate.get("mve") is not False:

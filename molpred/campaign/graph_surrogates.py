@@ -9,9 +9,10 @@ members directly.
 - ``"molpal-mpn"`` (:class:`MolpalMPNSurrogate`): MolPAL's MPN (Graff et al., Chem. Sci. 2021;
   ``coleygroup/molpal``, ``molpal/models/mpnmodels.py``): one D-MPNN, hidden 300, depth 3, mean
   readout, 2-layer FFN of 300, no dropout, batch 50, 50 epochs, targets standardised on the
-  training part, MSE (MolPAL's default ``MPNModel``, which its greedy runs train; std 0) or,
-  by default, a mean-variance output (Gaussian likelihood, std = the predicted one; MolPAL's
-  ``MPNTwoOutputModel``, ``--conf-method mve``). Two training codes
+  training part, MSE (MolPAL's ``MPNModel``, ``--conf-method none``; std 0) or, by default,
+  a mean-variance output (Gaussian likelihood, std = the predicted one; MolPAL's
+  ``MPNTwoOutputModel``, ``--conf-method mve``, which the paper's experiment script
+  ``scripts/submit_molpal.py`` passed to every MPN run, greedy included). Two training codes
   (``SurrogateConfig(protocol=...)``):
 
   - ``"paper"`` (default): the code of the paper's results (2020-08 to 2021-03, e.g. commit

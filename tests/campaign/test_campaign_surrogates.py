@@ -172,14 +172,16 @@ def test_molpal_mpn_without_variance_head_trains_with_mse_and_gives_std_zero(poo
     assert not np.allclose(mve.predict(pool, test)[0], mean[test])  # a different loss, a different fit
 
 
-def test_benchmark_greedy_mpn_is_molpals_mse_model_and_older_runs_are_labelled():
+def test_benchmark_greedy_mpn_trains_the_variance_head_as_molpals_runs_did_and_older_runs_are_labelled():
     from benchmarks.molpal import _label, _surrogate_record, method_configs
 
     greedy, _ = method_configs("molpal-mpn-greedy", 30, 5)
     ucb, _ = method_configs("molpal-mpn-ucb", 30, 5)
-    assert (greedy.mve, ucb.mve) == (False, True)
+    assert (greedy.mve, ucb.mve) == (True, True)  # MolPAL's submit_molpal.py: --conf-method mve for every MPN run
     assert greedy.protocol == ucb.protocol == "paper"
     assert _label("molpal-mpn-greedy", _surrogate_record(greedy)) == "molpal-mpn-greedy"
+    mse = _surrogate_record(SurrogateConfig("molpal-mpn", mve=False))  # the paper protocol with MSE (earlier runs)
+    assert _label("molpal-mpn-greedy", mse) == "molpal-mpn-greedy (mse head)"
     old = {"kind": "molpal-mpn", "ensemble": 1, "hidden": 300}  # written before the mve and schedule fields
     assert _label("molpal-mpn-greedy", old) == "molpal-mpn-greedy (mve head, 2-epoch warm-up)"
     assert _label("molpal-mpn-greedy", {**old, "mve": False}) == "molpal-mpn-greedy (2-epoch warm-up)"
