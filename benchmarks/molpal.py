@@ -406,8 +406,19 @@ def _fmt(mean, std) -> str:
     return f"{mean}" + ("" if std is None else f" +- {std}")
 
 
+def _code_here(code: dict, library: str, method: str) -> dict:
+    """MolPAL's own code run here (``benchmarks.molpal_paper_code``) for a reproduction method, or ``{}``."""
+    parts = method.split("-")
+    if " (" in method or len(parts) != 3 or parts[0] != "molpal":
+        return {}
+    return code.get((library, parts[1], parts[2]), {})
+
+
 def cmd_report(args) -> int:
+    from benchmarks.molpal_paper_code import summary
+
     out = Path(args.out)
+    code = summary(out / "molpal_paper_code.jsonl")
     runs = _runs(out / "molpal_runs.jsonl")
     partial = _partial(out / "molpal_runs.jsonl", runs)
     rows = []
@@ -434,6 +445,9 @@ def cmd_report(args) -> int:
             "molpal_smiles_pct": MOLPAL_SMILES[lib].get(ref) if ref else None,
             "scores_minus_molpal": (round(scores[0] - MOLPAL_TABLE[lib][ref], 1)
                                     if ref and scores[0] is not None else None),
+            "molpal_code_scores_pct": _code_here(code, lib, method).get("scores_pct_mean"),
+            "molpal_code_scores_pct_std": _code_here(code, lib, method).get("scores_pct_std"),
+            "molpal_code_seeds": _code_here(code, lib, method).get("seeds"),
             # kept under its earlier name: the SMILES metric (fraction of the top-k molecules)
             "found_pct_mean": smiles[0], "found_pct_std": smiles[1],
             "round_seconds_mean": round(acq_rounds["round_seconds"].mean(), 1),
@@ -510,8 +524,12 @@ def cmd_report(args) -> int:
         "Wall time per acquisition round (train + score the pool + choose): mean (max) over rounds and",
         "seeds, on a shared 2-core machine; CPU s = this process's CPU time per round where logged.",
         "",
-        "| library | method | seeds | metrics logged | scores % | MolPAL scores % | SMILES % | MolPAL SMILES % | avg top-k score | wall s / round (max); CPU s |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "MolPAL code here: MolPAL's own paper code (`coleygroup/molpal` a78bc21) run on this machine with the",
+        "arguments of its experiment script and the same seeds for the initial batch",
+        "(`python -m benchmarks.molpal_paper_code`, `molpal_paper_code.md`); seeds in brackets.",
+        "",
+        "| library | method | seeds | metrics logged | scores % | MolPAL scores % | MolPAL code here, scores % | SMILES % | MolPAL SMILES % | avg top-k score | wall s / round (max); CPU s |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         cpu = "" if r["round_cpu_seconds_mean"] is None else f"; {r['round_cpu_seconds_mean']}"
@@ -519,6 +537,7 @@ def cmd_report(args) -> int:
             f"| {r['library']} top-{r['top_k']} | {r['method']} | {r['n_seeds']} | {r['metrics_logged']} | "
             f"{_fmt(r['scores_pct_mean'], r['scores_pct_std'])} | "
             f"{'' if r['molpal_scores_pct'] is None else r['molpal_scores_pct']} | "
+            f"{'' if r['molpal_code_scores_pct'] is None else _fmt(r['molpal_code_scores_pct'], r['molpal_code_scores_pct_std']) + ' (' + r['molpal_code_seeds'] + ')'} | "
             f"{_fmt(r['smiles_pct_mean'], r['smiles_pct_std'])} | "
             f"{'' if r['molpal_smiles_pct'] is None else r['molpal_smiles_pct']} | "
             f"{'' if r['avg_topk_score_mean'] is None else r['avg_topk_score_mean']} | "

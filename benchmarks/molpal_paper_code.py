@@ -201,10 +201,33 @@ def cmd_run(args) -> int:
     return 0
 
 
+def _records(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip().endswith("}")]
+
+
+def final_rounds(path: Path) -> pd.DataFrame:
+    """The last round of every finished run in ``molpal_paper_code.jsonl`` (the last attempt of each)."""
+    frame = pd.DataFrame([r for r in _records(path) if r["final"]])
+    return frame.drop_duplicates("name", keep="last") if len(frame) else frame
+
+
+def summary(path: Path) -> dict[tuple[str, str, str], dict]:
+    """``(library, model, metric) -> {"n_seeds", "seeds", "scores_pct_mean", "scores_pct_std"}`` of MolPAL's code."""
+    if not Path(path).is_file():
+        return {}
+    out = {}
+    for (lib, model, metric), g in final_rounds(Path(path)).groupby(["library", "model", "metric"]):
+        pct = 100 * g[f"top{int(g['top_k'].iloc[0])}_scores"]
+        out[(lib, model, metric)] = {"n_seeds": len(g), "seeds": " ".join(map(str, sorted(g["seed"]))),
+                                     "scores_pct_mean": round(pct.mean(), 1),
+                                     "scores_pct_std": round(pct.std(ddof=1), 1) if len(g) > 1 else None}
+    return out
+
+
 def cmd_report(args) -> int:
     out = Path(args.out)
-    rows = [json.loads(line) for line in (out / "molpal_paper_code.jsonl").read_text().splitlines() if line.strip()]
-    final = pd.DataFrame([r for r in rows if r["final"]]).drop_duplicates("name", keep="last")
+    rows = _records(out / "molpal_paper_code.jsonl")
+    final = final_rounds(out / "molpal_paper_code.jsonl")
     lines = ["# MolPAL's own code (a78bc21) run on this machine", "",
              "`python -m benchmarks.molpal_paper_code` runs MolPAL's paper code with its experiment script's",
              "arguments (module docstring) and scores every round with molpred's implementation of MolPAL's",
@@ -214,6 +237,7 @@ def cmd_report(args) -> int:
              "| MolPAL paper SMILES % | per seed (scores %) | wall min / run |",
              "|---|---|---|---|---|---|---|---|---|"]
     for (lib, model, metric), g in final.groupby(["library", "model", "metric"]):
+        g = g.sort_values("seed")
         k = int(g["top_k"].iloc[0])
         sc, sm = 100 * g[f"top{k}_scores"], 100 * g[f"top{k}_smiles"]
         ref = MOLPAL_ROWS.get((model, metric))
@@ -222,7 +246,7 @@ def cmd_report(args) -> int:
             f"| {lib} top-{k} | {model} {metric} ({g['conf_method'].iloc[0]}) | {' '.join(map(str, sorted(g.seed)))} "
             f"| {sc.mean():.1f}{std(sc)} | {MOLPAL_TABLE[lib].get(ref, '') if ref else ''} | {sm.mean():.1f}{std(sm)} "
             f"| {MOLPAL_SMILES[lib].get(ref, '') if ref else ''} "
-            f"| {', '.join(f'{v:.1f}' for v in sc[g.seed.argsort()])} | {g['run_wall_seconds'].mean() / 60:.1f} |")
+            f"| {', '.join(f'{v:.1f}' for v in sc)} | {g['run_wall_seconds'].mean() / 60:.1f} |")
     peer = rows[-1]["peer_versions"]
     lines += ["", "Commands:", "", *sorted({f"    {r['command']}" for r in rows}), "",
               f"MolPAL's interpreter: {json.dumps(peer)}; machine: {json.dumps(rows[-1]['machine'])}.", ""]

@@ -440,6 +440,7 @@ def _domain_block(results: Path) -> str:
 MOLPAL_ROWS = (("random", "random"), ("molpal-rf-greedy", "MolPAL's RF (`molpal-rf`), greedy"),
                ("molpal-nn-greedy", "MolPAL's NN (`molpal-nn`), greedy"),
                ("molpal-mpn-greedy", "MolPAL's MPN (`molpal-mpn`), greedy"),
+               ("molpal-mpn-greedy (mse head)", "MolPAL's MPN trained with MSE (not MolPAL's runs), greedy"),
                ("molpal-mpn-ucb", "MolPAL's MPN (`molpal-mpn`), UCB"),
                ("gp-ucb", "**molpred: `--surrogate gp --acquisition ucb`**"))
 """Rows of the README's MolPAL table: the reproduction rows, then molpred's best strategy."""
@@ -456,9 +457,9 @@ def _pm(mean, std, missing: str = "not run") -> str:
 
 def _molpal_block(results: Path) -> str:
     frame = pd.read_csv(results / "molpal.csv")
-    lines = ["| strategy | library, k | seeds | % top-k scores | MolPAL, scores | % top-k SMILES | MolPAL, SMILES "
-             "| CPU s / round |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = ["| strategy | library, k | seeds | % top-k scores | MolPAL, scores | MolPAL's code here, scores (seeds) "
+             "| % top-k SMILES | MolPAL, SMILES | CPU s / round |",
+             "|---|---|---|---|---|---|---|---|---|"]
     best = {}
     for library in ("10k", "50k"):
         for method, label in MOLPAL_ROWS:
@@ -467,8 +468,11 @@ def _molpal_block(results: Path) -> str:
                 continue
             r = row.iloc[0]
             cpu = _pm(r["round_cpu_seconds_mean"], None, "not logged")
+            code = r.get("molpal_code_scores_pct")
+            here = "" if pd.isna(code) else f"{_pm(code, r['molpal_code_scores_pct_std'])} ({r['molpal_code_seeds']})"
             lines.append(f"| {label} | {library}, top-{r['top_k']} | {r['n_seeds']} | "
                          f"{_pm(r['scores_pct_mean'], r['scores_pct_std'])} | {_pm(r['molpal_scores_pct'], None, '')} | "
+                         f"{here} | "
                          f"{_pm(r['smiles_pct_mean'], r['smiles_pct_std'])} | {_pm(r['molpal_smiles_pct'], None, '')} | {cpu} |")
             if method == "gp-ucb":
                 best[library] = r["scores_pct_mean"]
@@ -480,7 +484,9 @@ def _molpal_block(results: Path) -> str:
         "every round, mean ± std over seeds). The metric is MolPAL's headline number: % of the true top-k "
         "*scores* found after 6% of the library, ties at the k-th score counted as MolPAL counts them; "
         "% of the top-k molecules (SMILES) found is beside it. MolPAL's columns are its paper's numbers; "
-        "CPU per round is this process's, on one thread.", "", *lines, "",
+        "\"MolPAL's code here\" is MolPAL's own paper code (a78bc21) run on this machine with its experiment "
+        "script's arguments and the same seeds (`python -m benchmarks.molpal_paper_code`, "
+        "`benchmarks/results/molpal_paper_code.md`); CPU per round is this process's, on one thread.", "", *lines, "",
         f"molpred's best strategy against the goals: {goals}.", ""])
 
 

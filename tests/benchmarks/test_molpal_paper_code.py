@@ -73,7 +73,7 @@ def test_rounds_are_read_in_order_and_scored_with_molpals_tie_rule(tmp_path):
 
 def test_report_tables_final_rounds_beside_molpals_numbers(tmp_path):
     rows = []
-    for seed, found in [(0, 0.70), (1, 0.80)]:
+    for seed, found in [(1, 0.80), (0, 0.70)]:  # out of order, as a later run of seed 0 would be
         for rnd in (0, 5):
             rows.append({"name": f"10k_mpn_greedy_0.01_{seed}_retrain", "library": "10k", "model": "mpn",
                          "metric": "greedy", "conf_method": "mve", "seed": seed, "final": rnd == 5, "round": rnd,
@@ -85,3 +85,20 @@ def test_report_tables_final_rounds_beside_molpals_numbers(tmp_path):
     text = (tmp_path / "molpal_paper_code.md").read_text()
     row = next(line for line in text.splitlines() if line.startswith("| 10k"))
     assert "| 75.0 +- 7.1 | 67.0 |" in row and "| 70.0, 80.0 |" in row and "| 10.0 |" in row
+
+
+def test_summary_feeds_the_reproduction_rows_of_the_molpal_report(tmp_path):
+    from benchmarks.molpal import _code_here
+    from benchmarks.molpal_paper_code import summary
+
+    path = tmp_path / "molpal_paper_code.jsonl"
+    rows = [{"name": f"50k_rf_greedy_0.01_{s}_retrain", "library": "50k", "model": "rf", "metric": "greedy",
+             "seed": s, "final": True, "top_k": 500, "top500_scores": v} for s, v in [(2, 0.6), (0, 0.5)]]
+    rows.append({**rows[0], "final": False, "top500_scores": 0.1})  # an earlier round: not a result
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    code = summary(path)
+    assert code[("50k", "rf", "greedy")] == {"n_seeds": 2, "seeds": "0 2", "scores_pct_mean": 55.0,
+                                             "scores_pct_std": 7.1}
+    assert _code_here(code, "50k", "molpal-rf-greedy")["seeds"] == "0 2"
+    assert _code_here(code, "50k", "molpal-rf-greedy (mse head)") == {}  # a variant is not MolPAL's run
+    assert _code_here(code, "10k", "molpal-rf-greedy") == {} and summary(tmp_path / "absent.jsonl") == {}

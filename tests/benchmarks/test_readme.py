@@ -204,6 +204,11 @@ def test_molpal_table_equals_the_results_it_cites():
         assert float(row["% top-k scores"].split(" ± ")[0]) == pytest.approx(r["scores_pct_mean"], abs=0.05)
         if pd.notna(r["molpal_scores_pct"]):
             assert float(row["MolPAL, scores"]) == r["molpal_scores_pct"]
+        here = row["MolPAL's code here, scores (seeds)"]
+        if pd.notna(r["molpal_code_scores_pct"]):  # MolPAL's own code run here, with its seeds
+            assert float(here.split(" ")[0]) == r["molpal_code_scores_pct"] and f"({r['molpal_code_seeds']})" in here
+        else:
+            assert here == ""
 
 
 def test_domain_sentence_equals_the_results_it_cites():
