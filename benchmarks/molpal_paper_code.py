@@ -8,7 +8,8 @@ experiments (``config_expts/Enamine{10k,50k}_retrain.ini`` and ``scripts/submit_
 NN UCB and ``none`` for NN greedy), one seed per run (``--seed``: the initial random batch; MolPAL
 does not seed the network's initialisation, so runs are not repeatable). Its own interpreter
 (``--python``) must have MolPAL's dependencies: torch, rdkit, numpy, scikit-learn, scipy, h5py,
-tqdm, configargparse (and tensorflow for ``--model nn``).
+tqdm, configargparse (and tensorflow with tensorflow-addons for ``--model nn``: 2.15 and 0.23,
+with numpy < 2, install on Python 3.11).
 
 One shim, applied in the child process before MolPAL is imported and nothing else:
 ``torch.utils.data.Sampler.__init__`` accepts the ``data_source`` argument MolPAL passes
@@ -60,7 +61,14 @@ runpy.run_path("run.py", run_name="__main__")
 VERSIONS = """\
 import json
 from importlib import metadata
-print(json.dumps({p: metadata.version(p) for p in ("torch", "rdkit", "numpy", "scikit-learn", "scipy")}))
+names = ("torch", "rdkit", "numpy", "scikit-learn", "scipy", "tensorflow", "tensorflow-addons")
+found = {}
+for name in names:
+    try:
+        found[name] = metadata.version(name)
+    except metadata.PackageNotFoundError:
+        pass
+print(json.dumps(found))
 """
 
 
@@ -247,9 +255,9 @@ def cmd_report(args) -> int:
             f"| {sc.mean():.1f}{std(sc)} | {MOLPAL_TABLE[lib].get(ref, '') if ref else ''} | {sm.mean():.1f}{std(sm)} "
             f"| {MOLPAL_SMILES[lib].get(ref, '') if ref else ''} "
             f"| {', '.join(f'{v:.1f}' for v in sc)} | {g['run_wall_seconds'].mean() / 60:.1f} |")
-    peer = rows[-1]["peer_versions"]
+    peers = sorted({f"- {r['model']}: {json.dumps(r['peer_versions'])}" for r in rows})
     lines += ["", "Commands:", "", *sorted({f"    {r['command']}" for r in rows}), "",
-              f"MolPAL's interpreter: {json.dumps(peer)}; machine: {json.dumps(rows[-1]['machine'])}.", ""]
+              "MolPAL's interpreters, by model:", "", *peers, "", f"Machine: {json.dumps(rows[-1]['machine'])}.", ""]
     (out / "molpal_paper_code.md").write_text("\n".join(lines))
     print("\n".join(lines))
     return 0
