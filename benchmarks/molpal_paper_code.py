@@ -219,16 +219,14 @@ def final_rounds(path: Path) -> pd.DataFrame:
     return frame.drop_duplicates("name", keep="last") if len(frame) else frame
 
 
-def summary(path: Path) -> dict[tuple[str, str, str], dict]:
-    """``(library, model, metric) -> {"n_seeds", "seeds", "scores_pct_mean", "scores_pct_std"}`` of MolPAL's code."""
+def summary(path: Path) -> dict[tuple[str, str, str], dict[int, float]]:
+    """``(library, model, metric) -> {seed: % of the top-k scores found}`` of MolPAL's finished runs."""
     if not Path(path).is_file():
         return {}
     out = {}
     for (lib, model, metric), g in final_rounds(Path(path)).groupby(["library", "model", "metric"]):
-        pct = 100 * g[f"top{int(g['top_k'].iloc[0])}_scores"]
-        out[(lib, model, metric)] = {"n_seeds": len(g), "seeds": " ".join(map(str, sorted(g["seed"]))),
-                                     "scores_pct_mean": round(pct.mean(), 1),
-                                     "scores_pct_std": round(pct.std(ddof=1), 1) if len(g) > 1 else None}
+        col = f"top{int(g['top_k'].iloc[0])}_scores"
+        out[(lib, model, metric)] = {int(seed): 100 * float(v) for seed, v in zip(g["seed"], g[col])}
     return out
 
 

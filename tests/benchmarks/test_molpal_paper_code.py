@@ -97,8 +97,10 @@ def test_summary_feeds_the_reproduction_rows_of_the_molpal_report(tmp_path):
     rows.append({**rows[0], "final": False, "top500_scores": 0.1})  # an earlier round: not a result
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
     code = summary(path)
-    assert code[("50k", "rf", "greedy")] == {"n_seeds": 2, "seeds": "0 2", "scores_pct_mean": 55.0,
-                                             "scores_pct_std": 7.1}
-    assert _code_here(code, "50k", "molpal-rf-greedy")["seeds"] == "0 2"
-    assert _code_here(code, "50k", "molpal-rf-greedy (mse head)") == {}  # a variant is not MolPAL's run
-    assert _code_here(code, "10k", "molpal-rf-greedy") == {} and summary(tmp_path / "absent.jsonl") == {}
+    assert code == {("50k", "rf", "greedy"): {2: 60.0, 0: 50.0}}
+    assert _code_here(code, "50k", "molpal-rf-greedy", [0, 1, 2]) == {"scores_pct_mean": 55.0, "scores_pct_std": 7.1,
+                                                                      "seeds": "0 2"}
+    assert _code_here(code, "50k", "molpal-rf-greedy", [2])["scores_pct_std"] is None  # one seed: no spread
+    assert _code_here(code, "50k", "molpal-rf-greedy", [5, 6]) == {}  # no common seed: nothing to compare
+    assert _code_here(code, "50k", "molpal-rf-greedy (mse head)", [0]) == {}  # a variant is not MolPAL's run
+    assert _code_here(code, "10k", "molpal-rf-greedy", [0]) == {} and summary(tmp_path / "absent.jsonl") == {}
