@@ -172,7 +172,7 @@ NOTES = [
     "  RF 10k, seeds 0-4: 47.2 (46, 53, 50, 39, 48), seeds 5-9: 61.4 (64, 55, 58, 64, 66), 0-9:",
     "  54.3, against the paper's 51.6 and molpred's 54.2 (0-4) / 58.4 (0-9). The same code's two",
     "  5-seed means differ by 14 points, so on 10k a 5-seed mean cannot settle 2 points. RF 50k:",
-  X
+    "  60.0 (seeds 0-4: 61.4, 58.8, 58.6, 58.4, 62.6) against 59.1 and molpred's 61.8.",
     "  NN 10k, seeds 0-4: 64.6 (60, 61, 66, 61, 75) against 66.8 and molpred's 63.6. MPN greedy",
     "  10k: 69, 64, 72 (seeds 0-2) against 67.0 and molpred's 70, 71, 66 on the same seeds. MPN",
     "  greedy 50k, seed 0: 76.2 against the paper's 72.9 and molpred's 78.4 (variance head) /",
